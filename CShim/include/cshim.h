@@ -1,0 +1,86 @@
+// The C half of Conduit's hot path: thin wrappers over the Linux socket and epoll
+// calls. Every out-of-line function returns what the kernel said: a non-negative
+// result, or -errno. Policy (retry on EINTR, EAGAIN as a normal outcome) lives in
+// Swift, in one place, so both I/O backends share it.
+#ifndef CSHIM_H
+#define CSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+// --- epoll ------------------------------------------------------------------
+
+/// epoll_create1(EPOLL_CLOEXEC); returns the descriptor or -errno.
+int cshim_epoll_create(void);
+/// epoll_ctl with the user data set to `token`; returns 0 or -errno.
+int cshim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+/// epoll_wait; returns the number of ready events or -errno.
+int cshim_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms);
+
+/// The user data (`token`) of a ready event. The kernel's struct is packed on
+/// x86_64, so Swift reads the fields through these helpers.
+static inline uint64_t cshim_event_token(const struct epoll_event *events, int i) {
+    return events[i].data.u64;
+}
+/// The readiness flags of a ready event.
+static inline uint32_t cshim_event_flags(const struct epoll_event *events, int i) {
+    return events[i].events;
+}
+/// sizeof(struct epoll_event), so Swift allocates arrays of the right stride.
+static inline size_t cshim_event_size(void) { return sizeof(struct epoll_event); }
+
+// --- non-blocking I/O ---------------------------------------------------------
+
+/// recv(fd, buf, len, 0); returns bytes read (0 at end of stream) or -errno.
+ssize_t cshim_recv(int fd, void *buf, size_t len);
+/// send(fd, buf, len, MSG_NOSIGNAL); returns bytes written or -errno.
+ssize_t cshim_send(int fd, const void *buf, size_t len);
+/// sendmsg over `count` iovecs with MSG_NOSIGNAL (writev that cannot raise SIGPIPE).
+ssize_t cshim_writev(int fd, const struct iovec *iov, int count);
+/// accept4 up to `max` connections, non-blocking and close-on-exec, into `fds`.
+/// Returns the number accepted (possibly 0 if none were pending) or -errno when the
+/// first accept failed; a later failure ends the batch early and is reported on the
+/// next call, because the kernel keeps the condition.
+int cshim_accept_batch(int listen_fd, int *fds, int max);
+/// Non-blocking connect; returns 0, -EINPROGRESS, or another -errno.
+int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/// A non-blocking, close-on-exec TCP socket of `family`; returns it or -errno.
+int cshim_tcp_socket(int family);
+/// getsockopt(SO_ERROR): the pending error of a socket (0 if none) or -errno.
+int cshim_socket_error(int fd);
+
+// --- socket options -------------------------------------------------------------
+
+/// Sets an int-valued socket option; returns 0 or -errno.
+int cshim_setsockopt_int(int fd, int level, int name, int value);
+/// Reads an int-valued socket option into *value; returns 0 or -errno.
+int cshim_getsockopt_int(int fd, int level, int name, int *value);
+/// Bytes waiting in the receive queue (SIOCINQ) or -errno.
+int cshim_inq(int fd);
+/// Bytes not yet acknowledged in the send queue (SIOCOUTQ) or -errno.
+int cshim_outq(int fd);
+
+// --- the application protocol's proto header ------------------------------------
+
+/// The 2-byte big-endian length at `p` (the tutorial's ntohs header), read in place.
+static inline uint16_t cshim_read_be16(const void *p) {
+    uint16_t raw;
+    memcpy(&raw, p, sizeof raw);
+    return ntohs(raw);
+}
+/// Writes `value` as 2 big-endian bytes at `p`.
+static inline void cshim_write_be16(void *p, uint16_t value) {
+    uint16_t raw = htons(value);
+    memcpy(p, &raw, sizeof raw);
+}
+
+#endif

@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Conduit",
+    products: [
+        .library(name: "Conduit", targets: ["Conduit"]),
+        .library(name: "ConduitMessage", targets: ["ConduitMessage"]),
+        .library(name: "ConduitApp", targets: ["ConduitApp"]),
+        .library(name: "ConduitLoad", targets: ["ConduitLoad"]),
+        .executable(name: "conduit", targets: ["conduit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        .target(
+            name: "CShim",
+            path: "CShim",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(name: "Conduit", dependencies: ["CShim"]),
+        .target(name: "ConduitMessage", dependencies: ["Conduit"]),
+        .target(name: "ConduitApp", dependencies: ["ConduitMessage", "Conduit"]),
+        .target(
+            name: "ConduitLoad",
+            dependencies: [
+                "ConduitApp", "ConduitMessage", "Conduit",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "conduit",
+            dependencies: [
+                "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ConduitTests", dependencies: ["Conduit"]),
+        .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage"]),
+        .testTarget(name: "ConduitAppTests", dependencies: ["ConduitApp", "ConduitMessage", "Conduit"]),
+        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["conduit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

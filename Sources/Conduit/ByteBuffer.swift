@@ -1,0 +1,93 @@
+/// A growable byte buffer with a read and a write index, used for a connection's
+/// unsent output and the unparsed tail of its input.
+///
+/// It allocates nothing until the first append, keeps its storage while in use (no
+/// allocation per message in steady state) and gives large storage back once drained,
+/// so 100,000 idle connections cost no buffer memory.
+public final class ByteBuffer {
+    private var storage: UnsafeMutableRawPointer?
+    private var capacity = 0
+    private var readerIndex = 0
+    private var writerIndex = 0
+
+    /// Storage above this size is released as soon as the buffer is empty again.
+    static let retainedCapacity = 16 * 1024
+
+    /// Creates an empty buffer without allocating.
+    public init() {}
+
+    deinit { storage?.deallocate() }
+
+    /// Bytes written and not yet consumed.
+    @inline(__always)
+    public var count: Int { writerIndex - readerIndex }
+
+    /// True when nothing is waiting.
+    @inline(__always)
+    public var isEmpty: Bool { writerIndex == readerIndex }
+
+    /// A view of the waiting bytes, valid until the next mutation. Does not copy.
+    @inline(__always)
+    public var readableBytes: UnsafeRawBufferPointer {
+        guard let storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: storage + readerIndex, count: count)
+    }
+
+    /// Copies `bytes` to the end, growing (and compacting) the storage when needed.
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (storage! + writerIndex).copyMemory(from: source, byteCount: bytes.count)
+        writerIndex += bytes.count
+    }
+
+    @discardableResult
+    /// Makes room for `extra` bytes after the writer index and returns a pointer to it;
+    /// call `commit(_:)` with how many were written.
+    public func reserve(_ extra: Int) -> UnsafeMutableRawPointer {
+        if capacity - writerIndex < extra {
+            if readerIndex > 0 && capacity - count >= extra {
+                // Enough room if the waiting bytes move to the front.
+                if count > 0 { storage!.copyMemory(from: storage! + readerIndex, byteCount: count) }
+                writerIndex = count
+                readerIndex = 0
+            } else {
+                let newCapacity = max(capacity * 2, count + extra, 1024)
+                let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+                if let storage {
+                    newStorage.copyMemory(from: storage + readerIndex, byteCount: count)
+                    storage.deallocate()
+                }
+                writerIndex = count
+                readerIndex = 0
+                storage = newStorage
+                capacity = newCapacity
+            }
+        }
+        return storage! + writerIndex
+    }
+
+    /// Marks `written` bytes after the writer index (from `reserve`) as waiting.
+    public func commit(_ written: Int) {
+        precondition(writerIndex + written <= capacity)
+        writerIndex += written
+    }
+
+    /// Drops `n` bytes from the front.
+    public func consume(_ n: Int) {
+        precondition(n <= count)
+        readerIndex += n
+        if readerIndex == writerIndex { reset() }
+    }
+
+    /// Empties the buffer, releasing large storage.
+    public func reset() {
+        readerIndex = 0
+        writerIndex = 0
+        if capacity > Self.retainedCapacity {
+            storage?.deallocate()
+            storage = nil
+            capacity = 0
+        }
+    }
+}

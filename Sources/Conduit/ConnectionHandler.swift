@@ -1,0 +1,35 @@
+/// The application side of a connection. Its methods run synchronously on the
+/// connection's loop thread: the fastest path, with no hops and no locks. Do not
+/// block in them.
+public protocol ConnectionHandler: AnyObject {
+    /// The connection is established (accepted, or an outgoing connect completed).
+    func connectionDidOpen(_ connection: Connection)
+
+    /// New bytes arrived. `bytes` starts with any tail the handler left unconsumed
+    /// last time, followed by what was just read; it is a view of loop-owned memory,
+    /// valid only during the call. Return how many bytes from the front were used;
+    /// the rest is copied and offered again with the next read.
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int
+
+    /// The peer finished sending (end of stream). The default closes the connection
+    /// once queued output has been sent.
+    func connectionDidReachEnd(_ connection: Connection)
+
+    /// All queued output has been handed to the kernel.
+    func connectionDidDrain(_ connection: Connection)
+
+    /// The connection is closed; `error` says why when it was not an orderly close.
+    /// Called exactly once, also when an outgoing connect fails.
+    func connectionDidClose(_ connection: Connection, error: SocketError?)
+}
+
+extension ConnectionHandler {
+    /// Does nothing.
+    public func connectionDidOpen(_ connection: Connection) {}
+    /// Closes after flushing queued output.
+    public func connectionDidReachEnd(_ connection: Connection) { connection.close(afterFlush: true) }
+    /// Does nothing.
+    public func connectionDidDrain(_ connection: Connection) {}
+    /// Does nothing.
+    public func connectionDidClose(_ connection: Connection, error: SocketError?) {}
+}

@@ -1,0 +1,38 @@
+/// Sends back every byte it receives: the tutorial's echo service, on the loop's
+/// zero-copy read path (the bytes go out from the receive buffer itself).
+public final class EchoHandler: ConnectionHandler {
+    private let log: ((EchoEvent) -> Void)?
+
+    /// Creates an echo handler; `log`, when given, hears about every event (it costs a
+    /// copy of the echoed bytes, so leave it out for load tests).
+    public init(log: ((EchoEvent) -> Void)? = nil) {
+        self.log = log
+    }
+
+    /// Logs the new connection.
+    public func connectionDidOpen(_ connection: Connection) {
+        log?(.accepted(connection.peerAddress))
+    }
+
+    /// Writes `bytes` straight back and consumes all of them.
+    public func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        log?(.echoing(Array(bytes), to: connection.peerAddress))
+        connection.write(bytes)
+        return bytes.count
+    }
+
+    /// Logs the close.
+    public func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        log?(.closed(connection.peerAddress, error))
+    }
+}
+
+/// What an `EchoHandler` reports to its log.
+public enum EchoEvent: Sendable {
+    /// A client connected.
+    case accepted(SocketAddress?)
+    /// Bytes arrived and are being sent back.
+    case echoing([UInt8], to: SocketAddress?)
+    /// The connection closed, with the error if it was not orderly.
+    case closed(SocketAddress?, SocketError?)
+}

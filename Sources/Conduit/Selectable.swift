@@ -1,0 +1,15 @@
+/// Something registered in an event loop's epoll set: a connection, a listener.
+protocol Selectable: AnyObject {
+    /// Called on the loop thread with the ready flags (`EPOLLIN`, `EPOLLOUT`, …).
+    func handleEvents(_ flags: UInt32)
+    /// Called once when the loop stops while this is still registered: close now.
+    func loopDidStop()
+}
+
+/// epoll flag values as `UInt32`, named once.
+enum EpollFlag {
+    static let readable = UInt32(0x001)  // EPOLLIN
+    static let writable = UInt32(0x004)  // EPOLLOUT
+    static let error = UInt32(0x008)  // EPOLLERR
+    static let hangUp = UInt32(0x010)  // EPOLLHUP
+}

@@ -1,0 +1,21 @@
+/// How a `Server` listens and treats accepted connections.
+public struct ServerOptions: Sendable {
+    /// `listen()` backlog; the kernel caps it at `net.core.somaxconn`.
+    public var backlog: Int32 = 4096
+    /// Set `SO_REUSEPORT` so several loops (or processes) share the port. Needed when
+    /// the group has more than one loop; on by default then.
+    public var reusePort: Bool? = nil
+    /// Disable Nagle's algorithm on accepted sockets.
+    public var noDelay = true
+    /// Accepted connections beyond this many per loop are closed at once.
+    public var maxConnections: Int? = nil
+    /// How long accepting pauses after `EMFILE`/`ENFILE`.
+    public var acceptBackoffNanoseconds: UInt64 = 100_000_000
+    /// Queued output per connection above which its reading pauses.
+    public var highWatermark = 1 << 20
+    /// Queued output below which paused reading resumes.
+    public var lowWatermark = 256 << 10
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,68 @@
+import CShim
+import Glibc
+
+/// A non-blocking TCP socket descriptor that is closed exactly once.
+///
+/// Not thread-safe: a socket belongs to the loop (or thread) that uses it.
+public final class Socket {
+    /// The descriptor, or -1 once closed.
+    public private(set) var descriptor: Int32
+    let calls: SystemCalls
+
+    init(descriptor: Int32, calls: SystemCalls) {
+        self.descriptor = descriptor
+        self.calls = calls
+    }
+
+    /// Opens a non-blocking, close-on-exec TCP socket for `family`.
+    static func open(family: Int32, calls: SystemCalls) throws(SocketError) -> Socket {
+        let raw = calls.tcpSocket(family: family)
+        guard raw >= 0 else { throw SocketError(code: Int32(-raw), operation: "socket") }
+        return Socket(descriptor: Int32(raw), calls: calls)
+    }
+
+    deinit { close() }
+
+    /// True until `close()` runs.
+    public var isOpen: Bool { descriptor >= 0 }
+
+    /// Closes the descriptor; later calls do nothing.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = Glibc.close(descriptor)
+        descriptor = -1
+    }
+
+    /// Sets an integer socket option.
+    func setOption(_ level: Int32, _ name: Int32, _ value: Int32, _ label: StaticString) throws(SocketError) {
+        let raw = calls.setOption(descriptor, level, name, value)
+        if raw < 0 { throw SocketError(code: Int32(-raw), operation: "setsockopt(\(label))") }
+    }
+
+    /// Disables Nagle's algorithm, so small request/response messages go out at once.
+    func setNoDelay() throws(SocketError) { try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY") }
+
+    /// The local address the kernel bound.
+    public func localAddress() -> SocketAddress? { name(getsockname) }
+
+    /// The connected peer's address.
+    public func peerAddress() -> SocketAddress? { name(getpeername) }
+
+    private func name(
+        _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                call(descriptor, raw, &length) == 0 ? SocketAddress.from(raw) : nil
+            }
+        }
+    }
+
+    /// The kernel's receive and send queue sizes in bytes (`SIOCINQ`, `SIOCOUTQ`):
+    /// the Recv-Q and Send-Q columns of netstat for this socket.
+    public func queueSizes() -> (receive: Int, send: Int) {
+        (Int(max(0, cshim_inq(descriptor))), Int(max(0, cshim_outq(descriptor))))
+    }
+}

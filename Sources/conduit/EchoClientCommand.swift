@@ -1,0 +1,33 @@
+import ArgumentParser
+import Conduit
+
+/// `conduit echo-client`: sends one message and prints the whole echo.
+struct EchoClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-client",
+        abstract: "Echo client: send a message, read until all of it is echoed, print it."
+    )
+
+    @Argument(help: "Server address.") var host = Defaults.host
+    @Argument(help: "Server port.") var port = Defaults.port
+    @Argument(help: "Message to send.") var message = "Hello, world"
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let address = try resolve(host: host, port: port)
+        let loop = try EventLoop(backend: common.backend)
+        let exchange = EchoExchange(messages: [Array(message.utf8)]) { _, event in
+            if case .closed = event { loop.stop() }
+        }
+        _ = try Connection.connect(to: address, on: loop, handler: exchange)
+        loop.run()
+        switch exchange.failure {
+        case nil:
+            say("Received \(bytesLiteral(exchange.received))")
+        case .socket(let error) where error.operation == "connect":
+            throw fail(connectFailure(error, to: address))
+        case let failure?:
+            throw fail(failure.description)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Conduit
+import Dispatch
+
+/// `conduit echo-server`: serves one client, echoing everything, then exits.
+struct EchoServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-server",
+        abstract: "Echo server: serve one client, send back everything it sends, exit when it closes."
+    )
+
+    @Argument(help: "Address to listen on ('' for all interfaces).") var host = Defaults.host
+    @Argument(help: "Port to listen on.") var port = Defaults.port
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let address = try resolve(host: host, port: port)
+        let group = try EventLoopGroup(threads: 1, backend: common.backend)
+        defer { group.shutdown() }
+        let done = DispatchSemaphore(value: 0)
+        let served = ServedOnce()
+        let server: Server
+        do {
+            server = try Server(group: group, address: address) { _ in
+                guard served.claim() else { return RejectHandler() }
+                return EchoHandler { event in
+                    switch event {
+                    case .accepted(let peer): say("Connected by \(peer.map(\.description) ?? "?")")
+                    case .echoing: break
+                    case .closed: done.signal()
+                    }
+                }
+            }
+        } catch {
+            throw fail("cannot listen on \(address): \(error.reason)")
+        }
+        done.wait()
+        server.stopAccepting()
+    }
+}
+
+/// Lets exactly one connection through (the tutorial's server accepts once).
+final class ServedOnce: @unchecked Sendable {
+    private var taken = false
+    /// True the first time; the server's single loop calls it, so no lock is needed.
+    func claim() -> Bool {
+        defer { taken = true }
+        return !taken
+    }
+}
+
+/// Closes a connection at once: for clients beyond the one the echo server serves.
+final class RejectHandler: ConnectionHandler {
+    func connectionDidOpen(_ connection: Connection) { connection.close() }
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Conduit
+import Glibc
+
+/// Prints one clear line to stderr and fails with exit code 1: what users see
+/// instead of a stack trace.
+func fail(_ message: String) -> ExitCode {
+    FileHandleOutput.standardError("conduit: \(message)")
+    return ExitCode.failure
+}
+
+/// The line for a connection that could not be made to `address`.
+func connectFailure(_ error: SocketError, to address: SocketAddress) -> String {
+    if error.isConnectionRefused { return "connection refused: is a server listening on \(address)?" }
+    return "cannot connect to \(address): \(error.reason)"
+}
+
+/// Resolves a host and port from the command line, or exits with a clear line.
+func resolve(host: String, port: Int) throws -> SocketAddress {
+    do {
+        return try SocketAddress.resolve(host: host, port: port)
+    } catch {
+        throw fail(error.description)
+    }
+}
+
+/// Writes whole lines straight to a descriptor: no buffering, so a pipe (or a test)
+/// sees each log line as it happens, and lines from several threads never interleave.
+enum FileHandleOutput {
+    static func standardOutput(_ line: String) { write(line, to: 1) }
+    static func standardError(_ line: String) { write(line, to: 2) }
+
+    private static func write(_ line: String, to descriptor: Int32) {
+        var text = line
+        text += "\n"
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Prints a line to stdout at once (see `FileHandleOutput`).
+func say(_ line: String) { FileHandleOutput.standardOutput(line) }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Conduit
+
+/// `conduit multiconn-client`: many non-blocking connections, each echoing its messages.
+struct MulticonnClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "multiconn-client",
+        abstract: "Multi-connection client: open connections non-blocking, send messages, check every echo."
+    )
+
+    @Argument(help: "Server address.") var host: String
+    @Argument(help: "Server port.") var port: Int
+    @Argument(help: "Number of connections.") var numConnections: Int
+    @Option(help: "Messages per connection.") var messages = 2
+    @Option(help: "Pad or cut each message to this many bytes.") var messageSize: Int?
+    @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard numConnections >= 1 else { throw ValidationError("NUM_CONNECTIONS must be at least 1") }
+        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
+        if let size = messageSize, size < 1 { throw ValidationError("--message-size must be at least 1") }
+        guard numConnections <= 18_000 else {
+            throw ValidationError("NUM_CONNECTIONS above 18000 needs more descriptors than one process has; use 'conduit load'")
+        }
+    }
+
+    func run() throws {
+        let address = try resolve(host: host, port: port)
+        let payloads = MultiConnectionClient.messages(count: messages, size: messageSize)
+        let quiet = self.quiet
+        let client = MultiConnectionClient(
+            address: address, count: numConnections, messages: payloads, backend: common.backend,
+            log: quiet ? nil : { number, event in
+                switch event {
+                case .connecting: say("Starting connection \(number) to \(address)")
+                case .connected: break
+                case .sending(let bytes): say("Sending \(bytesLiteral(bytes, limit: 200)) to connection \(number)")
+                case .received(let bytes): say("Received \(bytesLiteral(bytes, limit: 200)) from connection \(number)")
+                case .closed: say("Closing connection \(number)")
+                }
+            }
+        )
+        let summary = try client.run()
+        for (number, failure) in summary.failures.prefix(10) {
+            if case .socket(let error) = failure, error.operation == "connect" {
+                FileHandleOutput.standardError("connection \(number): \(connectFailure(error, to: address))")
+            } else {
+                FileHandleOutput.standardError("connection \(number): \(failure)")
+            }
+        }
+        if summary.failures.count > 10 {
+            FileHandleOutput.standardError("… and \(summary.failures.count - 10) more failed connections")
+        }
+        say("\(summary.succeeded) of \(numConnections) connections echoed \(summary.bytesEchoed) bytes; \(summary.failures.count) failed")
+        if !summary.failures.isEmpty { throw ExitCode.failure }
+    }
+}

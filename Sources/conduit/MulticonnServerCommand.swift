@@ -1,0 +1,76 @@
+import ArgumentParser
+import Conduit
+import Dispatch
+import Glibc
+
+/// `conduit multiconn-server`: echoes for any number of clients until interrupted.
+struct MulticonnServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "multiconn-server",
+        abstract: "Multi-connection echo server on a non-blocking event loop; runs until Ctrl-C or SIGTERM."
+    )
+
+    @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
+    @Argument(help: "Port to listen on.") var port: Int
+    @Option(help: "Event loop threads.") var threads = 1
+    @Flag(help: "Log only listening and shutdown, not every connection and echo.") var quiet = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let address = try resolve(host: host, port: port)
+        let group = try EventLoopGroup(threads: max(1, threads), backend: common.backend)
+        let quiet = self.quiet
+        let server: Server
+        do {
+            server = try Server(
+                group: group, address: address,
+                onAcceptError: { error in FileHandleOutput.standardError("accept failed: \(error)") }
+            ) { _ in
+                EchoHandler(log: quiet ? nil : { event in
+                    switch event {
+                    case .accepted(let peer): say("Accepted connection from \(peer.map(\.description) ?? "?")")
+                    case .echoing(let bytes, let peer):
+                        say("Echoing \(bytesLiteral(bytes, limit: 200)) to \(peer.map(\.description) ?? "?")")
+                    case .closed(let peer, let error):
+                        let why = error.map { " (\($0.reason))" } ?? ""
+                        say("Closing connection to \(peer.map(\.description) ?? "?")\(why)")
+                    }
+                })
+            }
+        } catch {
+            group.shutdown()
+            throw fail("cannot listen on \(address): \(error.reason)")
+        }
+        say("Listening on \(server.address)")
+        let signal = waitForTermination()
+        say("Caught \(signal), closing sockets")
+        server.stopAccepting()
+        group.shutdown()
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM arrives and returns its name.
+func waitForTermination() -> String {
+    let received = DispatchSemaphore(value: 0)
+    let name = SignalName()
+    var sources: [DispatchSourceSignal] = []
+    for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            name.set(label)
+            received.signal()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    received.wait()
+    for source in sources { source.cancel() }
+    return name.value
+}
+
+/// The name of the signal that arrived (written once by a Dispatch handler).
+final class SignalName: @unchecked Sendable {
+    private(set) var value = "signal"
+    func set(_ name: String) { value = name }
+}
