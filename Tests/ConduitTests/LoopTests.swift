@@ -1,0 +1,35 @@
+import Conduit
+import Dispatch
+import Testing
+
+@Suite("Event loop")
+struct LoopTests {
+    @Test(arguments: IOBackend.allCases)
+    func crossThreadExecuteAndTimersRunOnTheLoop(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let done = DispatchSemaphore(value: 0)
+        let order = OrderLog()
+        loop.execute {
+            order.append("task:\(loop.isInLoop)")
+            loop.schedule(afterNanoseconds: 20_000_000) {
+                order.append("late")
+                done.signal()
+            }
+            loop.schedule(afterNanoseconds: 1_000_000) { order.append("early") }
+            let cancelled = loop.schedule(afterNanoseconds: 5_000_000) { order.append("cancelled") }
+            cancelled.cancel()
+        }
+        #expect(!loop.isInLoop)
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(order.entries == ["task:true", "early", "late"])
+    }
+}
+
+final class OrderLog: @unchecked Sendable {
+    private let lock = DispatchQueue(label: "order")
+    private var items: [String] = []
+    func append(_ item: String) { lock.sync { items.append(item) } }
+    var entries: [String] { lock.sync { items } }
+}

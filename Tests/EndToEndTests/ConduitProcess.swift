@@ -1,0 +1,121 @@
+import Foundation
+import Glibc
+
+/// The built `conduit` binary, next to the test bundle in the build folder.
+let conduitBinary: URL = {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = executable.deletingLastPathComponent()
+    // The test bundle may be a directory (`X.xctest/...`); walk up to the build folder.
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("conduit").path),
+        directory.path != "/"
+    {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory.appendingPathComponent("conduit")
+}()
+
+/// What a finished `conduit` run printed and how it exited.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// A `conduit` process started by a test; only this PID is ever signalled.
+final class ConduitProcess: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = conduitBinary
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.outText += String(decoding: data, as: UTF8.self) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.errText += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.withLock { outText } }
+    var stderr: String { lock.withLock { errText } }
+
+    /// Waits (at most `seconds`) until stdout contains `text`; returns whether it did.
+    func waitForOutput(containing text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if stdout.contains(text) { return true }
+            if !process.isRunning { return stdout.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// The port from a `Listening on HOST:PORT` line.
+    func listeningPort(seconds: Double = 10) -> Int? {
+        guard waitForOutput(containing: "Listening on ", seconds: seconds) else { return nil }
+        let line = stdout.split(separator: "\n").first { $0.hasPrefix("Listening on ") } ?? ""
+        return line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// Sends `signal` to this process only.
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for exit (killing the process after `seconds`) and returns the result.
+    @discardableResult
+    func finish(seconds: Double = 30) -> RunResult {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        // Collect what is still in the pipes after exit.
+        usleep(50_000)
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        let restOut = out.fileHandleForReading.readDataToEndOfFile()
+        let restErr = err.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock {
+            outText += String(decoding: restOut, as: UTF8.self)
+            errText += String(decoding: restErr, as: UTF8.self)
+        }
+        return RunResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Runs `conduit arguments…` to completion (at most `seconds`).
+func runConduit(_ arguments: [String], seconds: Double = 60) throws -> RunResult {
+    try ConduitProcess(arguments).finish(seconds: seconds)
+}
+
+/// A loopback port that was free a moment ago (bind to 0, read it, close).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length)
+            return getsockname(fd, $0, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
