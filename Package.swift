@@ -21,7 +21,7 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]
         ),
         .target(name: "Conduit", dependencies: ["CShim"]),
-        .target(name: "ConduitMessage", dependencies: ["Conduit"]),
+        .target(name: "ConduitMessage", dependencies: ["Conduit", "CShim"]),
         .target(name: "ConduitApp", dependencies: ["ConduitMessage", "Conduit"]),
         .target(
             name: "ConduitLoad",

@@ -57,10 +57,13 @@ public final class EventLoop: @unchecked Sendable {
     /// True when called on the thread running this loop.
     public var isInLoop: Bool { loopThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
-    /// Runs the loop on the calling thread until `stop()`; then closes everything
-    /// still registered and returns.
-    public func run() {
+    /// Runs the loop on the calling thread until `stop()`; then, with
+    /// `closingRegistered` (the default), closes everything still registered. Without
+    /// it, connections survive and a later `run()` carries on with them (a benchmark
+    /// drives its client this way, one batch of round trips per `run`).
+    public func run(closingRegistered: Bool = true) {
         loopThread.store(UInt(pthread_self()), ordering: .relaxed)
+        defer { stopRequested.store(false, ordering: .relaxed) }
         while !stopRequested.load(ordering: .acquiring) {
             let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeout())
             if ready < 0 {
@@ -78,7 +81,9 @@ public final class EventLoop: @unchecked Sendable {
             fireDueTimers()
         }
         drainInbox()
-        for case let target? in registry { target.loopDidStop() }
+        if closingRegistered {
+            for case let target? in registry { target.loopDidStop() }
+        }
         loopThread.store(0, ordering: .relaxed)
     }
 

@@ -1,0 +1,86 @@
+import Conduit
+import ConduitMessage
+
+/// Serves the application protocol on one connection: decodes requests in place,
+/// answers each in order (pipelined requests included) through the router, and on a
+/// protocol error sends one `Error: …` response and closes after it is flushed.
+final class AppConnectionHandler: ConnectionHandler {
+    private var decoder: MessageDecoder
+    private let service: LoopService
+    private var failed = false
+
+    init(service: LoopService, limits: MessageLimits, backend: IOBackend) {
+        self.service = service
+        self.decoder = MessageDecoder(limits: limits, backend: backend)
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        service.log(.info, "Accepted connection from \(peer(connection))")
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        guard !failed else { return bytes.count }
+        var routingError: MessageError?
+        let service = self.service
+        let consumed: Int
+        do throws(MessageError) {
+            consumed = try decoder.decode(bytes) { message in
+                do throws(MessageError) {
+                    let response = try service.router.route(message)
+                    logRequest(message, connection)
+                    service.send(response, on: connection)
+                    return connection.isOpen
+                } catch {
+                    routingError = error
+                    return false
+                }
+            }
+        } catch {
+            reject(error, on: connection)
+            return bytes.count
+        }
+        if let routingError {
+            reject(routingError, on: connection)
+            return bytes.count
+        }
+        return consumed
+    }
+
+    /// Answers a protocol error once, then closes after the answer is sent.
+    private func reject(_ error: MessageError, on connection: Connection) {
+        failed = true
+        service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
+        service.send(.error(error.description), on: connection)
+        connection.close(afterFlush: true)
+    }
+
+    func connectionDidReachEnd(_ connection: Connection) {
+        if !failed {
+            do {
+                try decoder.finish(remaining: connection.unconsumedInputBytes)
+            } catch {
+                reject(error, on: connection)
+                return
+            }
+        }
+        connection.close(afterFlush: true)
+    }
+
+    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        let why = error.map { " (\($0.reason))" } ?? ""
+        service.log(.info, "Closing connection to \(peer(connection))\(why)")
+    }
+
+    private func logRequest(_ message: Message, _ connection: Connection) {
+        guard service.log.enabled(.info) else { return }
+        if case .json = message.header.contentType, let request = try? Router.decodeJSONContent(message) {
+            service.log(.info, "Received request \(JSONWriter.text(request)) from \(peer(connection))")
+        } else {
+            service.log(.info, "Received \(message.header.contentType) request from \(peer(connection))")
+        }
+    }
+
+    private func peer(_ connection: Connection) -> String {
+        connection.peerAddress?.description ?? "?"
+    }
+}

@@ -1,0 +1,46 @@
+import Conduit
+import ConduitMessage
+
+/// A request as the tutorial's client builds it from `ACTION VALUE`.
+public struct AppRequest: Sendable, Equatable {
+    /// The action (`search`, or anything else for a binary request).
+    public var action: String
+    /// The value.
+    public var value: String
+
+    /// A request for `action` with `value`.
+    public init(action: String, value: String) {
+        self.action = action
+        self.value = value
+    }
+
+    /// The whole message on the wire: for `search`, `text/json` content
+    /// `{"action": "search", "value": VALUE}`; otherwise
+    /// `binary/custom-client-binary-type` content of ACTION followed by VALUE.
+    public func encoded() -> [UInt8] {
+        if action == "search" {
+            return MessageEncoder.jsonMessage(.object([("action", .string(action)), ("value", .string(value))]))
+        }
+        return MessageEncoder.binaryMessage(Array((action + value).utf8), contentType: "binary/custom-client-binary-type")
+    }
+}
+
+extension Response {
+    /// Reads a response message the way the tutorial's client does: `text/json`
+    /// content's `result` (null when absent), or the binary content as is.
+    public static func decode(_ message: Message) throws(MessageError) -> Response {
+        guard case .json = message.header.contentType else {
+            return .binary(contentType: message.header.contentType.description, content: Array(message.content))
+        }
+        let object = try Router.decodeJSONContent(message)
+        return .result(object["result"] ?? .null)
+    }
+
+    /// The tutorial client's line: `Got result: …` or `Got response: b'…'`.
+    public var display: String {
+        switch self {
+        case .result(let value): return "Got result: \(value.stringValue ?? JSONWriter.text(value))"
+        case .binary(_, let content): return "Got response: \(bytesLiteral(content))"
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Conduit
+import ConduitMessage
+
+/// The application server: the message protocol of PROTOCOL.md on every loop of a
+/// group, answering through a `Router`. Persistent connections, pipelined requests
+/// answered in order; a protocol error gets one error response and a close.
+public final class AppServer: Sendable {
+    /// The underlying transport server (address, stop accepting).
+    public let server: Server
+
+    /// Starts serving on `address` with `router` (the tutorial's service by default).
+    public init(
+        group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
+        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(), log: AppLog = .silent
+    ) throws(SocketError) {
+        let services = LoopServices(loops: group.loops, router: router, log: log)
+        let backend = group.backend
+        server = try Server(
+            group: group, address: address, options: options,
+            onAcceptError: { error in log(.error, "accept failed: \(error)") }
+        ) { connection in
+            AppConnectionHandler(service: services.service(for: connection.loop), limits: limits, backend: backend)
+        }
+    }
+
+    /// The address being served.
+    public var address: SocketAddress { server.address }
+}
+
+/// One `LoopService` per loop, found by the loop's identity.
+final class LoopServices: @unchecked Sendable {
+    private let services: [ObjectIdentifier: LoopService]
+
+    init(loops: [EventLoop], router: Router, log: AppLog) {
+        var services: [ObjectIdentifier: LoopService] = [:]
+        for loop in loops { services[ObjectIdentifier(loop)] = LoopService(router: router, log: log) }
+        self.services = services
+    }
+
+    func service(for loop: EventLoop) -> LoopService { services[ObjectIdentifier(loop)]! }
+}

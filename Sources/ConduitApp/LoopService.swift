@@ -1,0 +1,27 @@
+import Conduit
+import ConduitMessage
+
+/// What the connections of one loop share: the router, the log and a scratch buffer
+/// responses are encoded into (reused, so steady-state serving does not allocate it).
+/// Loop-confined.
+final class LoopService {
+    let router: Router
+    let log: AppLog
+    private var scratch: [UInt8] = []
+
+    init(router: Router, log: AppLog) {
+        self.router = router
+        self.log = log
+        scratch.reserveCapacity(4096)
+    }
+
+    /// Encodes `response` and writes it to `connection`.
+    func send(_ response: Response, on connection: Connection) {
+        scratch.removeAll(keepingCapacity: true)
+        response.encode(into: &scratch)
+        if log.enabled(.debug) {
+            log(.debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerAddress?.description ?? "?")")
+        }
+        connection.write(scratch)
+    }
+}

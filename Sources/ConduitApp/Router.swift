@@ -1,0 +1,74 @@
+import ConduitMessage
+
+/// Sends each request to a handler: `text/json` requests by their `action`, every
+/// other content type to the binary handler.
+///
+/// Register your own actions before the server starts:
+/// ```swift
+/// let router = Router.tutorial()
+/// router.register(action: "upper") { request in
+///     .string((request["value"]?.stringValue ?? "").uppercased())
+/// }
+/// ```
+/// Handlers run on the loop thread that received the request; they must not block.
+public final class Router: @unchecked Sendable {
+    /// Answers a `text/json` request (its decoded content object) with the `result`.
+    public typealias ActionHandler = @Sendable (_ request: JSONValue) -> JSONValue
+    /// Answers a request of any other content type.
+    public typealias BinaryHandler = @Sendable (_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response
+
+    private var actions: [String: ActionHandler] = [:]
+    private var binary: BinaryHandler
+
+    /// A router whose binary requests go to `binary` and with no actions yet.
+    public init(binary: @escaping BinaryHandler) {
+        self.binary = binary
+    }
+
+    /// The tutorial's service: the `search` action and the binary responder.
+    public static func tutorial() -> Router {
+        let router = Router(binary: BinaryResponder.respond)
+        router.register(action: "search", SearchService.search)
+        return router
+    }
+
+    /// Adds (or replaces) the handler for `action`. Call before serving.
+    public func register(action: String, _ handler: @escaping ActionHandler) {
+        actions[action] = handler
+    }
+
+    /// The registered action names, sorted.
+    public var actionNames: [String] { actions.keys.sorted() }
+
+    /// Routes one decoded message. Throws for protocol errors (an encoding we cannot
+    /// read, content that is not a JSON object); an unknown action is not a protocol
+    /// error and is answered like the tutorial does.
+    public func route(_ message: Message) throws(MessageError) -> Response {
+        guard case .json = message.header.contentType else {
+            return binary(message.header, message.content)
+        }
+        let request = try Self.decodeJSONContent(message)
+        let action = request["action"]
+        guard let name = action?.stringValue, let handler = actions[name] else {
+            let shown = action.map { $0.stringValue ?? JSONWriter.text($0) } ?? ""
+            return .error("invalid action \"\(shown)\".")
+        }
+        return .result(handler(request))
+    }
+
+    /// Decodes a `text/json` content as a JSON object, checking its text encoding.
+    public static func decodeJSONContent(_ message: Message) throws(MessageError) -> JSONValue {
+        let encoding = message.header.contentEncoding.lowercased()
+        guard encoding == "utf-8" || encoding == "utf8" else {
+            throw .unsupportedEncoding(message.header.contentEncoding)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(message.content)
+        } catch {
+            throw .invalidContent(error.description)
+        }
+        guard case .object = value else { throw .invalidContent("content must be a JSON object") }
+        return value
+    }
+}

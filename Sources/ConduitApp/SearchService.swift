@@ -1,0 +1,31 @@
+import ConduitMessage
+
+/// The tutorial's `search` action: a tiny fixed lookup table.
+public enum SearchService {
+    /// The table, as in the tutorial.
+    public static let table: [String: String] = [
+        "morpheus": "Follow the white rabbit. 🐰",
+        "ring": "In the caves beneath the Misty Mountains. 💍",
+        "🐶": "🐾 Playing ball! 🏐",
+    ]
+
+    /// Looks up `request["value"]`: the answer, or `No match for "VALUE".`
+    public static func search(_ request: JSONValue) -> JSONValue {
+        let query = request["value"].map { $0.stringValue ?? JSONWriter.text($0) } ?? ""
+        return .string(table[query] ?? "No match for \"\(query)\".")
+    }
+}
+
+/// The tutorial's answer to any binary request: `First 10 bytes of request: ` and the
+/// first 10 bytes of its content, as `binary/custom-server-binary-type`.
+public enum BinaryResponder {
+    /// The response content type.
+    public static let contentType = "binary/custom-server-binary-type"
+
+    /// Builds the answer for `content`.
+    public static func respond(_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response {
+        var answer = Array("First 10 bytes of request: ".utf8)
+        answer.append(contentsOf: content.prefix(10))
+        return .binary(contentType: contentType, content: answer)
+    }
+}

@@ -1,0 +1,69 @@
+import Conduit
+
+/// An incremental decoder for the message stream: proto header → JSON header →
+/// content, correct for any split of the byte stream.
+///
+/// Give it everything received and not yet consumed (the connection keeps the
+/// unconsumed tail and offers it again, with new bytes, next time); it hands each
+/// complete message to the callback as a view of those bytes and returns how many
+/// bytes it consumed. A JSON header already parsed for a message still waiting for
+/// its content is remembered, so a large content arriving in many reads is not
+/// re-parsed each time.
+public struct MessageDecoder {
+    /// The limits checked on every message.
+    public var limits: MessageLimits
+    /// How the proto header is read (through the shim, or in Swift).
+    public let backend: IOBackend
+    private var pending: (headerEnd: Int, header: JSONHeader)?
+
+    /// A decoder with `limits`, reading proto headers the `backend` way.
+    public init(limits: MessageLimits = MessageLimits(), backend: IOBackend = .shim) {
+        self.limits = limits
+        self.backend = backend
+    }
+
+    /// Decodes complete messages from the front of `bytes`. `onMessage` returns false
+    /// to stop early (for example after deciding to close). Returns the bytes consumed
+    /// (whole messages only); throws on the first malformed message.
+    public mutating func decode(
+        _ bytes: UnsafeRawBufferPointer, _ onMessage: (Message) -> Bool
+    ) throws(MessageError) -> Int {
+        var offset = 0
+        while true {
+            let available = bytes.count - offset
+            let headerEnd: Int
+            let header: JSONHeader
+            if let known = pending {
+                (headerEnd, header) = known
+            } else {
+                guard available >= ProtoHeader.size else { return offset }
+                let headerLength = ProtoHeader.read(bytes.baseAddress! + offset, backend: backend)
+                if headerLength == 0 { throw .emptyHeader }
+                if headerLength > limits.maxHeaderBytes {
+                    throw .headerTooLong(length: headerLength, limit: limits.maxHeaderBytes)
+                }
+                guard available >= ProtoHeader.size + headerLength else { return offset }
+                let start = offset + ProtoHeader.size
+                header = try JSONHeader.decode(
+                    UnsafeRawBufferPointer(rebasing: bytes[start..<start + headerLength]), limits: limits)
+                headerEnd = ProtoHeader.size + headerLength
+            }
+            let total = headerEnd + header.contentLength
+            guard available >= total else {
+                pending = (headerEnd, header)
+                return offset
+            }
+            pending = nil
+            let content = UnsafeRawBufferPointer(rebasing: bytes[offset + headerEnd..<offset + total])
+            offset += total
+            if !onMessage(Message(header: header, content: content, wireSize: total)) { return offset }
+        }
+    }
+
+    /// Call when the stream ends with `remaining` unconsumed bytes: throws
+    /// `.truncated` if a message was cut off, does nothing if the stream ended cleanly.
+    public func finish(remaining: Int) throws(MessageError) {
+        guard remaining > 0 else { return }
+        throw .truncated(received: remaining, expected: pending.map { $0.headerEnd + $0.header.contentLength })
+    }
+}
