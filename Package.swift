@@ -37,9 +37,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "ConduitTestSupport", path: "Tests/ConduitTestSupport"),
         .testTarget(name: "ConduitTests", dependencies: ["Conduit"]),
-        .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage"]),
-        .testTarget(name: "ConduitAppTests", dependencies: ["ConduitApp", "ConduitMessage", "Conduit"]),
+        .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage", "ConduitTestSupport"]),
+        .testTarget(
+            name: "ConduitAppTests", dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTestSupport"]),
         .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad"]),
         .testTarget(name: "EndToEndTests", dependencies: ["conduit"]),
     ],

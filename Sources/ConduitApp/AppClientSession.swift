@@ -83,9 +83,14 @@ public final class AppClientSession: ConnectionHandler {
         connection.close()
     }
 
-    /// Records a socket error.
+    /// Records a socket error. A reset after the connection was up means the server
+    /// went away (it closed with our next request unread), said the same way as a close.
     public func connectionDidClose(_ connection: Connection, error: SocketError?) {
-        if let error, failure == nil { failure = .socket(error) }
+        if let error, failure == nil {
+            let wasUp = error.operation != "connect"
+            failure = error.isConnectionReset && wasUp && responses.count < count
+                ? .closedEarly(responses: responses.count, expected: count) : .socket(error)
+        }
         onEvent(.closed)
     }
 }

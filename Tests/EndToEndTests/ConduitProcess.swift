@@ -21,8 +21,9 @@ struct RunResult {
     var stderr: String
 }
 
-/// A `conduit` process started by a test; only this PID is ever signalled.
-final class ConduitProcess: @unchecked Sendable {
+/// A process started by a test (`conduit`, or a Python peer); only this PID is ever
+/// signalled.
+final class ChildProcess: @unchecked Sendable {
     let process = Process()
     private let out = Pipe()
     private let err = Pipe()
@@ -30,8 +31,14 @@ final class ConduitProcess: @unchecked Sendable {
     private var outText = ""
     private var errText = ""
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = conduitBinary
+    /// Starts `conduit arguments…`.
+    convenience init(_ arguments: [String]) throws {
+        try self.init(executable: conduitBinary, arguments)
+    }
+
+    /// Starts `executable arguments…`.
+    init(executable: URL, _ arguments: [String]) throws {
+        process.executableURL = executable
         process.arguments = arguments
         process.standardOutput = out
         process.standardError = err
@@ -100,7 +107,18 @@ final class ConduitProcess: @unchecked Sendable {
 
 /// Runs `conduit arguments…` to completion (at most `seconds`).
 func runConduit(_ arguments: [String], seconds: Double = 60) throws -> RunResult {
-    try ConduitProcess(arguments).finish(seconds: seconds)
+    try ChildProcess(arguments).finish(seconds: seconds)
+}
+
+/// The interoperability peers under Tests/Interop.
+let interopDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Interop")
+
+/// Starts `python3 Tests/Interop/<script> arguments…`.
+func python(_ script: String, _ arguments: [String]) throws -> ChildProcess {
+    try ChildProcess(
+        executable: URL(fileURLWithPath: "/usr/bin/env"),
+        ["python3", interopDirectory.appendingPathComponent(script).path] + arguments)
 }
 
 /// A loopback port that was free a moment ago (bind to 0, read it, close).

@@ -8,7 +8,7 @@ struct EchoCommandTests {
     @Test(arguments: backends)
     func echoServerServesOneClientAndExits(backend: String) throws {
         let port = String(freePort())
-        let server = try ConduitProcess(["echo-server", "127.0.0.1", port, "--backend", backend])
+        let server = try ChildProcess(["echo-server", "127.0.0.1", port, "--backend", backend])
         var client = RunResult(status: -1, stdout: "", stderr: "")
         // The server may need a moment to listen; a refused attempt does not count.
         for _ in 0..<100 {
@@ -43,7 +43,7 @@ struct EchoCommandTests {
 
     @Test(arguments: backends)
     func multiconnServerAndClientLikeTheTutorial(backend: String) throws {
-        let server = try ConduitProcess(["multiconn-server", "127.0.0.1", "0", "--backend", backend])
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--backend", backend])
         let port = try #require(server.listeningPort())
         let client = try runConduit(["multiconn-client", "127.0.0.1", String(port), "2", "--backend", backend])
         #expect(client.status == 0)
@@ -65,7 +65,7 @@ struct EchoCommandTests {
     }
 
     @Test func multiconnClientManyConnectionsAndCustomSizes() throws {
-        let server = try ConduitProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"])
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"])
         let port = try #require(server.listeningPort())
         let client = try runConduit([
             "multiconn-client", "127.0.0.1", String(port), "300", "--messages", "3", "--message-size", "1000", "--quiet",

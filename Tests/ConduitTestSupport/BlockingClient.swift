@@ -1,0 +1,64 @@
+import Glibc
+
+/// A plain blocking TCP client for tests: it sends exactly the bytes it is given and
+/// reads what comes back, with a receive timeout so a test can never hang.
+public final class BlockingClient {
+    public let fd: Int32
+
+    public init(port: Int, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else { throw ClientError.connect(errno) }
+    }
+
+    deinit { close(fd) }
+
+    public func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    /// Ends our sending side (the peer sees end of stream) but keeps reading.
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Reads until `count` bytes have arrived, end of stream, or the timeout.
+    public func receive(count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while out.count < count {
+            let n = recv(fd, &buffer, min(buffer.count, count - out.count), 0)
+            if n <= 0 { break }
+            out += buffer[..<n]
+        }
+        return out
+    }
+
+    /// Reads until the peer closes (or the timeout); returns the bytes and whether
+    /// an orderly end of stream (or reset) was seen.
+    public func receiveUntilClosed() -> (bytes: [UInt8], closed: Bool) {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return (out, true) }
+            if n < 0 { return (out, errno == ECONNRESET) }
+            out += buffer[..<n]
+        }
+    }
+
+    public enum ClientError: Error { case connect(Int32) }
+}
