@@ -14,6 +14,8 @@ let package = Package(
             name: "Transport",
             dependencies: [
                 .product(name: "Conduit", package: "main"),
+                .product(name: "ConduitMessage", package: "main"),
+                .product(name: "ConduitApp", package: "main"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/Transport",

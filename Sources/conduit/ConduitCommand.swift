@@ -10,7 +10,7 @@ struct ConduitCommand: ParsableCommand {
         subcommands: [
             EchoServerCommand.self, EchoClientCommand.self,
             MulticonnServerCommand.self, MulticonnClientCommand.self,
-            AppServerCommand.self, AppClientCommand.self,
+            AppServerCommand.self, AppClientCommand.self, LoadCommand.self,
         ]
     )
 

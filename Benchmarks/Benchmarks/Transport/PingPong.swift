@@ -1,24 +1,26 @@
 import Conduit
 
-/// Client side of an echo round-trip benchmark: sends one message, waits for the
-/// whole echo, repeats until `remaining` reaches zero, then stops its loop (leaving
-/// the connection open for the next batch).
+/// Client side of a round-trip benchmark: sends `request`, waits until
+/// `responseSize` bytes are back, repeats until `remaining` reaches zero, then stops
+/// its loop (leaving the connection open for the next batch).
 final class PingPong: ConnectionHandler {
-    let message: [UInt8]
+    let request: [UInt8]
+    let responseSize: Int
     var remaining = 0
     private var received = 0
     private(set) var isOpen = false
     private(set) var failure: SocketError?
 
-    init(size: Int) {
-        message = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+    init(request: [UInt8], responseSize: Int) {
+        self.request = request
+        self.responseSize = responseSize
     }
 
     /// Starts a batch of `count` round trips on `connection`; run its loop afterwards.
     func start(_ count: Int, on connection: Connection) {
         remaining = count
         received = 0
-        connection.write(message)
+        connection.write(request)
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -28,13 +30,13 @@ final class PingPong: ConnectionHandler {
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         received += bytes.count
-        if received >= message.count {
-            received -= message.count
+        if received >= responseSize {
+            received -= responseSize
             remaining -= 1
             if remaining == 0 {
                 connection.loop.stop()
             } else {
-                connection.write(message)
+                connection.write(request)
             }
         }
         return bytes.count
@@ -47,26 +49,31 @@ final class PingPong: ConnectionHandler {
     }
 }
 
-/// An echo server on its own loop thread and a client connection on a loop that the
+/// A server on its own loop thread and one client connection on a loop that the
 /// benchmark thread drives.
-final class EchoRig {
+final class RoundTripRig {
     let group: EventLoopGroup
-    let server: Server
+    let stopServer: () -> Void
     let clientLoop: EventLoop
     let client: PingPong
     let connection: Connection
 
-    init(backend: IOBackend, size: Int) throws {
+    /// `startServer` starts a server on the group and returns its address and a stop.
+    init(
+        backend: IOBackend, request: [UInt8], responseSize: Int,
+        startServer: (EventLoopGroup) throws -> (SocketAddress, () -> Void)
+    ) throws {
         group = try EventLoopGroup(threads: 1, backend: backend)
-        server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let (address, stop) = try startServer(group)
+        stopServer = stop
         clientLoop = try EventLoop(backend: backend)
-        client = PingPong(size: size)
-        connection = try Connection.connect(to: server.address, on: clientLoop, handler: client)
+        client = PingPong(request: request, responseSize: responseSize)
+        connection = try Connection.connect(to: address, on: clientLoop, handler: client)
         clientLoop.run(closingRegistered: false)
         precondition(client.isOpen, "benchmark client could not connect: \(String(describing: client.failure))")
     }
 
-    /// Runs `count` round trips and returns when the last echo is back.
+    /// Runs `count` round trips and returns when the last response is back.
     func roundTrips(_ count: Int) {
         client.start(count, on: connection)
         clientLoop.run(closingRegistered: false)
@@ -75,7 +82,12 @@ final class EchoRig {
 
     func shutdown() {
         connection.close()
-        server.stopAccepting()
+        stopServer()
         group.shutdown()
     }
+}
+
+/// Holds a benchmark's rig from setup to teardown (the hooks take no arguments).
+final class RigSlot: @unchecked Sendable {
+    var rig: RoundTripRig?
 }

@@ -1,0 +1,144 @@
+import Conduit
+import Glibc
+
+/// One load connection: sends requests, checks every response byte against the one
+/// correct response, and records each latency in its worker's histograms.
+final class LoadConnection: ConnectionHandler {
+    unowned let worker: LoadWorker
+    private(set) var connection: Connection?
+    /// Intended send times of requests in flight (equal to the actual ones in closed loop).
+    private var intended = TimestampQueue()
+    /// Actual send times of requests in flight.
+    private var actual = TimestampQueue()
+    /// Bytes of the current response matched so far.
+    private var matched = 0
+    private(set) var isUp = false
+    private(set) var isFinished = false
+
+    init(worker: LoadWorker) {
+        self.worker = worker
+    }
+
+    var inFlight: Int { actual.count }
+
+    func start(to address: SocketAddress, options: ConnectOptions) {
+        do {
+            connection = try Connection.connect(to: address, on: worker.loop, options: options, handler: self)
+        } catch {
+            isFinished = true
+            worker.connectionFailed(self, kind: LoadErrors.connect(error))
+        }
+    }
+
+    /// Sends one request meant to go out at `intendedTime`.
+    func send(intendedTime: UInt64, now: UInt64) {
+        guard let connection, isUp else { return }
+        intended.push(intendedTime)
+        actual.push(now)
+        worker.stats.sent += 1
+        worker.messages.request.withUnsafeBytes { connection.write($0) }
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        isUp = true
+        worker.connectionUp(self)
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        let expected = worker.messages.response
+        var offset = 0
+        var now: UInt64 = 0
+        while offset < bytes.count {
+            guard !actual.isEmpty else {
+                fail(LoadErrors.unexpectedBytes)
+                return bytes.count
+            }
+            let take = min(expected.count - matched, bytes.count - offset)
+            let same = expected.withUnsafeBytes { memcmp($0.baseAddress! + matched, bytes.baseAddress! + offset, take) == 0 }
+            guard same else {
+                fail(LoadErrors.wrongResponse)
+                return bytes.count
+            }
+            matched += take
+            offset += take
+            if matched == expected.count {
+                matched = 0
+                if now == 0 { now = Monotonic.now() }
+                worker.responseCompleted(
+                    self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
+                guard isUp else { return bytes.count }
+            }
+        }
+        return bytes.count
+    }
+
+    func connectionDidReachEnd(_ connection: Connection) {
+        fail(LoadErrors.closedByServer)
+    }
+
+    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        let wasUp = isUp
+        isUp = false
+        if !isFinished {
+            isFinished = true
+            if !wasUp {
+                worker.connectionFailed(self, kind: error.map(LoadErrors.connect) ?? LoadErrors.closedByServer)
+            } else {
+                if let error { worker.stats.recordError(LoadErrors.socket(error)) }
+                abandonInFlight(LoadErrors.unansweredClosed)
+                worker.connectionLost(self)
+            }
+        }
+        self.connection = nil
+    }
+
+    /// Closes after an error; requests still in flight count as unanswered.
+    private func fail(_ kind: String) {
+        guard !isFinished else { return }
+        worker.stats.recordError(kind)
+        isFinished = true
+        isUp = false
+        abandonInFlight(LoadErrors.unansweredClosed)
+        worker.connectionLost(self)
+        connection?.close()
+    }
+
+    /// Counts every request in flight as an error of `kind` (nothing is dropped silently).
+    func abandonInFlight(_ kind: String) {
+        if !actual.isEmpty { worker.stats.recordError(kind, count: actual.count) }
+        intended.removeAll()
+        actual.removeAll()
+        matched = 0
+    }
+
+    /// Closes at the end of the run.
+    func finish() {
+        guard !isFinished else { return }
+        isFinished = true
+        isUp = false
+        abandonInFlight(LoadErrors.unansweredAtEnd)
+        connection?.close()
+    }
+}
+
+/// The error kinds a load run reports.
+enum LoadErrors {
+    static let wrongResponse = "wrong response (bytes differ from the expected answer)"
+    static let unexpectedBytes = "unexpected bytes with no request in flight"
+    static let closedByServer = "connection closed by server"
+    static let unansweredClosed = "request unanswered: connection closed"
+    static let unansweredAtEnd = "request unanswered at the end of the drain period"
+
+    static func connect(_ error: SocketError) -> String {
+        switch error.code {
+        case EADDRNOTAVAIL:
+            return "connect: no free local port (EADDRNOTAVAIL); use --source-addresses or widen net.ipv4.ip_local_port_range"
+        case EMFILE, ENFILE:
+            return "connect: out of file descriptors (\(error.reason)); raise ulimit -n or use --processes"
+        default:
+            return "connect: \(error.reason)"
+        }
+    }
+
+    static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
+}

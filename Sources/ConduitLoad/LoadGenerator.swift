@@ -1,0 +1,131 @@
+import Conduit
+import Dispatch
+import Glibc
+import Histogram
+
+/// Runs a load test: starts the embedded server if there is no target, spreads the
+/// connections over `threads` event loops, reports progress once a second, stops
+/// sending after the duration, waits for responses in flight (the drain period) and
+/// returns the merged result. `run` blocks the calling thread.
+public final class LoadGenerator {
+    /// The options of this run.
+    public let options: LoadOptions
+    private let onProgress: (IntervalStats, LoadStats) -> Void
+
+    /// Prepares a run; `onProgress` is called on the calling thread once a second with
+    /// the last second's figures and the totals so far.
+    public init(options: LoadOptions, onProgress: @escaping (IntervalStats, LoadStats) -> Void = { _, _ in }) {
+        self.options = options
+        self.onProgress = onProgress
+    }
+
+    /// Runs to completion. Throws only when the run cannot start (no loop, no embedded
+    /// server); connection failures are counted in the result.
+    public func run() throws(SocketError) -> LoadResult {
+        let embedded = options.target == nil
+            ? try EmbeddedServer(workload: options.workload, threads: options.serverThreads, backend: options.backend)
+            : nil
+        defer { embedded?.shutdown() }
+        let target = options.target ?? embedded!.address
+        let group = try EventLoopGroup(threads: options.threads, backend: options.backend)
+        defer { group.shutdown() }
+
+        let messages = WorkloadMessages(workload: options.workload, size: options.size)
+        let sources = (0..<(options.sourceAddresses > 1 ? options.sourceAddresses : 0)).map {
+            SocketAddress.ipv4(127, 0, 0, UInt8(1 + options.sourceAddressOffset + $0), port: 0)
+        }
+        let workers = group.loops.enumerated().map { index, loop in
+            let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
+            return LoadWorker(
+                loop: loop, messages: messages, options: options, target: target, sources: sources, connectionCount: share)
+        }
+        let boxes = workers.map(WorkerBox.init)
+        let start = Monotonic.now()
+        for box in boxes { box.worker.loop.execute { box.worker.start(at: start) } }
+
+        var series: [IntervalStats] = []
+        let durationNanos = UInt64(options.duration * 1e9)
+        var second = 0
+        while Monotonic.now() - start < durationNanos {
+            second += 1
+            let wake = start + UInt64(second) * 1_000_000_000
+            sleepUntil(min(wake, start + durationNanos))
+            let now = Monotonic.now()
+            if now < wake && now - start >= durationNanos { break }
+            let interval = Self.collect(boxes) { $0.snapshot(second: second) }
+            var total = IntervalStats(second: second)
+            var histogramP99: UInt64 = 0
+            for part in interval {
+                total.requests += part.requests
+                total.errors += part.errors
+                total.connectionsUp += part.connectionsUp
+                histogramP99 = max(histogramP99, part.p99Nanoseconds)
+            }
+            total.p99Nanoseconds = histogramP99
+            series.append(total)
+            if options.progress {
+                let totals = Self.collect(boxes) { $0.stats }.reduce(into: LoadStats()) { $0.merge($1) }
+                onProgress(total, totals)
+            }
+        }
+        let elapsed = Double(Monotonic.now() - start) / 1e9
+        _ = Self.collect(boxes) { $0.stopSending() }
+        let drainDeadline = Monotonic.now() + UInt64(options.drainSeconds * 1e9)
+        while Monotonic.now() < drainDeadline {
+            if Self.collect(boxes, { $0.inFlight }).reduce(0, +) == 0 { break }
+            sleepUntil(Monotonic.now() + 20_000_000)
+        }
+        let finals = Self.collect(boxes) { worker -> LoadStats in
+            worker.finish()
+            return worker.stats
+        }
+        var stats = LoadStats()
+        for part in finals { stats.merge(part) }
+        return LoadResult(
+            stats: stats, series: series, elapsedSeconds: elapsed, target: target.description, embedded: embedded != nil,
+            connections: options.connections, workload: options.workload, rate: options.rate,
+            pipeline: options.pipeline, backend: options.backend.rawValue)
+    }
+
+    /// Runs `body` on every worker's loop and waits for all the answers.
+    private static func collect<T>(_ boxes: [WorkerBox], _ body: @escaping (LoadWorker) -> T) -> [T] {
+        let results = ResultSlots<T>(count: boxes.count)
+        let done = DispatchSemaphore(value: 0)
+        for (index, box) in boxes.enumerated() {
+            let task = UncheckedTask {
+                results.set(index, body(box.worker))
+                done.signal()
+            }
+            box.worker.loop.execute { task.run() }
+        }
+        for _ in boxes { done.wait() }
+        return results.values
+    }
+
+    private func sleepUntil(_ deadline: UInt64) {
+        let now = Monotonic.now()
+        guard deadline > now else { return }
+        // Absolute deadlines on the monotonic clock, so the one-second ticks don't drift.
+        var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
+    }
+}
+
+/// Carries a loop-confined worker into tasks on its own loop.
+struct WorkerBox: @unchecked Sendable {
+    let worker: LoadWorker
+}
+
+/// A closure run on a loop thread while its creator waits (so nothing is shared
+/// concurrently).
+struct UncheckedTask: @unchecked Sendable {
+    let run: () -> Void
+}
+
+/// Answers from several loops, each written once before the waiter reads them.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: T) { slots[index] = value }
+    var values: [T] { slots.map { $0! } }
+}

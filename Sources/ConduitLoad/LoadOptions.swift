@@ -1,0 +1,71 @@
+import Conduit
+
+/// What `conduit load` sends.
+public enum Workload: String, Sendable, CaseIterable, Codable {
+    /// The tutorial's `search` request (`morpheus`), answered by `app-server`.
+    case search
+    /// A binary request of `size` bytes, answered with its first 10 bytes.
+    case binary
+    /// Raw bytes of `size`, for echo servers such as `multiconn-server`.
+    case echo
+}
+
+/// Everything a load run is configured with.
+public struct LoadOptions: Sendable {
+    /// The server to load; `nil` starts an embedded app (or echo) server in-process.
+    public var target: SocketAddress?
+    /// Concurrent connections in total.
+    public var connections = 50
+    /// New connections per second in total (`nil`: as fast as possible).
+    public var connectRate: Double?
+    /// How long to send requests, in seconds.
+    public var duration: Double = 5
+    /// The request kind.
+    public var workload: Workload = .search
+    /// Payload bytes for `binary` and `echo`.
+    public var size = 64
+    /// Requests in flight per connection (closed loop), or the cap on them (open loop).
+    public var pipeline = 1
+    /// Requests per second in total for open-loop load; `nil` for closed loop.
+    public var rate: Double?
+    /// Event loop threads driving the connections.
+    public var threads = 1
+    /// Bind connections round-robin to 127.0.0.1 … 127.0.0.N (N > 1) so more than one
+    /// address's ephemeral ports are usable.
+    public var sourceAddresses = 1
+    /// The first source address index (for worker processes sharing the range).
+    public var sourceAddressOffset = 0
+    /// I/O backend of the client (and of the embedded server).
+    public var backend: IOBackend = .shim
+    /// Event loop threads of the embedded server.
+    public var serverThreads = 1
+    /// How long to wait after `duration` for responses still in flight, in seconds.
+    public var drainSeconds: Double = 2
+    /// Print one progress line per second to stderr.
+    public var progress = true
+
+    /// The defaults (`conduit load` with no arguments).
+    public init() {}
+
+    /// Checks the options against each other; returns a message for the user if wrong.
+    public func problem() -> String? {
+        if connections < 1 { return "--connections must be at least 1" }
+        if duration <= 0 { return "--duration must be positive" }
+        if pipeline < 1 { return "--pipeline must be at least 1" }
+        if threads < 1 { return "--threads must be at least 1" }
+        if let rate, rate <= 0 { return "--rate must be positive" }
+        if let connectRate, connectRate <= 0 { return "--connect-rate must be positive" }
+        if size < 1 { return "--size must be at least 1" }
+        if workload == .search && size != 64 { return "--size applies to the binary and echo workloads" }
+        if sourceAddresses < 1 || sourceAddresses + sourceAddressOffset > 254 {
+            return "--source-addresses must be 1-254 (127.0.0.1 … 127.0.0.254)"
+        }
+        if sourceAddresses > 1, let target, target.family != AF_INET_VALUE {
+            return "--source-addresses needs an IPv4 target"
+        }
+        return nil
+    }
+}
+
+/// `AF_INET` as the address family value (kept here so callers need not import Glibc).
+let AF_INET_VALUE: Int32 = 2

@@ -1,0 +1,144 @@
+import Foundation
+import Histogram
+
+/// Turns a `LoadResult` into what the user reads: the text report, the JSON summary
+/// (`--json`) and the HdrHistogram percentile distribution (`--hgrm`).
+public enum LoadReport {
+    /// The percentiles every report shows.
+    public static let percentiles: [(label: String, value: Double)] = [
+        ("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9), ("p99.99", 99.99),
+    ]
+
+    /// The text report printed at the end of a run.
+    public static func text(_ result: LoadResult) -> String {
+        let stats = result.stats
+        var lines: [String] = []
+        let mode = result.rate.map { "open loop at \(grouped(Int($0))) requests/s (in-flight cap \(result.pipeline) per connection)" }
+            ?? "closed loop, \(result.pipeline) in flight per connection"
+        lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  backend: \(result.backend)")
+        lines.append("mode: \(mode)")
+        lines.append(
+            "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
+        lines.append(
+            "requests: \(grouped(stats.requests)) correct responses in \(String(format: "%.2f", result.elapsedSeconds)) s = \(grouped(Int(result.requestsPerSecond.rounded()))) requests/s (\(grouped(stats.sent)) sent)")
+        let corrected = result.rate != nil
+        lines.append(corrected ? "latency (from intended send time, corrected for coordinated omission):" : "latency:")
+        lines.append(percentileLine(stats.latency))
+        if corrected {
+            lines.append("service time (from actual send time, uncorrected):")
+            lines.append(percentileLine(stats.serviceTime))
+        }
+        if stats.errors.isEmpty {
+            lines.append("errors: 0")
+        } else {
+            lines.append("errors: \(grouped(stats.errorCount))")
+            for (kind, count) in stats.errors.sorted(by: { $0.value > $1.value }) {
+                lines.append("  \(grouped(count))  \(kind)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func percentileLine(_ histogram: Histogram<UInt64>) -> String {
+        guard histogram.totalCount > 0 else { return "  (no responses)" }
+        var parts = percentiles.map { "\($0.label) \(duration(histogram.valueAtPercentile($0.value)))" }
+        parts.append("max \(duration(histogram.max))")
+        return "  " + parts.joined(separator: "  ")
+    }
+
+    /// `nanoseconds` with a unit that keeps 3 significant digits (`812 µs`, `1.25 ms`).
+    public static func duration(_ nanoseconds: UInt64) -> String {
+        let value = Double(nanoseconds)
+        let (scaled, unit): (Double, String) =
+            value < 1e3 ? (value, "ns") : value < 1e6 ? (value / 1e3, "µs") : value < 1e9 ? (value / 1e6, "ms") : (value / 1e9, "s")
+        let digits = scaled < 10 ? 2 : scaled < 100 ? 1 : 0
+        return String(format: "%.\(digits)f %@", scaled, unit)
+    }
+
+    /// `1234567` as `1,234,567`.
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
+    /// One progress line for stderr.
+    public static func progressLine(_ interval: IntervalStats, totals: LoadStats, connections: Int) -> String {
+        let p99 = interval.p99Nanoseconds > 0 ? duration(interval.p99Nanoseconds) : "-"
+        return "[\(interval.second)s] connections \(grouped(interval.connectionsUp))/\(grouped(connections))  \(grouped(interval.requests)) req/s  p99 \(p99)  errors \(grouped(totals.errorCount))"
+    }
+
+    /// The JSON summary written by `--json` (fields documented in the README).
+    public static func json(_ result: LoadResult) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(LoadSummary(result))
+    }
+
+    /// The percentile distribution in HdrHistogram's text format, in milliseconds.
+    public static func hgrm(_ result: LoadResult) -> String {
+        var text = ""
+        result.stats.latency.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1e6)
+        return text
+    }
+}
+
+/// The JSON summary of a run.
+struct LoadSummary: Encodable {
+    struct Percentiles: Encodable {
+        var p50: UInt64, p90: UInt64, p99: UInt64, p99_9: UInt64, p99_99: UInt64, max: UInt64, mean: Double, count: UInt64
+
+        init(_ histogram: Histogram<UInt64>) {
+            let empty = histogram.totalCount == 0
+            func at(_ p: Double) -> UInt64 { empty ? 0 : histogram.valueAtPercentile(p) }
+            p50 = at(50); p90 = at(90); p99 = at(99); p99_9 = at(99.9); p99_99 = at(99.99)
+            max = empty ? 0 : histogram.max
+            mean = empty ? 0 : histogram.mean
+            count = histogram.totalCount
+        }
+    }
+
+    var target: String
+    var embedded: Bool
+    var workload: String
+    var backend: String
+    var connections: Int
+    var connections_up: Int
+    var connect_ms: Double
+    var pipeline: Int
+    var rate: Double?
+    var duration_s: Double
+    var requests: Int
+    var sent: Int
+    var requests_per_second: Double
+    var error_count: Int
+    var errors: [String: Int]
+    var latency_ns: Percentiles
+    var service_time_ns: Percentiles
+    var series: [IntervalStats]
+
+    init(_ result: LoadResult) {
+        target = result.target
+        embedded = result.embedded
+        workload = result.workload.rawValue
+        backend = result.backend
+        connections = result.connections
+        connections_up = result.stats.connectionsUp
+        connect_ms = Double(result.stats.connectNanoseconds) / 1e6
+        pipeline = result.pipeline
+        rate = result.rate
+        duration_s = result.elapsedSeconds
+        requests = result.stats.requests
+        sent = result.stats.sent
+        requests_per_second = result.requestsPerSecond
+        error_count = result.stats.errorCount
+        errors = result.stats.errors
+        latency_ns = Percentiles(result.stats.latency)
+        service_time_ns = Percentiles(result.stats.serviceTime)
+        series = result.series
+    }
+}

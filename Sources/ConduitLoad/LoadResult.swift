@@ -1,0 +1,47 @@
+import Conduit
+
+/// Everything a finished run measured.
+public struct LoadResult: Codable, Sendable {
+    /// The merged counts and histograms.
+    public var stats: LoadStats
+    /// One entry per second of the run.
+    public var series: [IntervalStats]
+    /// Seconds during which requests were sent.
+    public var elapsedSeconds: Double
+    /// The target, as `host:port` (`embedded` noted separately).
+    public var target: String
+    /// True when the target was the embedded server.
+    public var embedded: Bool
+    /// Connections asked for.
+    public var connections: Int
+    /// The workload.
+    public var workload: Workload
+    /// Requests per second asked for in open-loop mode.
+    public var rate: Double?
+    /// In-flight requests per connection (closed loop) or the cap (open loop).
+    public var pipeline: Int
+    /// The client backend.
+    public var backend: String
+
+    /// Correct responses per second over the sending period.
+    public var requestsPerSecond: Double { elapsedSeconds > 0 ? Double(stats.requests) / elapsedSeconds : 0 }
+
+    /// Adds another process's result (for `--processes`): counts, histograms and the
+    /// per-second series add up; connections asked for add up too.
+    public mutating func merge(_ other: LoadResult) {
+        stats.merge(other.stats)
+        connections += other.connections
+        elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
+        for entry in other.series {
+            if let index = series.firstIndex(where: { $0.second == entry.second }) {
+                series[index].requests += entry.requests
+                series[index].errors += entry.errors
+                series[index].connectionsUp += entry.connectionsUp
+                series[index].p99Nanoseconds = max(series[index].p99Nanoseconds, entry.p99Nanoseconds)
+            } else {
+                series.append(entry)
+            }
+        }
+        series.sort { $0.second < $1.second }
+    }
+}

@@ -1,0 +1,62 @@
+import Histogram
+
+/// The counts and latency histograms of a load run (or part of one); mergeable across
+/// threads and processes, and `Codable` so worker processes can send theirs.
+public struct LoadStats: Codable, Sendable {
+    /// Responses received complete and correct.
+    public var requests = 0
+    /// Requests sent.
+    public var sent = 0
+    /// Errors by kind (`connect: Connection refused`, `wrong response`, …).
+    public var errors: [String: Int] = [:]
+    /// Latency in nanoseconds: from the intended send time in open-loop mode
+    /// (corrected for coordinated omission), from the actual send time otherwise.
+    public var latency = LoadStats.makeHistogram()
+    /// Service time in nanoseconds: always from the actual send time.
+    public var serviceTime = LoadStats.makeHistogram()
+    /// Connections that were established.
+    public var connectionsUp = 0
+    /// Nanoseconds from the start until every connection was up or had failed.
+    public var connectNanoseconds: UInt64 = 0
+
+    /// A histogram from 1 ns to 100 s with 3 significant digits.
+    public static func makeHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// An empty record.
+    public init() {}
+
+    /// Total errors of every kind.
+    public var errorCount: Int { errors.values.reduce(0, +) }
+
+    /// Counts one error of `kind`.
+    public mutating func recordError(_ kind: String, count: Int = 1) {
+        errors[kind, default: 0] += count
+    }
+
+    /// Adds `other` into this record (connect time: the slowest).
+    public mutating func merge(_ other: LoadStats) {
+        requests += other.requests
+        sent += other.sent
+        for (kind, count) in other.errors { errors[kind, default: 0] += count }
+        latency.add(other.latency)
+        serviceTime.add(other.serviceTime)
+        connectionsUp += other.connectionsUp
+        connectNanoseconds = max(connectNanoseconds, other.connectNanoseconds)
+    }
+}
+
+/// What one second of a run did, for the progress line and the JSON series.
+public struct IntervalStats: Codable, Sendable {
+    /// Seconds since the start, at the end of this interval.
+    public var second = 0
+    /// Correct responses in the interval.
+    public var requests = 0
+    /// Errors in the interval.
+    public var errors = 0
+    /// Connections up at the end of the interval.
+    public var connectionsUp = 0
+    /// p99 latency of the interval, in nanoseconds.
+    public var p99Nanoseconds: UInt64 = 0
+}

@@ -1,0 +1,186 @@
+import Conduit
+import Histogram
+
+/// The connections of one event loop and their bookkeeping. Loop-confined: every
+/// method runs on `loop`'s thread (the generator hops there with `execute`).
+final class LoadWorker {
+    let loop: EventLoop
+    let messages: WorkloadMessages
+    let options: LoadOptions
+    let target: SocketAddress
+    /// Source addresses to bind, used round-robin (empty: let the kernel choose).
+    let sources: [SocketAddress]
+    let connectionCount: Int
+    var stats = LoadStats()
+    private var intervalHistogram = LoadStats.makeHistogram()
+    private var intervalRequests = 0
+    private var intervalErrorBase = 0
+    private var connections: [LoadConnection] = []
+    private var startTime: UInt64 = 0
+    private(set) var sending = false
+    private var connectsIssued = 0
+    private var nextConnectTime: UInt64 = 0
+    private var settled = 0
+    private(set) var up = 0
+    private var random = SystemRandomNumberGenerator()
+    // Open loop: requests issued so far against this worker's schedule.
+    private var issued = 0
+    private var ratePerWorker: Double = 0
+    private var roundRobin = 0
+    private var ticker: Timer?
+
+    init(
+        loop: EventLoop, messages: WorkloadMessages, options: LoadOptions, target: SocketAddress,
+        sources: [SocketAddress], connectionCount: Int
+    ) {
+        self.loop = loop
+        self.messages = messages
+        self.options = options
+        self.target = target
+        self.sources = sources
+        self.connectionCount = connectionCount
+        if let rate = options.rate { ratePerWorker = rate * Double(connectionCount) / Double(options.connections) }
+    }
+
+    // MARK: starting
+
+    func start(at time: UInt64) {
+        startTime = time
+        sending = true
+        connections.reserveCapacity(connectionCount)
+        if connectionCount == 0 { stats.connectNanoseconds = 0 }
+        openMoreConnections()
+        if ratePerWorker > 0 { scheduleTick() }
+    }
+
+    /// Opens every connection now, or paced at this worker's share of `--connect-rate`,
+    /// each at a random moment within its slot (start jitter).
+    private func openMoreConnections() {
+        guard let rate = options.connectRate else {
+            while connectsIssued < connectionCount { openConnection() }
+            return
+        }
+        let perWorker = rate * Double(connectionCount) / Double(options.connections)
+        let slot = 1e9 / perWorker
+        let now = Monotonic.now()
+        while connectsIssued < connectionCount && nextConnectTime <= now {
+            openConnection()
+            let jitter = Double.random(in: 0..<1, using: &random)
+            nextConnectTime = startTime + UInt64((Double(connectsIssued) + jitter) * slot)
+        }
+        if connectsIssued < connectionCount {
+            loop.schedule(afterNanoseconds: max(nextConnectTime &- now, 1_000_000)) { [weak self] in
+                self?.openMoreConnections()
+            }
+        }
+    }
+
+    private func openConnection() {
+        let index = connectsIssued
+        connectsIssued += 1
+        var connect = ConnectOptions()
+        if !sources.isEmpty { connect.sourceAddress = sources[index % sources.count] }
+        let connection = LoadConnection(worker: self)
+        connections.append(connection)
+        connection.start(to: target, options: connect)
+    }
+
+    // MARK: events from connections
+
+    func connectionUp(_ connection: LoadConnection) {
+        up += 1
+        stats.connectionsUp += 1
+        settle()
+        guard sending, ratePerWorker == 0 else { return }
+        let now = Monotonic.now()
+        for _ in 0..<options.pipeline { connection.send(intendedTime: now, now: now) }
+    }
+
+    func connectionFailed(_ connection: LoadConnection, kind: String) {
+        stats.recordError(kind)
+        settle()
+    }
+
+    func connectionLost(_ connection: LoadConnection) {
+        up -= 1
+    }
+
+    private func settle() {
+        settled += 1
+        if settled == connectionCount { stats.connectNanoseconds = Monotonic.now() &- startTime }
+    }
+
+    func responseCompleted(_ connection: LoadConnection, latency: UInt64, serviceTime: UInt64, now: UInt64) {
+        stats.requests += 1
+        intervalRequests += 1
+        stats.latency.record(latency)
+        stats.serviceTime.record(serviceTime)
+        intervalHistogram.record(latency)
+        guard sending else { return }
+        if ratePerWorker == 0 {
+            connection.send(intendedTime: now, now: now)
+        } else {
+            issueDue(now: now)
+        }
+    }
+
+    // MARK: open loop
+
+    private func scheduleTick() {
+        ticker = loop.schedule(afterNanoseconds: 1_000_000) { [weak self] in
+            guard let self, self.sending else { return }
+            self.issueDue(now: Monotonic.now())
+            self.scheduleTick()
+        }
+    }
+
+    /// Sends every request whose intended time has come, each on the next connection
+    /// with room under the in-flight cap. A request that finds no room stays owed and
+    /// keeps its intended time, so the wait counts in its latency (no coordinated
+    /// omission).
+    private func issueDue(now: UInt64) {
+        let interval = 1e9 / ratePerWorker
+        let due = Int(Double(now &- startTime) / interval) + 1
+        var scanned = 0
+        while issued < due && scanned < connections.count {
+            let connection = connections[roundRobin]
+            roundRobin = (roundRobin + 1) % connections.count
+            if connection.isUp && connection.inFlight < options.pipeline {
+                connection.send(intendedTime: startTime + UInt64(Double(issued) * interval), now: now)
+                issued += 1
+                scanned = 0
+            } else {
+                scanned += 1
+            }
+        }
+    }
+
+    // MARK: control from the generator
+
+    func stopSending() {
+        sending = false
+        ticker?.cancel()
+    }
+
+    var inFlight: Int { connections.reduce(0) { $0 + $1.inFlight } }
+
+    func finish() {
+        for connection in connections { connection.finish() }
+        connections.removeAll()
+    }
+
+    /// The interval since the last snapshot; resets the interval counters.
+    func snapshot(second: Int) -> IntervalStats {
+        let errors = stats.errorCount
+        let result = IntervalStats(
+            second: second, requests: intervalRequests, errors: errors - intervalErrorBase, connectionsUp: up,
+            p99Nanoseconds: intervalHistogram.totalCount > 0 ? intervalHistogram.valueAtPercentile(99) : 0)
+        intervalRequests = 0
+        intervalErrorBase = errors
+        intervalHistogram.reset()
+        return result
+    }
+
+    /// True once every connection is up or has failed.
+    var allSettled: Bool { settled >= connectionCount }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Conduit
+import ConduitLoad
+import Foundation
+
+extension Workload: ExpressibleByArgument {}
+
+/// `conduit load`: a high-connection-count load generator.
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load generator: many connections, closed or open loop, latency percentiles.",
+        discussion: """
+            With no --target, an app server is started in this process on a free loopback port
+            and loaded: a real result with no set-up. Every response is checked byte for byte;
+            a wrong, short or missing answer is an error, never a success. Exits 1 if any
+            error occurred.
+            """
+    )
+
+    @Option(help: "Server to load, HOST:PORT (default: an embedded server).") var target: HostPort?
+    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(argument: "50")!
+    @Option(help: "New connections per second, with start jitter (default: all at once).") var connectRate: Count?
+    @Option(help: "How long to send: 10s, 2m, 500ms.") var duration = Seconds(5)
+    @Option(help: "search (app-server), binary (app-server) or echo (multiconn-server).") var workload: Workload = .search
+    @Option(help: "Payload bytes for binary and echo.") var size = 64
+    @Option(help: "Requests in flight per connection (closed loop), or the cap on them (open loop).") var pipeline = 1
+    @Option(help: "Open-loop rate in requests/s in total (k suffix accepted); latency is then corrected for coordinated omission.")
+    var rate: Count?
+    @Option(help: "Event loop threads for the connections.") var threads = 1
+    @Option(help: "Event loop threads for the embedded server.") var serverThreads = 1
+    @Option(help: "Bind connections to 127.0.0.1 … 127.0.0.N, for more ephemeral ports.") var sourceAddresses = 1
+    @Option(help: "Wait this long after --duration for responses in flight.") var drain = Seconds(2)
+    @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
+    @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
+    @Flag(help: "No progress lines on stderr.") var quiet = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        var options = LoadOptions()
+        if let target { options.target = try resolve(host: target.host, port: target.port) }
+        options.connections = connections.intValue
+        options.connectRate = connectRate?.value
+        options.duration = duration.value
+        options.workload = workload
+        options.size = size
+        options.pipeline = pipeline
+        options.rate = rate?.value
+        options.threads = threads
+        options.serverThreads = serverThreads
+        options.sourceAddresses = sourceAddresses
+        options.drainSeconds = drain.value
+        options.backend = common.backend
+        options.progress = !quiet
+        if let problem = options.problem() { throw fail(problem) }
+        try checkSystemLimits(options)
+
+        let total = options.connections
+        let generator = LoadGenerator(options: options) { interval, totals in
+            FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))
+        }
+        let result: LoadResult
+        do {
+            result = try generator.run()
+        } catch {
+            throw fail("cannot start the load: \(error)")
+        }
+        say(LoadReport.text(result))
+        try writeOutputs(result)
+        if result.stats.connectionsUp == 0, let refused = result.stats.errors.keys.first(where: { $0.contains("refused") }) {
+            _ = refused
+            throw fail("connection refused: is a server listening on \(result.target)?")
+        }
+        if result.stats.errorCount > 0 { throw ExitCode.failure }
+    }
+
+    func writeOutputs(_ result: LoadResult) throws {
+        do {
+            if let json { try LoadReport.json(result).write(to: URL(fileURLWithPath: json)) }
+            if let hgrm { try LoadReport.hgrm(result).write(toFile: hgrm, atomically: true, encoding: .utf8) }
+        } catch {
+            throw fail("cannot write output: \(error.localizedDescription)")
+        }
+    }
+
+    /// Says which system limit would stop this run, and how to raise it, before starting.
+    func checkSystemLimits(_ options: LoadOptions) throws {
+        let openFiles = SystemLimits.raiseOpenFiles()
+        let perConnection = options.target == nil ? 2 : 1
+        let needed = options.connections * perConnection + 64
+        if needed > openFiles {
+            let side = options.target == nil ? " (client and embedded server sockets)" : ""
+            throw fail(
+                "\(options.connections) connections need about \(needed) open files\(side), but this process may open \(openFiles) (RLIMIT_NOFILE hard limit). Use --processes N to spread them over processes, or raise the hard limit (ulimit -Hn; /etc/security/limits.conf)."
+            )
+        }
+        let ports = SystemLimits.ephemeralPorts()
+        let perSource = (options.connections + options.sourceAddresses - 1) / options.sourceAddresses
+        if perSource > ports {
+            throw fail(
+                "\(options.connections) connections from \(options.sourceAddresses) source address(es) need \(perSource) ephemeral ports each, but net.ipv4.ip_local_port_range has \(ports). Use --source-addresses \((options.connections + ports - 1) / ports) or more, or widen the range (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")."
+            )
+        }
+    }
+}
