@@ -121,15 +121,21 @@ final class LoadConnection: ConnectionHandler {
     }
 }
 
-/// The error kinds a load run reports.
-enum LoadErrors {
-    static let wrongResponse = "wrong response (bytes differ from the expected answer)"
-    static let unexpectedBytes = "unexpected bytes with no request in flight"
-    static let closedByServer = "connection closed by server"
-    static let unansweredClosed = "request unanswered: connection closed"
-    static let unansweredAtEnd = "request unanswered at the end of the drain period"
+/// The error kinds a load run reports (the keys of `LoadStats.errors`).
+public enum LoadErrors {
+    /// A response differed from the expected bytes.
+    public static let wrongResponse = "wrong response (bytes differ from the expected answer)"
+    /// Bytes arrived while no request was in flight.
+    public static let unexpectedBytes = "unexpected bytes with no request in flight"
+    /// The server closed the connection.
+    public static let closedByServer = "connection closed by server"
+    /// A request in flight when its connection closed.
+    public static let unansweredClosed = "request unanswered: connection closed"
+    /// A request still waiting for (the rest of) its response when the run ended.
+    public static let unansweredAtEnd = "request unanswered at the end of the drain period"
 
-    static func connect(_ error: SocketError) -> String {
+    /// The kind for a failed connect, with advice where a system limit is the cause.
+    public static func connect(_ error: SocketError) -> String {
         switch error.code {
         case EADDRNOTAVAIL:
             return "connect: no free local port (EADDRNOTAVAIL); use --source-addresses or widen net.ipv4.ip_local_port_range"
@@ -140,5 +146,6 @@ enum LoadErrors {
         }
     }
 
-    static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
+    /// The kind for a socket error on an established connection.
+    public static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
 }

@@ -1,0 +1,135 @@
+import Conduit
+import ConduitLoad
+import Foundation
+import Testing
+
+/// Answers every request with bytes that are almost, but not exactly, right.
+final class WrongAnswerHandler: ConnectionHandler {
+    let answer: [UInt8]
+    init(answer: [UInt8]) { self.answer = answer }
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        connection.write(answer)
+        return bytes.count
+    }
+}
+
+func options(_ change: (inout LoadOptions) -> Void) -> LoadOptions {
+    var options = LoadOptions()
+    options.duration = 0.6
+    options.connections = 10
+    options.progress = false
+    options.drainSeconds = 1
+    change(&options)
+    return options
+}
+
+@Suite("Load generator")
+struct LoadGeneratorTests {
+    @Test(arguments: IOBackend.allCases)
+    func embeddedRunCountsAddUp(backend: IOBackend) throws {
+        let result = try LoadGenerator(options: options { $0.backend = backend; $0.pipeline = 3 }).run()
+        #expect(result.embedded)
+        #expect(result.stats.errors.isEmpty)
+        #expect(result.stats.connectionsUp == 10)
+        #expect(result.stats.requests > 100)
+        #expect(result.stats.sent == result.stats.requests)
+        #expect(result.stats.latency.totalCount == UInt64(result.stats.requests))
+        #expect(result.stats.serviceTime.totalCount == UInt64(result.stats.requests))
+        #expect(result.stats.latency.valueAtPercentile(50) > 0)
+    }
+
+    @Test(arguments: Workload.allCases)
+    func everyWorkloadAgainstTheEmbeddedServer(workload: Workload) throws {
+        let result = try LoadGenerator(options: options {
+            $0.workload = workload
+            if workload != .search { $0.size = 3000 }
+            $0.threads = 2
+        }).run()
+        #expect(result.stats.errors.isEmpty)
+        #expect(result.stats.requests > 50)
+        #expect(result.stats.sent == result.stats.requests)
+    }
+
+    @Test func wrongAnswersAreErrorsNotSuccesses() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let correct = WorkloadMessages(workload: .search, size: 64).response
+        var flipped = correct
+        flipped[flipped.count - 3] ^= 0x01
+        let wrong = flipped
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in WrongAnswerHandler(answer: wrong) }
+        let result = try LoadGenerator(options: options { $0.target = server.address }).run()
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors[LoadErrors.wrongResponse] == 10)
+    }
+
+    @Test func shortAnswersAreUnansweredErrors() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let correct = WorkloadMessages(workload: .search, size: 64).response
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in
+            WrongAnswerHandler(answer: Array(correct.dropLast(5)))
+        }
+        let result = try LoadGenerator(options: options { $0.target = server.address; $0.drainSeconds = 0.3 }).run()
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors[LoadErrors.unansweredAtEnd] == 10)
+    }
+
+    @Test func closedPortGivesConnectErrors() throws {
+        let port = try { () throws -> Int in
+            let group = try EventLoopGroup(threads: 1)
+            defer { group.shutdown() }
+            return try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandlerFactory.make() }.address.port
+        }()
+        let result = try LoadGenerator(options: options { $0.target = .loopback(port: port) }).run()
+        #expect(result.stats.connectionsUp == 0)
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors["connect: Connection refused"] == 10)
+    }
+
+    @Test func openLoopSendsAtTheAskedRate() throws {
+        let result = try LoadGenerator(options: options {
+            $0.rate = 2000
+            $0.duration = 1.0
+            $0.pipeline = 8
+        }).run()
+        #expect(result.stats.errors.isEmpty)
+        // 2000/s for 1 s, give or take the last tick.
+        #expect((1800...2100).contains(result.stats.sent), "sent \(result.stats.sent)")
+        #expect(result.stats.requests == result.stats.sent)
+        // Corrected latency is never below the service time of the same request.
+        #expect(result.stats.latency.max >= result.stats.serviceTime.max)
+    }
+
+    @Test func sourceAddressesAreUsed() throws {
+        let result = try LoadGenerator(options: options { $0.sourceAddresses = 3; $0.connections = 9 }).run()
+        #expect(result.stats.errors.isEmpty)
+        #expect(result.stats.connectionsUp == 9)
+    }
+
+    @Test func resultsMergeAndSurviveJSON() throws {
+        let first = try LoadGenerator(options: options { $0.connections = 4 }).run()
+        let second = try LoadGenerator(options: options { $0.connections = 6 }).run()
+        let decoded = try JSONDecoder().decode(LoadResult.self, from: JSONEncoder().encode(second))
+        var merged = first
+        merged.merge(decoded)
+        #expect(merged.connections == 10)
+        #expect(merged.stats.requests == first.stats.requests + second.stats.requests)
+        #expect(merged.stats.latency.totalCount == first.stats.latency.totalCount + second.stats.latency.totalCount)
+    }
+
+    @Test func reportMentionsEverything() throws {
+        let result = try LoadGenerator(options: options { $0.rate = 500 }).run()
+        let text = LoadReport.text(result)
+        for word in ["requests/s", "p50", "p99.99", "max", "errors: 0", "service time", "coordinated omission", "established in"] {
+            #expect(text.contains(word), "\(word)")
+        }
+        #expect(LoadReport.duration(1_250_000) == "1.25 ms")
+        #expect(LoadReport.duration(812_000) == "812 µs")
+        #expect(LoadReport.grouped(1_234_567) == "1,234,567")
+    }
+}
+
+enum EchoHandlerFactory {
+    static func make() -> ConnectionHandler { EchoHandler() }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+@Suite("conduit load, as a user runs it")
+struct LoadCommandTests {
+    @Test func embeddedRunWritesJSONWithTheDocumentedFields() throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-load-\(UUID()).json")
+        let hgrm = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-load-\(UUID()).hgrm")
+        defer {
+            try? FileManager.default.removeItem(at: json)
+            try? FileManager.default.removeItem(at: hgrm)
+        }
+        let result = try runConduit([
+            "load", "--duration", "1500ms", "--connections", "20", "--json", json.path, "--hgrm", hgrm.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("target: embedded server at 127.0.0.1:"))
+        #expect(result.stdout.contains("errors: 0"))
+        #expect(result.stderr.contains("[1s] connections 20/20"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        for key in [
+            "target", "embedded", "workload", "backend", "connections", "connections_up", "connect_ms", "pipeline",
+            "duration_s", "requests", "sent", "requests_per_second", "error_count", "errors", "latency_ns",
+            "service_time_ns", "series",
+        ] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["connections_up"] as? Int == 20)
+        #expect(object["error_count"] as? Int == 0)
+        #expect((object["requests"] as? Int ?? 0) > 0)
+        #expect(object["requests"] as? Int == object["sent"] as? Int)
+        let latency = try #require(object["latency_ns"] as? [String: Any])
+        for key in ["p50", "p90", "p99", "p99_9", "p99_99", "max", "mean", "count"] { #expect(latency[key] != nil, "\(key)") }
+        #expect(latency["count"] as? Int == object["requests"] as? Int)
+        let series = try #require(object["series"] as? [[String: Any]])
+        #expect(series.first?["second"] as? Int == 1)
+        #expect(try String(contentsOf: hgrm, encoding: .utf8).contains("Percentile"))
+    }
+
+    @Test(arguments: ["shim", "swift"])
+    func againstASeparateAppServer(backend: String) throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "warning", "--backend", backend])
+        let port = try #require(server.listeningPort())
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-load-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let result = try runConduit([
+            "load", "--target", "127.0.0.1:\(port)", "--duration", "1s", "--connections", "50", "--pipeline", "2",
+            "--workload", "binary", "--size", "200", "--backend", backend, "--quiet", "--json", json.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        #expect(object["error_count"] as? Int == 0)
+        #expect(object["connections_up"] as? Int == 50)
+        #expect(object["requests"] as? Int == object["sent"] as? Int)
+        server.signal(SIGTERM)
+        #expect(server.finish(seconds: 10).status == 0)
+    }
+
+    @Test func againstMulticonnServerWithEcho() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"])
+        let port = try #require(server.listeningPort())
+        let result = try runConduit([
+            "load", "--target", "127.0.0.1:\(port)", "--duration", "1s", "--connections", "30", "--workload", "echo",
+            "--size", "1000", "--quiet",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("connections: 30 of 30 established"))
+        #expect(result.stdout.contains("errors: 0"))
+        server.signal(SIGTERM)
+        #expect(server.finish(seconds: 10).status == 0)
+    }
+
+    @Test func closedPortFailsClearly() throws {
+        let port = freePort()
+        let result = try runConduit(["load", "--target", "127.0.0.1:\(port)", "--duration", "500ms", "--connections", "5", "--quiet"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("5  connect: Connection refused"))
+        #expect(result.stderr.contains("connection refused: is a server listening on 127.0.0.1:\(port)?"))
+    }
+
+    @Test func tooManyConnectionsForOneProcessSaysWhichLimit() throws {
+        let result = try runConduit(["load", "--connections", "15k", "--duration", "1s"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("open files"))
+        #expect(result.stderr.contains("--processes"))
+    }
+
+    @Test func badOptionsAreExplained() throws {
+        let result = try runConduit(["load", "--duration", "soon"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--duration"))
+    }
+}
