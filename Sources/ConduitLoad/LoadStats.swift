@@ -59,4 +59,16 @@ public struct IntervalStats: Codable, Sendable {
     public var connectionsUp = 0
     /// p99 latency of the interval, in nanoseconds.
     public var p99Nanoseconds: UInt64 = 0
+
+    /// An empty interval ending at `second`.
+    public init(second: Int) { self.second = second }
+
+    /// An interval with all its figures.
+    public init(second: Int, requests: Int, errors: Int, connectionsUp: Int, p99Nanoseconds: UInt64) {
+        self.second = second
+        self.requests = requests
+        self.errors = errors
+        self.connectionsUp = connectionsUp
+        self.p99Nanoseconds = p99Nanoseconds
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conduit
 import ConduitApp
+import Glibc
 
 /// `conduit app-server`: the application server of the tutorial, persistent and fast.
 struct AppServerCommand: ParsableCommand {
@@ -12,24 +13,71 @@ struct AppServerCommand: ParsableCommand {
     @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
     @Argument(help: "Port to listen on (0 picks a free one).") var port: Int
     @Option(help: "Event loop threads.") var threads = 1
+    @Option(help: "Worker processes sharing the port with SO_REUSEPORT (each may open 20,000 files).")
+    var processes = 1
+    @Option(help: "Accepted connections beyond this many per loop are closed at once.") var maxConnections: Int?
+    @Flag(help: .hidden) var worker = false
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
+        SystemLimits.raiseOpenFiles()
+        if processes > 1 { return try runWorkers() }
         let address = try resolve(host: host, port: port)
+        var options = ServerOptions()
+        options.maxConnections = maxConnections
+        // Workers share the port with their siblings.
+        if worker { options.reusePort = true }
         let group = try EventLoopGroup(threads: max(1, threads), backend: common.backend)
         let server: AppServer
         do {
-            server = try AppServer(group: group, address: address, limits: limits.limits, log: logging.log)
+            server = try AppServer(
+                group: group, address: address, limits: limits.limits, options: options, log: logging.log)
         } catch {
             group.shutdown()
             throw fail("cannot listen on \(address): \(error.reason)")
         }
-        say("Listening on \(server.address)")
+        if !worker { say("Listening on \(server.address)") }
         let signal = waitForTermination()
-        say("Caught \(signal), closing sockets")
+        if !worker { say("Caught \(signal), closing sockets") }
         server.server.stopAccepting()
         group.shutdown()
+    }
+}
+
+extension AppServerCommand {
+    /// Starts `processes` copies of this server on one port (`SO_REUSEPORT`), prints
+    /// one `Listening on` line once they accept, and stops them on SIGINT/SIGTERM.
+    func runWorkers() throws {
+        var chosenPort = port
+        var reservation: Int32 = -1
+        if port == 0 {
+            guard let reserved = reservePort(host: host) else { throw fail("cannot find a free port on \(host)") }
+            (chosenPort, reservation) = reserved
+        }
+        defer { if reservation >= 0 { close(reservation) } }
+        var arguments = [
+            "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
+            "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
+            "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
+        ]
+        if let maxConnections { arguments += ["--max-connections", String(maxConnections)] }
+        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes))
+        guard waitUntilListening(host: host, port: chosenPort, seconds: 10), !workers.anyExited else {
+            workers.signalAll(SIGTERM)
+            workers.waitAll()
+            throw fail("the worker processes did not start listening on \(host):\(chosenPort)")
+        }
+        say("Listening on \(host.isEmpty ? "0.0.0.0" : host):\(chosenPort) (\(processes) processes)")
+        let signal = waitForTermination()
+        say("Caught \(signal), stopping \(processes) worker processes")
+        workers.signalAll(SIGTERM)
+        if !workers.waitAll() { throw ExitCode.failure }
     }
 }

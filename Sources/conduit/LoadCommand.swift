@@ -34,6 +34,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
     @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
+    @Option(help: "Spread the connections over this many processes (each may open 20,000 files); without --target the embedded server gets as many.")
+    var processes = 1
+    @Flag(help: .hidden) var workerOutput = false
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -53,7 +56,10 @@ struct LoadCommand: ParsableCommand {
         options.backend = common.backend
         options.progress = !quiet
         if let problem = options.problem() { throw fail(problem) }
+        guard processes >= 1 else { throw fail("--processes must be at least 1") }
+        if processes > 1 { return try runWorkers(options) }
         try checkSystemLimits(options)
+        if workerOutput { return try runAsWorker(options) }
 
         let total = options.connections
         let generator = LoadGenerator(options: options) { interval, totals in
@@ -65,6 +71,11 @@ struct LoadCommand: ParsableCommand {
         } catch {
             throw fail("cannot start the load: \(error)")
         }
+        try finish(result)
+    }
+
+    /// Prints the report, writes the files, and fails if anything went wrong.
+    func finish(_ result: LoadResult) throws {
         say(LoadReport.text(result))
         try writeOutputs(result)
         if result.stats.connectionsUp == 0, let refused = result.stats.errors.keys.first(where: { $0.contains("refused") }) {
@@ -84,14 +95,14 @@ struct LoadCommand: ParsableCommand {
     }
 
     /// Says which system limit would stop this run, and how to raise it, before starting.
-    func checkSystemLimits(_ options: LoadOptions) throws {
+    func checkSystemLimits(_ options: LoadOptions, embeddedElsewhere: Bool = false) throws {
         let openFiles = SystemLimits.raiseOpenFiles()
-        let perConnection = options.target == nil ? 2 : 1
-        let needed = options.connections * perConnection + 64
+        let perConnection = options.target == nil && !embeddedElsewhere ? 2 : 1
+        let needed = (options.connections + processes - 1) / processes * perConnection + 64
         if needed > openFiles {
             let side = options.target == nil ? " (client and embedded server sockets)" : ""
             throw fail(
-                "\(options.connections) connections need about \(needed) open files\(side), but this process may open \(openFiles) (RLIMIT_NOFILE hard limit). Use --processes N to spread them over processes, or raise the hard limit (ulimit -Hn; /etc/security/limits.conf)."
+                "\(options.connections) connections need about \(needed) open files per process\(side) with --processes \(processes), but a process may open \(openFiles) (RLIMIT_NOFILE hard limit). Use --processes N to spread them over processes, or raise the hard limit (ulimit -Hn; /etc/security/limits.conf)."
             )
         }
         let ports = SystemLimits.ephemeralPorts()

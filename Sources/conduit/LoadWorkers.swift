@@ -1,0 +1,162 @@
+import ArgumentParser
+import Conduit
+import ConduitLoad
+import Foundation
+import Synchronization
+
+/// `conduit load --processes N`: the parent starts N worker copies of `conduit load`
+/// (and, without --target, an embedded `app-server --processes N`), shows their
+/// combined progress, and merges their histograms and counts into one report.
+///
+/// A worker (`--worker-output`) prints `P <interval JSON>` once a second and
+/// `R <result JSON>` at the end on stdout.
+extension LoadCommand {
+    static let progressPrefix = "P "
+    static let resultPrefix = "R "
+
+    func runAsWorker(_ baseOptions: LoadOptions) throws {
+        var options = baseOptions
+        options.progress = true
+        let encoder = JSONEncoder()
+        let generator = LoadGenerator(options: options) { interval, _ in
+            if let data = try? encoder.encode(interval) {
+                say(Self.progressPrefix + String(decoding: data, as: UTF8.self))
+            }
+        }
+        let result: LoadResult
+        do {
+            result = try generator.run()
+        } catch {
+            throw fail("cannot start the load: \(error)")
+        }
+        say(Self.resultPrefix + String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+
+    func runWorkers(_ baseOptions: LoadOptions) throws {
+        var options = baseOptions
+        try checkSystemLimits(options, embeddedElsewhere: true)
+        var server: WorkerProcesses?
+        defer {
+            server?.signalAll(SIGTERM)
+            server?.waitAll()
+        }
+        if options.target == nil {
+            let (processes, address) = try startEmbeddedServers(options)
+            server = processes
+            options.target = address
+        }
+        let target = options.target!
+        let shares = (0..<processes).map { options.connections / processes + ($0 < options.connections % processes ? 1 : 0) }
+        let arguments = shares.map { share in workerArguments(options, target: target, connections: share) }
+        let collector = WorkerCollector(count: processes)
+        let workers = try WorkerProcesses(arguments: arguments) { index, line in collector.receive(index, line) }
+        let total = options.connections
+        var printed = 0
+        while !collector.allFinished {
+            usleep(100_000)
+            if let interval = collector.completeSecond(after: printed) {
+                printed = interval.second
+                if !quiet {
+                    FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: collector.errorTotals(), connections: total))
+                }
+            }
+            if workers.anyExited { break }
+        }
+        let ok = workers.waitAll()
+        var results = collector.results
+        guard !results.isEmpty, results.count == processes, ok else {
+            throw fail("\(processes - results.count) of \(processes) load worker processes failed (see their errors above)")
+        }
+        var merged = results.removeFirst()
+        for part in results { merged.merge(part) }
+        merged.embedded = server != nil
+        try finish(merged)
+    }
+
+    /// Starts `app-server --processes N` on a free loopback port and returns it with its address.
+    private func startEmbeddedServers(_ options: LoadOptions) throws -> (WorkerProcesses, SocketAddress) {
+        let port = Mutex<Int?>(nil)
+        let processes = try WorkerProcesses(arguments: [[
+            "app-server", "127.0.0.1", "0", "--processes", String(self.processes), "--threads", String(serverThreads),
+            "--log-level", "error", "--backend", options.backend.rawValue,
+        ]]) { _, line in
+            if line.hasPrefix("Listening on "), let value = line.split(separator: ":").last?.split(separator: " ").first {
+                port.withLock { $0 = Int(value) }
+            }
+        }
+        for _ in 0..<500 where port.withLock({ $0 }) == nil && !processes.anyExited { usleep(20_000) }
+        guard let found = port.withLock({ $0 }) else {
+            processes.signalAll(SIGTERM)
+            throw fail("the embedded server processes did not start")
+        }
+        return (processes, .loopback(port: found))
+    }
+
+    private func workerArguments(_ options: LoadOptions, target: SocketAddress, connections: Int) -> [String] {
+        var list = [
+            "load", "--worker-output", "--quiet", "--target", target.description, "--connections", String(connections),
+            "--duration", "\(options.duration)s", "--workload", options.workload.rawValue, "--size", String(options.size),
+            "--pipeline", String(options.pipeline), "--threads", String(options.threads),
+            "--source-addresses", String(options.sourceAddresses), "--drain", "\(options.drainSeconds)s",
+            "--backend", options.backend.rawValue,
+        ]
+        let share = Double(connections) / Double(options.connections)
+        if let rate = options.rate { list += ["--rate", String(rate * share)] }
+        if let connectRate = options.connectRate { list += ["--connect-rate", String(connectRate * share)] }
+        return list
+    }
+}
+
+/// Gathers the workers' progress lines and results.
+final class WorkerCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private let count: Int
+    private var intervals: [Int: [Int: IntervalStats]] = [:]
+    private(set) var resultsByWorker: [Int: LoadResult] = [:]
+    private var errorsSoFar: [Int: Int] = [:]
+    private let decoder = JSONDecoder()
+
+    init(count: Int) { self.count = count }
+
+    func receive(_ worker: Int, _ line: String) {
+        if line.hasPrefix(LoadCommand.progressPrefix),
+            let interval = try? decoder.decode(IntervalStats.self, from: Data(line.dropFirst(2).utf8))
+        {
+            lock.withLock {
+                intervals[interval.second, default: [:]][worker] = interval
+                errorsSoFar[worker, default: 0] += interval.errors
+            }
+        } else if line.hasPrefix(LoadCommand.resultPrefix),
+            let result = try? decoder.decode(LoadResult.self, from: Data(line.dropFirst(2).utf8))
+        {
+            lock.withLock { resultsByWorker[worker] = result }
+        } else if !line.isEmpty {
+            FileHandleOutput.standardError("worker \(worker): \(line)")
+        }
+    }
+
+    var allFinished: Bool { lock.withLock { resultsByWorker.count == count } }
+    var results: [LoadResult] { lock.withLock { resultsByWorker.keys.sorted().map { resultsByWorker[$0]! } } }
+
+    /// The next second every worker has reported, summed.
+    func completeSecond(after second: Int) -> IntervalStats? {
+        lock.withLock { () -> IntervalStats? in
+            guard let parts = intervals[second + 1], parts.count == count else { return nil }
+            var total = IntervalStats(second: second + 1)
+            for part in parts.values {
+                total.requests += part.requests
+                total.errors += part.errors
+                total.connectionsUp += part.connectionsUp
+                total.p99Nanoseconds = max(total.p99Nanoseconds, part.p99Nanoseconds)
+            }
+            return total
+        }
+    }
+
+    func errorTotals() -> LoadStats {
+        var stats = LoadStats()
+        let total = lock.withLock { errorsSoFar.values.reduce(0, +) }
+        if total > 0 { stats.recordError("errors", count: total) }
+        return stats
+    }
+}

@@ -1,0 +1,137 @@
+import Dispatch
+import Foundation
+import Glibc
+
+/// Copies of this executable started as workers (`--processes N`): every process
+/// here may open at most 20,000 files, so large runs spread over several. Only these
+/// PIDs are ever signalled.
+final class WorkerProcesses: @unchecked Sendable {
+    private(set) var processes: [Process] = []
+    /// Entered per captured stdout, left at its end of file, so no line is lost.
+    private let outputs = DispatchGroup()
+
+    /// Starts one worker per argument list; `onLine`, when given, receives each line
+    /// a worker prints on stdout (with the worker's index); otherwise workers share our
+    /// stdout. Workers always share our stderr.
+    init(arguments: [[String]], onLine: ((Int, String) -> Void)? = nil) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        for (index, list) in arguments.enumerated() {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = list
+            if let onLine {
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                let reader = LineReader { onLine(index, $0) }
+                let outputs = self.outputs
+                outputs.enter()
+                let handle = pipe.fileHandleForReading
+                // A reader thread per worker: a blocking read sees end of file for certain,
+                // which a readability handler does not report on every platform.
+                Thread {
+                    while true {
+                        let data = handle.availableData
+                        if data.isEmpty { break }
+                        reader.feed(data)
+                    }
+                    reader.finish()
+                    outputs.leave()
+                }.start()
+            }
+            try process.run()
+            processes.append(process)
+        }
+    }
+
+    /// Sends `signal` to every worker still running.
+    func signalAll(_ signal: Int32) {
+        for process in processes where process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for every worker and for the end of its output; returns true if all
+    /// exited with status 0.
+    @discardableResult
+    func waitAll() -> Bool {
+        var ok = true
+        for process in processes {
+            process.waitUntilExit()
+            ok = ok && process.terminationReason == .exit && process.terminationStatus == 0
+        }
+        outputs.wait()
+        return ok
+    }
+
+    /// True if any worker has already exited.
+    var anyExited: Bool { processes.contains { !$0.isRunning } }
+}
+
+/// Splits a byte stream into lines.
+final class LineReader: @unchecked Sendable {
+    private var pending = Data()
+    private let lock = NSLock()
+    private let onLine: (String) -> Void
+
+    init(onLine: @escaping (String) -> Void) { self.onLine = onLine }
+
+    func feed(_ data: Data) {
+        let lines: [String] = lock.withLock {
+            pending.append(data)
+            var lines: [String] = []
+            while let newline = pending.firstIndex(of: 0x0a) {
+                lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                pending.removeSubrange(pending.startIndex...newline)
+            }
+            return lines
+        }
+        for line in lines { onLine(line) }
+    }
+
+    func finish() {
+        let rest: Data = lock.withLock {
+            defer { pending.removeAll() }
+            return pending
+        }
+        if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
+    }
+}
+
+/// Waits until something accepts connections on `host:port` (at most `seconds`).
+func waitUntilListening(host: String, port: Int, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        let fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        if getaddrinfo(host.isEmpty ? "127.0.0.1" : host, String(port), &hints, &list) == 0, let first = list {
+            let connected = connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0
+            freeaddrinfo(list)
+            if connected { return true }
+        }
+        usleep(20_000)
+    }
+    return false
+}
+
+/// Binds (without listening) a `SO_REUSEPORT` socket to `host`'s port 0 to learn a
+/// free port that workers can then share; keep it open until they listen.
+func reservePort(host: String) -> (port: Int, descriptor: Int32)? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    inet_pton(AF_INET, host.isEmpty ? "0.0.0.0" : host, &address.sin_addr)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard ok else {
+        close(fd)
+        return nil
+    }
+    return (Int(UInt16(bigEndian: address.sin_port)), fd)
+}
