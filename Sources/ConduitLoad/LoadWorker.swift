@@ -29,6 +29,9 @@ final class LoadWorker {
     private var roundRobin = 0
     private var ticker: Timer?
 
+    /// Connections opened per loop iteration when no connect rate is set.
+    static let connectBatch = 256
+
     init(
         loop: EventLoop, messages: WorkloadMessages, options: LoadOptions, target: SocketAddress,
         sources: [SocketAddress], connectionCount: Int
@@ -53,11 +56,20 @@ final class LoadWorker {
         if ratePerWorker > 0 { scheduleTick() }
     }
 
-    /// Opens every connection now, or paced at this worker's share of `--connect-rate`,
-    /// each at a random moment within its slot (start jitter).
+    /// Opens every connection as fast as possible, or paced at this worker's share of
+    /// `--connect-rate`, each at a random moment within its slot (start jitter).
     private func openMoreConnections() {
         guard let rate = options.connectRate else {
-            while connectsIssued < connectionCount { openConnection() }
+            // In batches, so the loop also serves the connections already up (a connect
+            // can take tens of microseconds while the kernel searches for a free port).
+            var batch = 0
+            while connectsIssued < connectionCount && batch < Self.connectBatch {
+                openConnection()
+                batch += 1
+            }
+            if connectsIssued < connectionCount {
+                loop.schedule(afterNanoseconds: 0) { [weak self] in self?.openMoreConnections() }
+            }
             return
         }
         let perWorker = rate * Double(connectionCount) / Double(options.connections)
