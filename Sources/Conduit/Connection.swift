@@ -30,8 +30,19 @@ public final class Connection: Selectable, @unchecked Sendable {
     public var lowWatermark = 256 << 10
     /// The peer's address, looked up once on first use.
     public private(set) lazy var peerAddress: SocketAddress? = socket.peerAddress()
-    /// Free for the application: for example a per-connection index or deadline.
+    /// Free for the application: for example a per-connection index.
     public var userTag = 0
+    /// Close after this long with nothing received (0: never). Checked by the loop's
+    /// timeout sweep (`EventLoop.enableTimeoutSweep`), so precise to its interval.
+    public var idleTimeoutNanoseconds: UInt64 = 0
+    /// A monotonic time by which the handler wants something to have happened (for
+    /// example a complete header); when it passes, the handler's
+    /// `connectionDeadlinePassed` runs. 0: none. Checked by the timeout sweep.
+    public var deadline: UInt64 = 0
+    /// When bytes last arrived (the loop's time of that iteration).
+    public private(set) var lastActivity: UInt64
+    /// Runs once when the connection closes (the server's connection count uses it).
+    var closeObserver: (() -> Void)?
 
     enum State { case connecting, open, closing, closed }
 
@@ -40,6 +51,7 @@ public final class Connection: Selectable, @unchecked Sendable {
         self.socket = socket
         self.handler = handler
         self.state = connecting ? .connecting : .open
+        self.lastActivity = loop.now
     }
 
     /// The socket descriptor (for diagnostics such as queue sizes).
@@ -208,10 +220,24 @@ public final class Connection: Selectable, @unchecked Sendable {
         outbound.reset()
         let handler = self.handler
         self.handler = nil
+        closeObserver?()
+        closeObserver = nil
         handler?.connectionDidClose(self, error: error)
     }
 
     func loopDidStop() { close(afterFlush: false) }
+
+    func closeGracefully() { close(afterFlush: true) }
+
+    func sweep(now: UInt64) {
+        guard state == .open else { return }
+        if deadline != 0 && now >= deadline {
+            deadline = 0
+            handler?.connectionDeadlinePassed(self)
+        } else if idleTimeoutNanoseconds != 0 && now &- lastActivity >= idleTimeoutNanoseconds && outbound.isEmpty {
+            handler?.connectionDidIdle(self)
+        }
+    }
 
     // MARK: events
 
@@ -252,6 +278,7 @@ public final class Connection: Selectable, @unchecked Sendable {
         for _ in 0..<16 {
             let raw = loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count)
             if raw > 0 {
+                lastActivity = loop.now
                 deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: raw))
                 if raw < buffer.count || state != .open || readPaused { return }
             } else if raw == 0 {

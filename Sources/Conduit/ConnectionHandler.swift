@@ -21,6 +21,13 @@ public protocol ConnectionHandler: AnyObject {
     /// The connection is closed; `error` says why when it was not an orderly close.
     /// Called exactly once, also when an outgoing connect fails.
     func connectionDidClose(_ connection: Connection, error: SocketError?)
+
+    /// `connection.deadline` passed. The default closes the connection.
+    func connectionDeadlinePassed(_ connection: Connection)
+
+    /// Nothing arrived for `connection.idleTimeoutNanoseconds` and nothing is waiting
+    /// to be sent. The default closes the connection.
+    func connectionDidIdle(_ connection: Connection)
 }
 
 extension ConnectionHandler {
@@ -32,4 +39,8 @@ extension ConnectionHandler {
     public func connectionDidDrain(_ connection: Connection) {}
     /// Does nothing.
     public func connectionDidClose(_ connection: Connection, error: SocketError?) {}
+    /// Closes the connection.
+    public func connectionDeadlinePassed(_ connection: Connection) { connection.close() }
+    /// Closes the connection.
+    public func connectionDidIdle(_ connection: Connection) { connection.close() }
 }

@@ -24,7 +24,16 @@ public final class EventLoop: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
     /// Number of descriptors currently registered.
-    public private(set) var registeredCount = 0
+    public private(set) var registeredCount = 0 {
+        didSet { registeredMirror.store(registeredCount, ordering: .relaxed) }
+    }
+    private let registeredMirror = Atomic<Int>(0)
+
+    /// `registeredCount` readable from any thread (for waiting on a drain).
+    public var registeredCountFromAnyThread: Int { registeredMirror.load(ordering: .relaxed) }
+    /// Monotonic time read once per loop iteration: cheap "now" for connections.
+    public private(set) var now: UInt64 = Monotonic.now()
+    private var sweepTimer: Timer?
 
     private static let wakeToken = UInt64.max
 
@@ -66,6 +75,7 @@ public final class EventLoop: @unchecked Sendable {
         defer { stopRequested.store(false, ordering: .relaxed) }
         while !stopRequested.load(ordering: .acquiring) {
             let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeout())
+            now = Monotonic.now()
             if ready < 0 {
                 precondition(Int32(-ready) == EINTR, "epoll_wait failed: errno \(-ready)")
                 continue
@@ -103,6 +113,28 @@ public final class EventLoop: @unchecked Sendable {
     @discardableResult
     public func schedule(afterNanoseconds nanoseconds: UInt64, _ body: @escaping () -> Void) -> Timer {
         timers.schedule(deadline: Monotonic.now() &+ nanoseconds, body)
+    }
+
+    /// Checks every connection's idle timeout and deadline every `intervalNanoseconds`
+    /// (one pass over the registry: cheaper than a timer per connection when there are
+    /// 100,000 of them). Call on the loop; calling again changes nothing.
+    public func enableTimeoutSweep(intervalNanoseconds: UInt64 = 250_000_000) {
+        guard sweepTimer == nil else { return }
+        func tick() {
+            sweepTimer = schedule(afterNanoseconds: intervalNanoseconds) { [weak self] in
+                guard let self else { return }
+                let now = Monotonic.now()
+                for case let target? in self.registry { target.sweep(now: now) }
+                tick()
+            }
+        }
+        tick()
+    }
+
+    /// Asks everything registered to close gracefully (connections send what they have
+    /// queued first; listeners close). Call on the loop.
+    public func closeAllGracefully() {
+        for case let target? in registry { target.closeGracefully() }
     }
 
     private func wake() {

@@ -15,15 +15,17 @@ final class Listener: Selectable {
     private var acceptedFDs = [Int32](repeating: -1, count: 64)
     private var paused = false
     private let onAcceptError: (SocketError) -> Void
+    let counter: ConnectionCounter
 
     init(
-        loop: EventLoop, socket: Socket, options: ServerOptions,
+        loop: EventLoop, socket: Socket, options: ServerOptions, counter: ConnectionCounter,
         onAcceptError: @escaping (SocketError) -> Void,
         makeHandler: @escaping (Connection) -> ConnectionHandler
     ) {
         self.loop = loop
         self.socket = socket
         self.options = options
+        self.counter = counter
         self.onAcceptError = onAcceptError
         self.makeHandler = makeHandler
     }
@@ -40,6 +42,8 @@ final class Listener: Selectable {
     }
 
     func loopDidStop() { close() }
+    func sweep(now: UInt64) {}
+    func closeGracefully() { close() }
 
     func handleEvents(_ flags: UInt32) {
         guard socket.isOpen, !paused else { return }
@@ -58,13 +62,21 @@ final class Listener: Selectable {
     private func adopt(_ descriptor: Int32) {
         let accepted = Socket(descriptor: descriptor, calls: loop.calls)
         if options.noDelay { try? accepted.setNoDelay() }
-        if let limit = options.maxConnections, loop.registeredCount > limit {
-            // Over the limit: closing at once tells the peer clearly (a reset or EOF)
-            // rather than leaving it waiting.
-            onAcceptError(SocketError(code: EMFILE, operation: "accept (max connections \(limit) reached)"))
+        if let limit = options.maxConnections, !counter.tryAdd(limit: limit) {
+            // Over the limit: the peer gets the server's refusal message (if any) and an
+            // orderly close at once, rather than waiting in silence.
+            if let refusal = options.overLimitResponse {
+                refusal.withUnsafeBytes { _ = loop.calls.send(accepted.descriptor, $0.baseAddress!, $0.count) }
+            }
+            onAcceptError(SocketError(code: EMFILE, operation: "accept: max connections (\(limit)) reached, closed a new one"))
             return
         }
         let connection = Connection(loop: loop, socket: accepted, handler: PlaceholderHandler.shared, connecting: false)
+        if options.maxConnections != nil {
+            let counter = self.counter
+            connection.closeObserver = { counter.remove() }
+        }
+        connection.idleTimeoutNanoseconds = options.idleTimeoutNanoseconds
         connection.replaceHandler(makeHandler(connection))
         connection.highWatermark = options.highWatermark
         connection.lowWatermark = options.lowWatermark

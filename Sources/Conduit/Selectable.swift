@@ -4,6 +4,11 @@ protocol Selectable: AnyObject {
     func handleEvents(_ flags: UInt32)
     /// Called once when the loop stops while this is still registered: close now.
     func loopDidStop()
+    /// Called by the loop's periodic sweep (only when timeouts are enabled) to check
+    /// deadlines against `now`.
+    func sweep(now: UInt64)
+    /// Asked to close gracefully: stop reading, send what is queued, then close.
+    func closeGracefully()
 }
 
 /// epoll flag values as `UInt32`, named once.

@@ -9,6 +9,8 @@ public final class Server: Sendable {
     /// The address the server listens on (with the real port when 0 was asked for).
     public let address: SocketAddress
     private let listeners: [Listener.Box]
+    private let counter: ConnectionCounter
+    private let needsSweep: Bool
 
     /// Binds and starts listening on every loop of `group`. `makeHandler` runs on the
     /// accepting loop for each new connection. `onAcceptError` hears about accept
@@ -30,17 +32,23 @@ public final class Server: Sendable {
             sockets.append(socket)
         }
         self.address = bound
+        self.needsSweep = options.idleTimeoutNanoseconds > 0 || options.sweepTimeouts
         var boxes: [Listener.Box] = []
+        let counter = ConnectionCounter()
+        self.counter = counter
         for (loop, socket) in zip(group.loops, sockets) {
             let listener = Listener(
-                loop: loop, socket: socket, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler)
+                loop: loop, socket: socket, options: options, counter: counter, onAcceptError: onAcceptError,
+                makeHandler: makeHandler)
             boxes.append(Listener.Box(listener))
         }
         self.listeners = boxes
         let failure = Mutex<SocketError?>(nil)
         let started = DispatchSemaphoreBox(count: boxes.count)
         for box in boxes {
+            let sweep = needsSweep
             box.listener.loop.execute {
+                if sweep { box.listener.loop.enableTimeoutSweep() }
                 do throws(SocketError) { try box.listener.start() } catch { failure.withLock { $0 = error } }
                 started.signal()
             }
@@ -76,6 +84,48 @@ public final class Server: Sendable {
         }
         done.wait()
     }
+}
+
+extension Server {
+    /// Open connections, when `maxConnections` is set (otherwise not counted: 0).
+    public var openConnections: Int { counter.count }
+
+    /// Graceful stop: stops accepting, lets every connection send what it has queued
+    /// (responses to requests already received are queued by then, because handlers
+    /// answer synchronously) and close; waits at most `timeoutNanoseconds` for that,
+    /// then returns. Call from outside the group's loops; shut the group down after.
+    /// Returns the number of connections still open at the deadline.
+    @discardableResult
+    public func shutdownGracefully(group: EventLoopGroup, timeoutNanoseconds: UInt64 = 5_000_000_000) -> Int {
+        stopAccepting()
+        for loop in group.loops { loop.execute { loop.closeAllGracefully() } }
+        let deadline = Monotonic.now() + timeoutNanoseconds
+        while true {
+            let open = group.loops.reduce(0) { total, loop in total + loop.registeredCountFromAnyThread }
+            if open == 0 || Monotonic.now() >= deadline { return open }
+            usleep(10_000)
+        }
+    }
+}
+
+/// Counts a server's open connections across its loops.
+final class ConnectionCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// Adds one if that stays within `limit`; false (and nothing added) otherwise.
+    func tryAdd(limit: Int) -> Bool {
+        var current = value.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = value.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func remove() { value.subtract(1, ordering: .relaxed) }
+
+    var count: Int { value.load(ordering: .relaxed) }
 }
 
 extension Listener {

@@ -7,8 +7,16 @@ public struct ServerOptions: Sendable {
     public var reusePort: Bool? = nil
     /// Disable Nagle's algorithm on accepted sockets.
     public var noDelay = true
-    /// Accepted connections beyond this many per loop are closed at once.
+    /// Open connections allowed across all loops of the server; a connection beyond
+    /// it gets `overLimitResponse` (if set) and is closed at once.
     public var maxConnections: Int? = nil
+    /// Bytes sent to a connection refused for being over `maxConnections`.
+    public var overLimitResponse: [UInt8]? = nil
+    /// Close a connection after this long with nothing received (0: never).
+    public var idleTimeoutNanoseconds: UInt64 = 0
+    /// Run the loops' timeout sweep even without an idle timeout (for handlers that
+    /// set `Connection.deadline`). On whenever `idleTimeoutNanoseconds` is set.
+    public var sweepTimeouts = false
     /// How long accepting pauses after `EMFILE`/`ENFILE`.
     public var acceptBackoffNanoseconds: UInt64 = 100_000_000
     /// Queued output per connection above which its reading pauses.

@@ -7,11 +7,13 @@ import ConduitMessage
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
     private let service: LoopService
+    private let headerTimeout: UInt64
     private var failed = false
 
-    init(service: LoopService, limits: MessageLimits, backend: IOBackend) {
+    init(service: LoopService, limits: MessageLimits, headerTimeoutNanoseconds: UInt64, backend: IOBackend) {
         self.service = service
         self.decoder = MessageDecoder(limits: limits, backend: backend)
+        self.headerTimeout = headerTimeoutNanoseconds
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -43,7 +45,34 @@ final class AppConnectionHandler: ConnectionHandler {
             reject(routingError, on: connection)
             return bytes.count
         }
+        trackHeaderDeadline(incomplete: consumed < bytes.count, connection)
         return consumed
+    }
+
+    /// Starts the header clock when a header is incomplete; stops it once the header
+    /// is in (content may then take as long as the idle timeout allows).
+    private func trackHeaderDeadline(incomplete: Bool, _ connection: Connection) {
+        guard headerTimeout > 0 else { return }
+        if incomplete && !decoder.isAwaitingContent {
+            if connection.deadline == 0 { connection.deadline = connection.loop.now &+ headerTimeout }
+        } else {
+            connection.deadline = 0
+        }
+    }
+
+    /// A peer trickled a header for longer than the header timeout (slowloris).
+    func connectionDeadlinePassed(_ connection: Connection) {
+        let seconds = Double(headerTimeout) / 1e9
+        let text = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        service.log(.warning, "Header timeout for \(peer(connection)); closing")
+        failed = true
+        service.send(.error("request header not complete within \(text) s"), on: connection)
+        connection.close(afterFlush: true)
+    }
+
+    func connectionDidIdle(_ connection: Connection) {
+        service.log(.info, "Idle timeout for \(peer(connection)); closing")
+        connection.close()
     }
 
     /// Answers a protocol error once, then closes after the answer is sent.

@@ -9,17 +9,31 @@ public final class AppServer: Sendable {
     public let server: Server
 
     /// Starts serving on `address` with `router` (the tutorial's service by default).
+    /// A header not complete within `headerTimeoutNanoseconds` (0: no limit) gets an
+    /// error response and a close; a connection over `options.maxConnections` gets
+    /// an error response saying so.
     public init(
         group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
-        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(), log: AppLog = .silent
+        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
+        headerTimeoutNanoseconds: UInt64 = 0, log: AppLog = .silent
     ) throws(SocketError) {
         let services = LoopServices(loops: group.loops, router: router, log: log)
         let backend = group.backend
+        var options = options
+        if let limit = options.maxConnections, options.overLimitResponse == nil {
+            var refusal: [UInt8] = []
+            Response.error("server busy: at its limit of \(limit) connections").encode(into: &refusal)
+            options.overLimitResponse = refusal
+        }
+        // The header deadline is checked by the same sweep as idle timeouts.
+        if headerTimeoutNanoseconds > 0 { options.sweepTimeouts = true }
         server = try Server(
             group: group, address: address, options: options,
             onAcceptError: { error in log(.error, "accept failed: \(error)") }
         ) { connection in
-            AppConnectionHandler(service: services.service(for: connection.loop), limits: limits, backend: backend)
+            AppConnectionHandler(
+                service: services.service(for: connection.loop), limits: limits,
+                headerTimeoutNanoseconds: headerTimeoutNanoseconds, backend: backend)
         }
     }
 

@@ -60,6 +60,10 @@ public struct MessageDecoder {
         }
     }
 
+    /// True when the header of the message at the front has been parsed and only its
+    /// content is still arriving (so a partial input is content, not header).
+    public var isAwaitingContent: Bool { pending != nil }
+
     /// Call when the stream ends with `remaining` unconsumed bytes: throws
     /// `.truncated` if a message was cut off, does nothing if the stream ended cleanly.
     public func finish(remaining: Int) throws(MessageError) {

@@ -15,7 +15,11 @@ struct AppServerCommand: ParsableCommand {
     @Option(help: "Event loop threads.") var threads = 1
     @Option(help: "Worker processes sharing the port with SO_REUSEPORT (each may open 20,000 files).")
     var processes = 1
-    @Option(help: "Accepted connections beyond this many per loop are closed at once.") var maxConnections: Int?
+    @Option(help: "Close a connection whose request header is not complete within this long (0 disables).")
+    var headerTimeout = Seconds(10)
+    @Option(help: "On SIGINT/SIGTERM, wait this long for responses in flight to be sent.")
+    var shutdownGrace = Seconds(5)
+    @OptionGroup var serverLimits: ServerLimitOptions
     @Flag(help: .hidden) var worker = false
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
@@ -30,23 +34,24 @@ struct AppServerCommand: ParsableCommand {
         SystemLimits.raiseOpenFiles()
         if processes > 1 { return try runWorkers() }
         let address = try resolve(host: host, port: port)
-        var options = ServerOptions()
-        options.maxConnections = maxConnections
+        var options = serverLimits.serverOptions
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
         let group = try EventLoopGroup(threads: max(1, threads), backend: common.backend)
         let server: AppServer
         do {
             server = try AppServer(
-                group: group, address: address, limits: limits.limits, options: options, log: logging.log)
+                group: group, address: address, limits: limits.limits, options: options,
+                headerTimeoutNanoseconds: UInt64(headerTimeout.value * 1e9), log: logging.log)
         } catch {
             group.shutdown()
             throw fail("cannot listen on \(address): \(error.reason)")
         }
         if !worker { say("Listening on \(server.address)") }
         let signal = waitForTermination()
-        if !worker { say("Caught \(signal), closing sockets") }
-        server.server.stopAccepting()
+        if !worker { say("Caught \(signal), finishing responses in flight and closing") }
+        let left = server.server.shutdownGracefully(group: group, timeoutNanoseconds: UInt64(shutdownGrace.value * 1e9))
+        if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }
         group.shutdown()
     }
 }
@@ -66,8 +71,8 @@ extension AppServerCommand {
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
-        ]
-        if let maxConnections { arguments += ["--max-connections", String(maxConnections)] }
+            "--header-timeout", "\(headerTimeout.value)s", "--shutdown-grace", "\(shutdownGrace.value)s",
+        ] + serverLimits.arguments
         let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes))
         guard waitUntilListening(host: host, port: chosenPort, seconds: 10), !workers.anyExited else {
             workers.signalAll(SIGTERM)

@@ -14,6 +14,7 @@ struct MulticonnServerCommand: ParsableCommand {
     @Argument(help: "Port to listen on.") var port: Int
     @Option(help: "Event loop threads.") var threads = 1
     @Flag(help: "Log only listening and shutdown, not every connection and echo.") var quiet = false
+    @OptionGroup var serverLimits: ServerLimitOptions
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -23,7 +24,7 @@ struct MulticonnServerCommand: ParsableCommand {
         let server: Server
         do {
             server = try Server(
-                group: group, address: address,
+                group: group, address: address, options: serverLimits.serverOptions,
                 onAcceptError: { error in FileHandleOutput.standardError("accept failed: \(error)") }
             ) { _ in
                 EchoHandler(log: quiet ? nil : { event in
@@ -44,7 +45,7 @@ struct MulticonnServerCommand: ParsableCommand {
         say("Listening on \(server.address)")
         let signal = waitForTermination()
         say("Caught \(signal), closing sockets")
-        server.stopAccepting()
+        server.shutdownGracefully(group: group)
         group.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conduit
+import Glibc
 
 extension IOBackend: ExpressibleByArgument {}
 
@@ -13,4 +14,43 @@ struct CommonOptions: ParsableArguments {
 enum Defaults {
     static let host = "127.0.0.1"
     static let port = 65432
+}
+
+/// Limits every server takes: timeouts, connection cap, output watermarks.
+struct ServerLimitOptions: ParsableArguments {
+    @Option(help: "Close a connection after this long with nothing received (0 disables).")
+    var idleTimeout = Seconds(300)
+    @Option(help: "Open connections allowed at once (default: this process's open-file limit minus 64); more are told so and closed.")
+    var maxConnections: Int?
+    @Option(help: "Unsent output per connection above which reading from it pauses, in bytes.")
+    var highWatermark = 1 << 20
+    @Option(help: "Unsent output below which paused reading resumes, in bytes.")
+    var lowWatermark = 256 << 10
+
+    func validate() throws {
+        guard lowWatermark >= 0, highWatermark > lowWatermark else {
+            throw ValidationError("--high-watermark must be above --low-watermark")
+        }
+        if let max = maxConnections, max < 1 { throw ValidationError("--max-connections must be at least 1") }
+    }
+
+    /// Server options for these limits, with the open-file limit already raised.
+    var serverOptions: ServerOptions {
+        var options = ServerOptions()
+        options.idleTimeoutNanoseconds = UInt64(idleTimeout.value * 1e9)
+        options.maxConnections = maxConnections ?? max(1, SystemLimits.raiseOpenFiles() - 64)
+        options.highWatermark = highWatermark
+        options.lowWatermark = lowWatermark
+        return options
+    }
+
+    /// The same limits as arguments, for worker processes.
+    var arguments: [String] {
+        var list = [
+            "--idle-timeout", "\(idleTimeout.value)s", "--high-watermark", String(highWatermark),
+            "--low-watermark", String(lowWatermark),
+        ]
+        if let maxConnections { list += ["--max-connections", String(maxConnections)] }
+        return list
+    }
 }

@@ -30,7 +30,7 @@ struct Seconds: ExpressibleByArgument, Sendable {
             : text.hasSuffix("s") ? (text.dropLast(), 1)
             : text.hasSuffix("m") ? (text.dropLast(), 60)
             : text.hasSuffix("h") ? (text.dropLast(), 3600) : (text[...], 1)
-        guard let parsed = Double(number), parsed > 0, parsed.isFinite else { return nil }
+        guard let parsed = Double(number), parsed >= 0, parsed.isFinite else { return nil }
         value = parsed * scale
     }
 
