@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// User+system CPU seconds of `pid` so far.
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    return (Double(fields[11]) ?? 0) / 100 + (Double(fields[12]) ?? 0) / 100
+}
+
+/// Resident memory of `pid` in bytes.
+func residentBytes(_ pid: Int32) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+}
+
+/// A raw loopback connection for these tests (non-blocking when asked).
+final class RawConnection {
+    let fd: Int32
+    init?(port: Int, nonBlocking: Bool = false) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard ok else {
+            close(fd)
+            return nil
+        }
+        if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+    deinit { close(fd) }
+
+    /// Sends as much of `bytes` as the kernel takes now; returns how much.
+    func sendSome(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { Int(max(0, send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)))) }
+    }
+}
+
+@Suite("Resource limits of a running server process")
+struct ResourceTests {
+    /// Out of descriptors: accept fails with EMFILE. The server must neither spin (it
+    /// pauses accepting) nor die, and must serve again once descriptors free up.
+    @Test func emfileOnAcceptNeitherSpinsNorStops() throws {
+        let server = try ChildProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/prlimit"),
+            ["--nofile=32", conduitBinary.path, "multiconn-server", "127.0.0.1", "0", "--quiet", "--max-connections", "1000"])
+        let port = try #require(server.listeningPort())
+        // Far more connections than the server has descriptors; the kernel completes
+        // the handshakes, so they sit in the backlog.
+        var clients = (0..<60).compactMap { _ in RawConnection(port: port) }
+        #expect(clients.count == 60)
+        usleep(300_000)
+        let pid = server.process.processIdentifier
+        let before = cpuSeconds(pid)
+        usleep(1_000_000)
+        let spent = cpuSeconds(pid) - before
+        #expect(spent < 0.3, "server used \(spent) s of CPU in 1 s while out of descriptors")
+        #expect(server.process.isRunning)
+        clients.removeAll()
+        var echoed = false
+        for _ in 0..<100 where !echoed {
+            let result = try runConduit(["echo-client", "127.0.0.1", String(port), "still alive"])
+            echoed = result.stdout == "Received b'still alive'\n"
+            if !echoed { usleep(50_000) }
+        }
+        #expect(echoed)
+        server.signal(SIGTERM)
+        let finished = server.finish(seconds: 10)
+        #expect(finished.status == 0)
+        #expect(finished.stderr.contains("accept failed: accept: Too many open files"))
+    }
+
+    /// A client that sends requests and never reads the answers: the server stops
+    /// reading it above the high watermark, so its memory stays bounded.
+    @Test(arguments: ["shim", "swift"])
+    func nonReadingClientCannotGrowServerMemory(backend: String) throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "error", "--backend", backend])
+        let port = try #require(server.listeningPort())
+        let pid = server.process.processIdentifier
+        usleep(200_000)
+        let baseline = residentBytes(pid)
+        let client = try #require(RawConnection(port: port, nonBlocking: true))
+        // 64 KiB of pipelined search requests per batch; each answer is the same size.
+        let request = Array(Array(repeating: Array("\u{0}g".utf8) + Array(#"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}{"action": "search", "value": "morpheus"}"#.utf8), count: 448).joined())
+        var sent = 0
+        let deadline = Date().addingTimeInterval(3)
+        var stalledSince: Date?
+        while Date() < deadline {
+            let n = client.sendSome(request)
+            sent += n
+            if n == 0 {
+                stalledSince = stalledSince ?? Date()
+                usleep(10_000)
+            } else {
+                stalledSince = nil
+            }
+        }
+        let grown = residentBytes(pid) - baseline
+        #expect(stalledSince != nil, "the server kept reading: \(sent) bytes taken")
+        #expect(grown < 24 << 20, "server RSS grew by \(grown) bytes after taking \(sent) bytes of requests")
+        FileHandleOutputForTests.note("non-reading client (\(backend)): server took \(sent) bytes of requests, RSS grew \(grown / 1024) KiB")
+        // Other clients are still served.
+        let other = try runConduit(["app-client", "127.0.0.1", String(port), "search", "ring", "--backend", backend])
+        #expect(other.stdout.contains("Got result: In the caves beneath the Misty Mountains. 💍"))
+        server.signal(SIGTERM)
+        #expect(server.finish(seconds: 15).status == 0)
+    }
+}
+
+/// Prints a measured figure into the test log (RELIABILITY.md quotes these).
+enum FileHandleOutputForTests {
+    static func note(_ line: String) { print("measured: \(line)") }
+}
