@@ -24,6 +24,7 @@ public final class Connection: Selectable, @unchecked Sendable {
     private var gathering = false
     private var readPaused = false
     private var reachedEnd = false
+    private var userPaused = false
     /// Queued output above which reading pauses.
     public var highWatermark = 1 << 20
     /// Queued output below which paused reading resumes.
@@ -253,7 +254,9 @@ public final class Connection: Selectable, @unchecked Sendable {
             if flags & (EpollFlag.hangUp | EpollFlag.error) != 0 { close() }
             return
         }
-        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state == .open, !readPaused {
+        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state == .open, !readPaused,
+            !userPaused
+        {
             readAvailable()
         }
     }
@@ -314,6 +317,21 @@ public final class Connection: Selectable, @unchecked Sendable {
         if state == .open || state == .closing { flush() }
     }
 
+    /// Stops reading from this connection until `resumeReading()` (flow control for
+    /// the application; backpressure on output does the same by itself).
+    public func pauseReading() {
+        guard state == .open, !userPaused else { return }
+        userPaused = true
+        setInterest(interest & ~EpollFlag.readable)
+    }
+
+    /// Reads again after `pauseReading()`.
+    public func resumeReading() {
+        guard state == .open, userPaused else { return }
+        userPaused = false
+        if !readPaused && !reachedEnd { setInterest(interest | EpollFlag.readable) }
+    }
+
     /// Bytes received and not yet consumed by the handler (an incomplete message).
     public var unconsumedInputBytes: Int { inbound.count }
 
@@ -331,7 +349,7 @@ public final class Connection: Selectable, @unchecked Sendable {
             if state == .open { setInterest(interest & ~EpollFlag.readable) }
         } else if readPaused && outbound.count <= lowWatermark {
             readPaused = false
-            if state == .open && !reachedEnd { setInterest(interest | EpollFlag.readable) }
+            if state == .open && !reachedEnd && !userPaused { setInterest(interest | EpollFlag.readable) }
         }
     }
 

@@ -10,7 +10,8 @@ struct ConduitCommand: ParsableCommand {
         subcommands: [
             EchoServerCommand.self, EchoClientCommand.self,
             MulticonnServerCommand.self, MulticonnClientCommand.self,
-            AppServerCommand.self, AppClientCommand.self, LoadCommand.self,
+            AppServerCommand.self, AppClientCommand.self, AppServerTestCommand.self, AppClientTestCommand.self,
+            StatCommand.self, LoadCommand.self,
         ]
     )
 

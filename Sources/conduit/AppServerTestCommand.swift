@@ -1,0 +1,42 @@
+import ArgumentParser
+import Conduit
+
+/// `conduit app-server-test`: accepts connections and never reads from them, so the
+/// buffers of a client that keeps sending fill up (the tutorial's test server).
+struct AppServerTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app-server-test",
+        abstract: "Test server that accepts connections and never reads them; runs until Ctrl-C or SIGTERM.",
+        discussion: "Pair it with app-client-test and watch the queues with 'conduit stat --port PORT'."
+    )
+
+    @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
+    @Argument(help: "Port to listen on.") var port: Int
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let address = try resolve(host: host, port: port)
+        let group = try EventLoopGroup(threads: 1, backend: common.backend)
+        let server: Server
+        do {
+            server = try Server(group: group, address: address) { _ in NeverReadHandler() }
+        } catch {
+            group.shutdown()
+            throw fail("cannot listen on \(address): \(error.reason)")
+        }
+        say("Listening on \(server.address)")
+        let signal = waitForTermination()
+        say("Caught \(signal), closing sockets")
+        server.stopAccepting()
+        group.shutdown()
+    }
+}
+
+/// Logs the connection and stops reading it at once.
+final class NeverReadHandler: ConnectionHandler {
+    func connectionDidOpen(_ connection: Connection) {
+        say("Accepted connection from \(connection.peerAddress?.description ?? "?") (never reading from it)")
+        connection.pauseReading()
+    }
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { 0 }
+}
