@@ -73,7 +73,13 @@ public final class Connection: Selectable, @unchecked Sendable {
         try loop.register(self, descriptor: socket.descriptor, events: events)
     }
 
-    func didOpen() { handler?.connectionDidOpen(self) }
+    /// Tells the handler; what it writes meanwhile goes out in one send afterwards.
+    func didOpen() {
+        gathering = true
+        handler?.connectionDidOpen(self)
+        gathering = false
+        if state == .open { flush() }
+    }
 
     // MARK: writing
 
@@ -269,9 +275,8 @@ public final class Connection: Selectable, @unchecked Sendable {
             return
         }
         state = .open
-        setInterest(outbound.isEmpty ? EpollFlag.readable : EpollFlag.readable | EpollFlag.writable)
+        setInterest(EpollFlag.readable)
         didOpen()
-        if state == .open { flush() }
     }
 
     /// Reads until the kernel has nothing more (a short read says so without an

@@ -120,15 +120,17 @@ public final class EventLoop: @unchecked Sendable {
     /// 100,000 of them). Call on the loop; calling again changes nothing.
     public func enableTimeoutSweep(intervalNanoseconds: UInt64 = 250_000_000) {
         guard sweepTimer == nil else { return }
-        func tick() {
-            sweepTimer = schedule(afterNanoseconds: intervalNanoseconds) { [weak self] in
-                guard let self else { return }
-                let now = Monotonic.now()
-                for case let target? in self.registry { target.sweep(now: now) }
-                tick()
-            }
+        scheduleSweep(intervalNanoseconds)
+    }
+
+    private func scheduleSweep(_ interval: UInt64) {
+        // Weak: the timer lives in this loop's own queue.
+        sweepTimer = schedule(afterNanoseconds: interval) { [weak self] in
+            guard let self else { return }
+            let now = Monotonic.now()
+            for case let target? in self.registry { target.sweep(now: now) }
+            self.scheduleSweep(interval)
         }
-        tick()
     }
 
     /// Asks everything registered to close gracefully (connections send what they have

@@ -122,10 +122,25 @@ struct UncheckedTask: @unchecked Sendable {
     let run: () -> Void
 }
 
-/// Answers from several loops, each written once before the waiter reads them.
+/// Answers from several loops, each written once before the waiter reads them. The
+/// lock matters: loops write different slots at the same time, and a Swift array's
+/// storage is one shared value.
 final class ResultSlots<T>: @unchecked Sendable {
+    private let lock = NSLockLike()
     private var slots: [T?]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: T) { slots[index] = value }
-    var values: [T] { slots.map { $0! } }
+    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
+    var values: [T] { lock.withLock { slots.map { $0! } } }
+}
+
+/// A pthread mutex (the element type here is not `Sendable`, so `Mutex` does not fit).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
 }

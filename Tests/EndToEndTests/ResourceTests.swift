@@ -104,7 +104,11 @@ struct ResourceTests {
         }
         let grown = residentBytes(pid) - baseline
         #expect(stalledSince != nil, "the server kept reading: \(sent) bytes taken")
-        #expect(grown < 24 << 20, "server RSS grew by \(grown) bytes after taking \(sent) bytes of requests")
+        // Sanitizer runtimes keep freed memory in quarantine, so RSS says nothing there;
+        // the stall above (the server stopped reading) is the mechanism and is checked always.
+        if ProcessInfo.processInfo.environment["CONDUIT_SANITIZER"] == nil {
+            #expect(grown < 24 << 20, "server RSS grew by \(grown) bytes after taking \(sent) bytes of requests")
+        }
         FileHandleOutputForTests.note("non-reading client (\(backend)): server took \(sent) bytes of requests, RSS grew \(grown / 1024) KiB")
         // Other clients are still served.
         let other = try runConduit(["app-client", "127.0.0.1", String(port), "search", "ring", "--backend", backend])
