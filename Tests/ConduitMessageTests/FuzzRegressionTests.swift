@@ -1,0 +1,51 @@
+import ConduitMessage
+import Foundation
+import Testing
+
+/// Inputs from the fuzzer's seed corpus (Fuzz/seeds) and every input it ever found a
+/// problem with (Fuzz/regressions), checked with the fuzz target's invariants: the
+/// same messages and the same error whether the bytes arrive at once or split anywhere.
+@Suite("Fuzz corpus regressions")
+struct FuzzRegressionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fuzz")
+
+    static func inputs() -> [String] {
+        ["seeds", "regressions"].flatMap { folder -> [String] in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
+            return names.filter { !$0.hasPrefix(".") }.map { "\(folder)/\($0)" }.sorted()
+        }
+    }
+
+    @Test func corpusIsThere() { #expect(Self.inputs().count >= 8) }
+
+    @Test(arguments: inputs())
+    func splitAnywhereGivesTheSameResult(path: String) throws {
+        let bytes = Array(try Data(contentsOf: Self.root.appendingPathComponent(path)))
+        let limits = MessageLimits(maxHeaderBytes: 4096, maxContentLength: 1 << 16)
+        let whole = outcome(bytes, splitAt: nil, limits: limits)
+        for split in 0...bytes.count {
+            let pieces = outcome(bytes, splitAt: split, limits: limits)
+            #expect(pieces.messages == whole.messages, "\(path) split at \(split)")
+            #expect(pieces.error == whole.error, "\(path) split at \(split)")
+        }
+    }
+
+    func outcome(_ bytes: [UInt8], splitAt split: Int?, limits: MessageLimits) -> (messages: [OwnedMessage], error: MessageError?) {
+        var decoder = MessageDecoder(limits: limits)
+        var messages: [OwnedMessage] = []
+        var pending = split.map { Array(bytes[..<$0]) } ?? bytes
+        let rest = split.map { Array(bytes[$0...]) } ?? []
+        do {
+            for next in [rest, []] {
+                let (decoded, consumed) = try decodeAll(pending, decoder: &decoder)
+                messages += decoded
+                pending.removeFirst(consumed)
+                pending += next
+            }
+            return (messages, nil)
+        } catch {
+            return (messages, error as? MessageError)
+        }
+    }
+}
