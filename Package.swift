@@ -37,7 +37,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ConduitTestSupport", path: "Tests/ConduitTestSupport"),
+        .target(name: "ConduitTestSupport", dependencies: ["Conduit"], path: "Tests/ConduitTestSupport"),
         .testTarget(name: "ConduitTests", dependencies: ["Conduit"]),
         .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage", "ConduitTestSupport"]),
         .testTarget(

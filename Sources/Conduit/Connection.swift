@@ -25,6 +25,7 @@ public final class Connection: Selectable, @unchecked Sendable {
     private var readPaused = false
     private var reachedEnd = false
     private var userPaused = false
+    private var pendingShutdown = false
     /// Queued output above which reading pauses.
     public var highWatermark = 1 << 20
     /// Queued output below which paused reading resumes.
@@ -183,6 +184,10 @@ public final class Connection: Selectable, @unchecked Sendable {
         if outbound.isEmpty {
             watchWritable(false)
             updateBackpressure()
+            if pendingShutdown {
+                pendingShutdown = false
+                _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
+            }
             if state == .closing {
                 finishClose(error: nil)
                 return
@@ -211,6 +216,27 @@ public final class Connection: Selectable, @unchecked Sendable {
             } else {
                 finishClose(error: nil)
             }
+        }
+    }
+
+    /// Closes at once with a TCP reset (`SO_LINGER` 0): the peer's next read fails with
+    /// `ECONNRESET` and queued output is dropped. For fault injection and for peers
+    /// that must not linger.
+    public func reset() {
+        guard state != .closed else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(socket.descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        finishClose(error: nil)
+    }
+
+    /// Ends our sending side (`shutdown(SHUT_WR)`): the peer reads end of stream while
+    /// we can still receive. Queued output is sent first.
+    public func shutdownOutput() {
+        guard state == .open else { return }
+        if outbound.isEmpty {
+            _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
+        } else {
+            pendingShutdown = true
         }
     }
 

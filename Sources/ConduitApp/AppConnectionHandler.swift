@@ -60,14 +60,17 @@ final class AppConnectionHandler: ConnectionHandler {
         }
     }
 
-    /// A peer trickled a header for longer than the header timeout (slowloris).
+    /// A peer trickled a header for longer than the header timeout (slowloris), or a
+    /// rejected connection's linger time is over.
     func connectionDeadlinePassed(_ connection: Connection) {
+        if failed {
+            connection.close()
+            return
+        }
         let seconds = Double(headerTimeout) / 1e9
         let text = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
         service.log(.warning, "Header timeout for \(peer(connection)); closing")
-        failed = true
-        service.send(.error("request header not complete within \(text) s"), on: connection)
-        connection.close(afterFlush: true)
+        failAndLinger(with: .error("request header not complete within \(text) s"), on: connection)
     }
 
     func connectionDidIdle(_ connection: Connection) {
@@ -77,19 +80,33 @@ final class AppConnectionHandler: ConnectionHandler {
 
     /// Answers a protocol error once, then closes after the answer is sent.
     private func reject(_ error: MessageError, on connection: Connection) {
-        failed = true
         service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
-        service.send(.error(error.description), on: connection)
-        connection.close(afterFlush: true)
+        failAndLinger(with: .error(error.description), on: connection)
     }
+
+    /// Sends `response`, ends our side (FIN after the response), and keeps reading and
+    /// discarding for a moment before closing. Closing with unread input would make the
+    /// kernel send a reset, which can destroy the error response before the peer reads it.
+    private func failAndLinger(with response: Response, on connection: Connection) {
+        failed = true
+        service.send(response, on: connection)
+        connection.shutdownOutput()
+        connection.deadline = connection.loop.now &+ Self.lingerNanoseconds
+    }
+
+    /// How long a rejected connection is drained before it is closed.
+    static let lingerNanoseconds: UInt64 = 2_000_000_000
 
     func connectionDidReachEnd(_ connection: Connection) {
         if !failed {
+            // End of stream in the middle of a message: the peer may still read, so it
+            // hears about it. All input has been read, so the close sends no reset.
             do {
                 try decoder.finish(remaining: connection.unconsumedInputBytes)
             } catch {
-                reject(error, on: connection)
-                return
+                service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
+                failed = true
+                service.send(.error(error.description), on: connection)
             }
         }
         connection.close(afterFlush: true)

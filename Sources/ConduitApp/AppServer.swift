@@ -25,8 +25,9 @@ public final class AppServer: Sendable {
             Response.error("server busy: at its limit of \(limit) connections").encode(into: &refusal)
             options.overLimitResponse = refusal
         }
-        // The header deadline is checked by the same sweep as idle timeouts.
-        if headerTimeoutNanoseconds > 0 { options.sweepTimeouts = true }
+        // Header deadlines and the linger after a protocol error are checked by the
+        // same sweep as idle timeouts.
+        options.sweepTimeouts = true
         server = try Server(
             group: group, address: address, options: options,
             onAcceptError: { error in log(.error, "accept failed: \(error)") }

@@ -7,11 +7,13 @@ import Testing
 /// Runs `body` with an app server (the tutorial's service) on an ephemeral port.
 func withAppServer<R>(
     backend: IOBackend, limits: MessageLimits = MessageLimits(), router: Router = .tutorial(),
-    _ body: (Int) throws -> R
+    headerTimeout: UInt64 = 0, log: AppLog = .silent, _ body: (Int) throws -> R
 ) throws -> R {
     let group = try EventLoopGroup(threads: 1, backend: backend)
     defer { group.shutdown() }
-    let server = try AppServer(group: group, address: .loopback(port: 0), router: router, limits: limits)
+    let server = try AppServer(
+        group: group, address: .loopback(port: 0), router: router, limits: limits,
+        headerTimeoutNanoseconds: headerTimeout, log: log)
     return try body(server.address.port)
 }
 
