@@ -37,9 +37,12 @@ final class RawConnection {
     }
     deinit { close(fd) }
 
-    /// Sends as much of `bytes` as the kernel takes now; returns how much.
-    func sendSome(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { Int(max(0, send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)))) }
+    /// Sends as much of `bytes[from...]` as the kernel takes now; returns how much
+    /// (0 when it would block), or -1 when the connection failed.
+    func sendSome(_ bytes: [UInt8], from offset: Int) -> Int {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n < 0 { return errno == EAGAIN ? 0 : -1 }
+        return n
     }
 }
 
@@ -90,11 +93,16 @@ struct ResourceTests {
         // 64 KiB of pipelined search requests per batch; each answer is the same size.
         let request = Array(Array(repeating: Array("\u{0}g".utf8) + Array(#"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}{"action": "search", "value": "morpheus"}"#.utf8), count: 448).joined())
         var sent = 0
+        var offset = 0
         let deadline = Date().addingTimeInterval(3)
         var stalledSince: Date?
         while Date() < deadline {
-            let n = client.sendSome(request)
+            // Keep the stream valid across partial sends: continue where the kernel stopped.
+            let n = client.sendSome(request, from: offset)
+            #expect(n >= 0, "the server dropped the connection after \(sent) bytes")
+            if n < 0 { break }
             sent += n
+            offset = (offset + n) % request.count
             if n == 0 {
                 stalledSince = stalledSince ?? Date()
                 usleep(10_000)
