@@ -37,22 +37,18 @@ struct AppServerCommand: ParsableCommand {
         var options = serverLimits.serverOptions
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
-        let group = try EventLoopGroup(threads: max(1, threads), backend: common.backend)
-        let server: AppServer
-        do {
-            server = try AppServer(
-                group: group, address: address, limits: limits.limits, options: options,
-                headerTimeoutNanoseconds: UInt64(headerTimeout.value * 1e9), log: logging.log)
-        } catch {
-            group.shutdown()
-            throw fail("cannot listen on \(address): \(error.reason)")
+        let limits = self.limits.limits
+        let headerTimeout = UInt64(self.headerTimeout.value * 1e9)
+        let log = logging.log
+        try serveUntilSignalled(
+            address: address, threads: threads, backend: common.backend, announce: !worker,
+            graceSeconds: shutdownGrace.value
+        ) { group throws(SocketError) in
+            try AppServer(
+                group: group, address: address, limits: limits, options: options,
+                headerTimeoutNanoseconds: headerTimeout, log: log
+            ).server
         }
-        if !worker { say("Listening on \(server.address)") }
-        let signal = waitForTermination()
-        if !worker { say("Caught \(signal), finishing responses in flight and closing") }
-        let left = server.server.shutdownGracefully(group: group, timeoutNanoseconds: UInt64(shutdownGrace.value * 1e9))
-        if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }
-        group.shutdown()
     }
 }
 

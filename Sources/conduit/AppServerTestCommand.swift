@@ -16,19 +16,9 @@ struct AppServerTestCommand: ParsableCommand {
 
     func run() throws {
         let address = try resolve(host: host, port: port)
-        let group = try EventLoopGroup(threads: 1, backend: common.backend)
-        let server: Server
-        do {
-            server = try Server(group: group, address: address) { _ in NeverReadHandler() }
-        } catch {
-            group.shutdown()
-            throw fail("cannot listen on \(address): \(error.reason)")
+        try serveUntilSignalled(address: address, threads: 1, backend: common.backend) { group throws(SocketError) in
+            try Server(group: group, address: address) { _ in NeverReadHandler() }
         }
-        say("Listening on \(server.address)")
-        let signal = waitForTermination()
-        say("Caught \(signal), closing sockets")
-        server.stopAccepting()
-        group.shutdown()
     }
 }
 

@@ -19,12 +19,11 @@ struct MulticonnServerCommand: ParsableCommand {
 
     func run() throws {
         let address = try resolve(host: host, port: port)
-        let group = try EventLoopGroup(threads: max(1, threads), backend: common.backend)
         let quiet = self.quiet
-        let server: Server
-        do {
-            server = try Server(
-                group: group, address: address, options: serverLimits.serverOptions,
+        let options = serverLimits.serverOptions
+        try serveUntilSignalled(address: address, threads: threads, backend: common.backend) { group throws(SocketError) in
+            try Server(
+                group: group, address: address, options: options,
                 onAcceptError: { error in FileHandleOutput.standardError("accept failed: \(error)") }
             ) { _ in
                 EchoHandler(log: quiet ? nil : { event in
@@ -38,15 +37,7 @@ struct MulticonnServerCommand: ParsableCommand {
                     }
                 })
             }
-        } catch {
-            group.shutdown()
-            throw fail("cannot listen on \(address): \(error.reason)")
         }
-        say("Listening on \(server.address)")
-        let signal = waitForTermination()
-        say("Caught \(signal), closing sockets")
-        server.shutdownGracefully(group: group)
-        group.shutdown()
     }
 }
 
