@@ -1,25 +1,38 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package so that users of Conduit never build them.
 // Run from this folder: swift package benchmark
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, which is whatever the clone was
+/// called ("main" here, something else in CI), so read it instead of spelling it.
+let conduitPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
 
 let package = Package(
     name: "ConduitBenchmarks",
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The peer we measure against (only here, never in Conduit itself).
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         .executableTarget(
             name: "Transport",
             dependencies: [
-                .product(name: "Conduit", package: "main"),
-                .product(name: "ConduitMessage", package: "main"),
-                .product(name: "ConduitApp", package: "main"),
+                .product(name: "Conduit", package: conduitPackage),
+                .product(name: "ConduitMessage", package: conduitPackage),
+                .product(name: "ConduitApp", package: conduitPackage),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/Transport",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "NIOEchoServer",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/NIOEchoServer"
         ),
     ],
     swiftLanguageModes: [.v6]

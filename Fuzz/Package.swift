@@ -1,7 +1,13 @@
 // swift-tools-version: 6.1
 // libFuzzer target for the message decoder. Its own package so the main build never
 // needs the fuzzer runtime. Run: Fuzz/run.sh SECONDS
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, which is whatever the clone was
+/// called ("main" here, something else in CI), so read it instead of spelling it.
+let conduitPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
 
 let package = Package(
     name: "ConduitFuzz",
@@ -9,7 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "DecoderFuzzer",
-            dependencies: [.product(name: "ConduitMessage", package: "main")],
+            dependencies: [.product(name: "ConduitMessage", package: conduitPackage)],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Compares echo servers under the same `conduit load --workload echo`: Conduit's
+`multiconn-server` (shim and swift backends) and a SwiftNIO echo server
+(Benchmarks/Sources/NIOEchoServer). Reports requests/s, p50, p99 and the server's CPU
+time per request (user+system from /proc/PID/stat over the run, divided by requests).
+Server on core 0, load on core 1.
+
+usage: compare_echo_servers.py [--conduit PATH] [--nio PATH] [--connections 1,100,1000]
+                               [--duration 10] [--size 64] [--repeat 3]
+Only loopback is used; every process started here is stopped by its PID.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def start(command):
+    server = subprocess.Popen(["taskset", "-c", "0"] + command, stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    if "Listening on" not in line:
+        server.kill()
+        raise RuntimeError(f"{command[0]} did not start: {line!r}")
+    return server, int(line.strip().rsplit(":", 1)[1].split()[0])
+
+
+def run(conduit, server_command, connections, duration, size):
+    server, port = start(server_command)
+    try:
+        time.sleep(0.3)
+        before = cpu_seconds(server.pid)
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            path = f.name
+        subprocess.run(["taskset", "-c", "1", conduit, "load", "--target", f"127.0.0.1:{port}", "--workload", "echo",
+                        "--size", str(size), "--connections", str(connections), "--duration", f"{duration}s",
+                        "--quiet", "--json", path], check=False, capture_output=True)
+        after = cpu_seconds(server.pid)
+        with open(path) as f:
+            result = json.load(f)
+        os.unlink(path)
+        return {"rps": result["requests_per_second"], "p50": result["latency_ns"]["p50"] / 1000,
+                "p99": result["latency_ns"]["p99"] / 1000, "errors": result["error_count"],
+                "cpu": (after - before) / max(result["requests"], 1) * 1e6}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conduit", default=".build/release/conduit")
+    parser.add_argument("--nio", default="Benchmarks/.build/release/NIOEchoServer")
+    parser.add_argument("--connections", default="1,100,1000")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    servers = [
+        ("conduit (shim)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "shim"]),
+        ("conduit (swift)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "swift"]),
+        ("SwiftNIO 2.101.3", [args.nio, "0"]),
+    ]
+    print("| connections | run | server | requests/s | p50 | p99 | errors | server CPU/request | vs NIO |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for connections in [int(c) for c in args.connections.split(",")]:
+        for repeat in range(1, args.repeat + 1):
+            rows = [(name, run(args.conduit, command, connections, args.duration, args.size)) for name, command in servers]
+            nio = rows[-1][1]["cpu"]
+            for name, r in rows:
+                print(f"| {connections:,} | {repeat} | {name} | {r['rps']:,.0f} | {r['p50']:,.0f} µs | {r['p99']:,.0f} µs | "
+                      f"{r['errors']} | {r['cpu']:.2f} µs | {r['cpu'] / nio:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
