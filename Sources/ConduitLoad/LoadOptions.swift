@@ -1,4 +1,5 @@
 import Conduit
+import Glibc
 
 /// What `conduit load` sends.
 public enum Workload: String, Sendable, CaseIterable, Codable {
@@ -60,12 +61,9 @@ public struct LoadOptions: Sendable {
         if sourceAddresses < 1 || sourceAddresses + sourceAddressOffset > 254 {
             return "--source-addresses must be 1-254 (127.0.0.1 … 127.0.0.254)"
         }
-        if sourceAddresses > 1, let target, target.family != AF_INET_VALUE {
+        if sourceAddresses > 1, let target, target.family != AF_INET {
             return "--source-addresses needs an IPv4 target"
         }
         return nil
     }
 }
-
-/// `AF_INET` as the address family value (kept here so callers need not import Glibc).
-let AF_INET_VALUE: Int32 = 2

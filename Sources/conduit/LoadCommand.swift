@@ -78,8 +78,7 @@ struct LoadCommand: ParsableCommand {
     func finish(_ result: LoadResult) throws {
         say(LoadReport.text(result))
         try writeOutputs(result)
-        if result.stats.connectionsUp == 0, let refused = result.stats.errors.keys.first(where: { $0.contains("refused") }) {
-            _ = refused
+        if result.stats.connectionsUp == 0, result.stats.errors.keys.contains(where: { $0.contains("refused") }) {
             throw fail("connection refused: is a server listening on \(result.target)?")
         }
         if result.stats.errorCount > 0 { throw ExitCode.failure }
