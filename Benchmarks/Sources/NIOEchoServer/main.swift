@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOPosix
 
@@ -35,5 +36,7 @@ let bootstrap = ServerBootstrap(group: group)
         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
     }
 let channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
-print("Listening on 127.0.0.1:\(channel.localAddress!.port!)")
+// Unbuffered, so a parent reading the pipe sees the line at once.
+let line = "Listening on 127.0.0.1:\(channel.localAddress!.port!)\n"
+_ = line.withCString { write(1, $0, strlen($0)) }
 try channel.closeFuture.wait()
