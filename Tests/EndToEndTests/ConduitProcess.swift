@@ -71,7 +71,7 @@ final class ChildProcess: @unchecked Sendable {
     func listeningPort(seconds: Double = 10) -> Int? {
         guard waitForOutput(containing: "Listening on ", seconds: seconds) else { return nil }
         let line = stdout.split(separator: "\n").first { $0.hasPrefix("Listening on ") } ?? ""
-        return line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return line.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }
     }
 
     /// Sends `signal` to this process only.

@@ -91,3 +91,40 @@ struct LoadCommandTests {
         #expect(result.stderr.contains("--duration"))
     }
 }
+
+@Suite("Several processes on each side (--processes)")
+struct ProcessesTests {
+    @Test func loadWorkersAgainstAppServerWorkersMergeIntoOneReport() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"])
+        #expect(server.waitForOutput(containing: "(2 processes)"))
+        let port = try #require(server.listeningPort())
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-load-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let result = try runConduit([
+            "load", "--target", "127.0.0.1:\(port)", "--processes", "2", "--connections", "41", "--duration", "1500ms",
+            "--source-addresses", "2", "--json", json.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[1s] connections 41/41"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        #expect(object["connections"] as? Int == 41)
+        #expect(object["connections_up"] as? Int == 41)
+        #expect(object["error_count"] as? Int == 0)
+        #expect((object["requests"] as? Int ?? 0) > 0)
+        #expect(object["requests"] as? Int == object["sent"] as? Int)
+        let latency = try #require(object["latency_ns"] as? [String: Any])
+        #expect(latency["count"] as? Int == object["requests"] as? Int, "the workers' histograms merged")
+        server.signal(SIGTERM)
+        let stopped = server.finish(seconds: 15)
+        #expect(stopped.status == 0)
+        #expect(stopped.stdout.contains("stopping 2 worker processes"))
+    }
+
+    @Test func embeddedServerProcessesToo() throws {
+        let result = try runConduit(["load", "--processes", "2", "--connections", "20", "--duration", "1s", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("target: embedded server at 127.0.0.1:"))
+        #expect(result.stdout.contains("connections: 20 of 20 established"))
+        #expect(result.stdout.contains("errors: 0"))
+    }
+}
