@@ -104,6 +104,17 @@ struct LoadCommand: ParsableCommand {
                 "\(options.connections) connections need about \(needed) open files per process\(side) with --processes \(processes), but a process may open \(openFiles) (RLIMIT_NOFILE hard limit). Use --processes N to spread them over processes, or raise the hard limit (ulimit -Hn; /etc/security/limits.conf)."
             )
         }
+        let backlog = SystemLimits.somaxconn()
+        if options.connectRate == nil && options.connections > 4 * backlog {
+            FileHandleOutput.standardError(
+                "note: net.core.somaxconn is \(backlog); opening \(options.connections) connections at once can overflow the server's accept queue (SYN retries then add seconds). Use --connect-rate, or raise it: sysctl -w net.core.somaxconn=65535")
+        }
+        // Both sides' user memory plus the kernel's minimum socket buffers, per connection.
+        let bytesPerConnection = (options.target == nil ? 2 : 1) * 12 * 1024
+        if let available = SystemLimits.availableMemory(), options.connections * bytesPerConnection > available {
+            throw fail(
+                "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections or free memory.")
+        }
         let ports = SystemLimits.ephemeralPorts()
         let perAddress = options.connections / options.sourceAddresses
         if perAddress > 10_000 && options.target.map({ $0.host.hasPrefix("127.") }) ?? true {

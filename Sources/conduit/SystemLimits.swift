@@ -25,6 +25,13 @@ enum SystemLimits {
         return bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 28_232
     }
 
+    /// `MemAvailable` from /proc/meminfo, in bytes.
+    static func availableMemory() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        let line = text.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }.map { $0 * 1024 }
+    }
+
     /// `net.core.somaxconn`, the cap on a listen backlog.
     static func somaxconn() -> Int {
         let text = try? String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8)
