@@ -5,6 +5,10 @@ import Glibc
 public struct ConnectOptions: Sendable {
     /// Disable Nagle's algorithm.
     public var noDelay = true
+    /// `SO_RCVBUF` (nil: the kernel's default, which autotunes).
+    public var receiveBufferSize: Int? = nil
+    /// `SO_SNDBUF` (nil: the kernel's default, which autotunes).
+    public var sendBufferSize: Int? = nil
     /// Bind to this local address (port 0) before connecting. With
     /// `IP_BIND_ADDRESS_NO_PORT` the kernel picks the port per destination at connect
     /// time, so each source address has its own ~28,000 ephemeral ports.
@@ -33,6 +37,7 @@ extension Connection {
     ) throws(SocketError) -> Connection {
         let socket = try Socket.open(family: address.family, calls: loop.calls)
         if options.noDelay { try socket.setNoDelay() }
+        try socket.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
         if let source = options.sourceAddress {
             try socket.setOption(Int32(IPPROTO_IP), IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT")
             let bound = source.withSockAddr { bind(socket.descriptor, $0, $1) }

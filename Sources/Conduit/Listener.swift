@@ -62,6 +62,9 @@ final class Listener: Selectable {
     private func adopt(_ descriptor: Int32) {
         let accepted = Socket(descriptor: descriptor, calls: loop.calls)
         if options.noDelay { try? accepted.setNoDelay() }
+        if options.receiveBufferSize != nil || options.sendBufferSize != nil {
+            try? accepted.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
+        }
         if let limit = options.maxConnections, !counter.tryAdd(limit: limit) {
             // Over the limit: the peer gets the server's refusal message (if any) and an
             // orderly close at once, rather than waiting in silence.

@@ -7,6 +7,10 @@ public struct ServerOptions: Sendable {
     public var reusePort: Bool? = nil
     /// Disable Nagle's algorithm on accepted sockets.
     public var noDelay = true
+    /// `SO_RCVBUF` for accepted sockets (nil: the kernel's default, which autotunes).
+    public var receiveBufferSize: Int? = nil
+    /// `SO_SNDBUF` for accepted sockets (nil: the kernel's default, which autotunes).
+    public var sendBufferSize: Int? = nil
     /// Open connections allowed across all loops of the server; a connection beyond
     /// it gets `overLimitResponse` (if set) and is closed at once.
     public var maxConnections: Int? = nil

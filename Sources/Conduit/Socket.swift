@@ -60,8 +60,16 @@ public final class Socket {
         }
     }
 
+    /// Sets the kernel's receive and send buffer sizes (`SO_RCVBUF`, `SO_SNDBUF`) where
+    /// given; the kernel doubles the value and caps it at `net.core.rmem_max`/`wmem_max`.
+    func setBufferSizes(receive: Int?, send: Int?) throws(SocketError) {
+        if let receive { try setOption(SOL_SOCKET, SO_RCVBUF, Int32(clamping: receive), "SO_RCVBUF") }
+        if let send { try setOption(SOL_SOCKET, SO_SNDBUF, Int32(clamping: send), "SO_SNDBUF") }
+    }
+
     /// The kernel's receive and send queue sizes in bytes (`SIOCINQ`, `SIOCOUTQ`):
-    /// the Recv-Q and Send-Q columns of netstat for this socket.
+    /// the Recv-Q and Send-Q columns of netstat for this socket. Always through the shim,
+    /// for both backends: `ioctl` is variadic, and Swift cannot call variadic C functions.
     public func queueSizes() -> (receive: Int, send: Int) {
         (Int(max(0, cshim_inq(descriptor))), Int(max(0, cshim_outq(descriptor))))
     }

@@ -62,3 +62,32 @@ struct EchoTests {
         #expect(error.operation == "connect")
     }
 }
+
+@Suite("Socket buffer sizes")
+struct BufferSizeTests {
+    /// Fixed kernel buffers on both sides (128 KiB: smaller than the default autotuned
+    /// ones, but above loopback's 64 KiB MSS, below which TCP crawls on delayed ACKs)
+    /// make a 1 MiB echo go through many partial writes; it must arrive byte-exact.
+    @Test(arguments: IOBackend.allCases)
+    func smallBuffersStillEchoExactly(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.shutdown() }
+        var options = ServerOptions()
+        options.receiveBufferSize = 131_072
+        options.sendBufferSize = 131_072
+        let server = try Server(group: group, address: .loopback(port: 0), options: options) { _ in EchoHandler() }
+        let loop = try EventLoop(backend: backend)
+        let data = payload(count: 1 << 20)
+        let exchange = EchoExchange(messages: [data]) { _, event in
+            if case .closed = event { loop.stop() }
+        }
+        var connect = ConnectOptions()
+        connect.receiveBufferSize = 131_072
+        connect.sendBufferSize = 131_072
+        let connection = try Connection.connect(to: server.address, on: loop, options: connect, handler: exchange)
+        #expect(connection.kernelQueueSizes().send >= 0)
+        loop.run()
+        #expect(exchange.succeeded)
+        #expect(exchange.received == data)
+    }
+}
