@@ -3,7 +3,32 @@ extension JSONHeader {
     /// order, whitespace, escapes); the four required keys must be present with the
     /// right types; `content-length` must be a non-negative JSON integer within `limits`.
     /// Repeated keys: the last wins, as in Python.
+    ///
+    /// Reads the object in one pass without building a tree: the four known keys are
+    /// recognized from their raw bytes, so a typical header allocates nothing but its
+    /// longer strings. Anything unusual (not an object at all) takes the reference path.
     public static func decode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits = MessageLimits())
+        throws(MessageError) -> JSONHeader
+    {
+        guard UTF8Validation.isValid(bytes) else {
+            throw .invalidHeader(JSONError(offset: UTF8Validation.firstInvalidOffset(bytes), reason: "invalid UTF-8"))
+        }
+        var scanner = HeaderScanner(parser: JSONParser(bytes: bytes, maxDepth: 64), limits: limits)
+        do {
+            guard let header = try scanner.scan() else { return try referenceDecode(bytes, limits: limits) }
+            return header
+        } catch let error as MessageError {
+            throw error
+        } catch let error as JSONError {
+            throw .invalidHeader(error)
+        } catch {
+            preconditionFailure("unexpected \(error)")
+        }
+    }
+
+    /// The same validation through a full `JSONValue` tree: simpler and slower, kept as
+    /// the reference the one-pass decoder is checked against (tests and the fuzzer).
+    public static func referenceDecode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits = MessageLimits())
         throws(MessageError) -> JSONHeader
     {
         let value: JSONValue
@@ -38,12 +63,12 @@ extension JSONHeader {
             contentLength: contentLength, byteOrder: byteOrder, extra: extra)
     }
 
-    private static func string(_ value: JSONValue, _ key: String) throws(MessageError) -> String {
+    static func string(_ value: JSONValue, _ key: String) throws(MessageError) -> String {
         guard case .string(let text) = value else { throw .badValue(key: key, reason: "must be a string") }
         return text
     }
 
-    private static func length(_ value: JSONValue, limits: MessageLimits) throws(MessageError) -> Int {
+    static func length(_ value: JSONValue, limits: MessageLimits) throws(MessageError) -> Int {
         guard case .number(let text) = value else {
             throw .badContentLength("must be a number, not \(JSONWriter.text(value))")
         }

@@ -11,6 +11,13 @@ import ConduitMessage
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     let limits = MessageLimits(maxHeaderBytes: 4096, maxContentLength: 1 << 16)
+    // The one-pass header decoder must agree with the tree-building reference on any
+    // bytes: the same header, or the same error.
+    let fast = Result { () throws(MessageError) in try JSONHeader.decode(UnsafeRawBufferPointer(start: data, count: size), limits: limits) }
+    let reference = Result { () throws(MessageError) in
+        try JSONHeader.referenceDecode(UnsafeRawBufferPointer(start: data, count: size), limits: limits)
+    }
+    precondition(fast == reference, "one-pass decoder disagrees: \(fast) vs \(reference)")
     let whole = decodeAll(input, limits: limits)
     let split = size > 0 ? Int(input[0]) % (size + 1) : 0
     let pieces = decodeInTwo(input, at: split, limits: limits)
