@@ -13,18 +13,13 @@ Only loopback is used; every process started here is stopped by its PID.
 import argparse
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import time
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from procstat import cpu_seconds, stop
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def start(command):
@@ -54,12 +49,7 @@ def run(conduit, server_command, connections, duration, size):
                 "p99": result["latency_ns"]["p99"] / 1000, "errors": result["error_count"],
                 "cpu": (after - before) / max(result["requests"], 1) * 1e6}
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def main():
