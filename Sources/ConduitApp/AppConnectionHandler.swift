@@ -3,7 +3,8 @@ import ConduitMessage
 
 /// Serves the application protocol on one connection: decodes requests in place,
 /// answers each in order (pipelined requests included) through the router, and on a
-/// protocol error sends one `Error: …` response and closes after it is flushed.
+/// protocol error sends one `Error: …` response, ends its side of the connection and
+/// drains the peer's input for a moment before closing (so no reset destroys the answer).
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
     private let service: LoopService

@@ -2,7 +2,7 @@ import Conduit
 import ConduitApp
 import ConduitMessage
 import ConduitTestSupport
-import Glibc
+import Synchronization
 import Testing
 
 /// Runs `count` pipelined search requests through `address` on a private loop.
@@ -73,19 +73,8 @@ struct FaultInjectionTests {
 }
 
 /// Server log lines collected from the loop thread, for failure messages.
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
-}
-
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func withLock<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }
