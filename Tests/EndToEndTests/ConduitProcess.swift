@@ -30,6 +30,7 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var outText = ""
     private var errText = ""
+    private let readers = DispatchGroup()
 
     /// Starts `conduit arguments…`.
     convenience init(_ arguments: [String]) throws {
@@ -42,15 +43,24 @@ final class ChildProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = out
         process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.outText += String(decoding: data, as: UTF8.self) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.errText += String(decoding: data, as: UTF8.self) }
-        }
         try process.run()
+        // A reader thread per pipe with blocking reads until end of file: Foundation's
+        // readability handlers can run while being replaced, which crashed the runner.
+        startReader(out.fileHandleForReading) { [weak self] text in self?.lock.withLock { self?.outText += text } }
+        startReader(err.fileHandleForReading) { [weak self] text in self?.lock.withLock { self?.errText += text } }
+    }
+
+    private func startReader(_ handle: FileHandle, _ append: @escaping @Sendable (String) -> Void) {
+        readers.enter()
+        let readers = self.readers
+        Thread.detachNewThread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                append(String(decoding: data, as: UTF8.self))
+            }
+            readers.leave()
+        }
     }
 
     var stdout: String { lock.withLock { outText } }
@@ -87,16 +97,9 @@ final class ChildProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
         process.waitUntilExit()
-        // Collect what is still in the pipes after exit.
-        usleep(50_000)
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        let restOut = out.fileHandleForReading.readDataToEndOfFile()
-        let restErr = err.fileHandleForReading.readDataToEndOfFile()
-        lock.withLock {
-            outText += String(decoding: restOut, as: UTF8.self)
-            errText += String(decoding: restErr, as: UTF8.self)
-        }
+        // Everything the process wrote arrives before end of file; a grandchild that
+        // inherited the pipe could hold it open, so the wait is bounded.
+        _ = readers.wait(timeout: .now() + 10)
         return RunResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
