@@ -66,10 +66,13 @@ public enum LoadReport {
         return (value < 0 ? "-" : "") + out
     }
 
-    /// One progress line for stderr.
+    /// One progress line for stderr: the last second's requests, the p99 of the whole
+    /// run so far (of the last second's, when only that is known: worker processes
+    /// report intervals), and the errors so far.
     public static func progressLine(_ interval: IntervalStats, totals: LoadStats, connections: Int) -> String {
-        let p99 = interval.p99Nanoseconds > 0 ? duration(interval.p99Nanoseconds) : "-"
-        return "[\(interval.second)s] connections \(grouped(interval.connectionsUp))/\(grouped(connections))  \(grouped(interval.requests)) req/s  p99 \(p99)  errors \(grouped(totals.errorCount))"
+        let nanoseconds = totals.latency.totalCount > 0 ? totals.latency.valueAtPercentile(99) : interval.p99Nanoseconds
+        let p99 = nanoseconds > 0 ? duration(nanoseconds) : "-"
+        return "[\(interval.second)s] connections \(grouped(interval.connectionsUp))/\(grouped(connections))  \(grouped(interval.requests)) req/s  p99 so far \(p99)  errors \(grouped(totals.errorCount))"
     }
 
     /// The JSON summary written by `--json` (fields documented in the README).

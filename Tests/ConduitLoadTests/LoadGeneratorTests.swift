@@ -127,6 +127,8 @@ struct LoadGeneratorTests {
         #expect(LoadReport.duration(1_250_000) == "1.25 ms")
         #expect(LoadReport.duration(812_000) == "812 µs")
         #expect(LoadReport.grouped(1_234_567) == "1,234,567")
+        let progress = LoadReport.progressLine(IntervalStats(second: 3), totals: result.stats, connections: 10)
+        #expect(progress == "[3s] connections 0/10  0 req/s  p99 so far \(LoadReport.duration(result.stats.latency.valueAtPercentile(99)))  errors 0")
     }
 }
 
