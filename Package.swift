@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "conduit",
             dependencies: [
-                "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad",
+                "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad", "CShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(struct epoll_event) == 12, "x86_64 packs struct epoll_event");
@@ -93,4 +94,8 @@ int cshim_inq(int fd) {
 int cshim_outq(int fd) {
     int value = 0;
     return ioctl(fd, SIOCOUTQ, &value) < 0 ? -errno : value;
+}
+
+int cshim_die_with_parent(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal) < 0 ? -errno : 0;
 }

@@ -69,6 +69,13 @@ int cshim_inq(int fd);
 /// Bytes not yet acknowledged in the send queue (SIOCOUTQ) or -errno.
 int cshim_outq(int fd);
 
+// --- processes -------------------------------------------------------------------
+
+/// Asks the kernel to send `signal` to this process when its parent exits
+/// (prctl(PR_SET_PDEATHSIG); prctl is variadic, so Swift cannot call it directly).
+/// Returns 0 or -errno.
+int cshim_die_with_parent(int signal);
+
 // --- the application protocol's proto header ------------------------------------
 
 /// The 2-byte big-endian length at `p` (the tutorial's ntohs header), read in place.

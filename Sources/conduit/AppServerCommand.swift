@@ -33,6 +33,7 @@ struct AppServerCommand: ParsableCommand {
     func run() throws {
         SystemLimits.raiseOpenFiles()
         if processes > 1 { return try runWorkers() }
+        if worker { stopWhenParentExits() }
         let address = try resolve(host: host, port: port)
         var options = serverLimits.serverOptions
         // Workers share the port with their siblings.

@@ -15,6 +15,7 @@ extension LoadCommand {
     static let resultPrefix = "R "
 
     func runAsWorker(_ baseOptions: LoadOptions) throws {
+        stopWhenParentExits()
         var options = baseOptions
         options.progress = true
         let encoder = JSONEncoder()

@@ -1,3 +1,4 @@
+import CShim
 import Dispatch
 import Foundation
 import Glibc
@@ -93,6 +94,15 @@ final class LineReader: @unchecked Sendable {
         }
         if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
     }
+}
+
+/// Makes this worker process stop (SIGTERM, handled gracefully) when the process that
+/// started it goes away, even by SIGKILL, so no worker is ever left behind.
+func stopWhenParentExits() {
+    let parent = getppid()
+    _ = cshim_die_with_parent(SIGTERM)
+    // The parent may have gone before the request took effect.
+    if getppid() != parent { raise(SIGTERM) }
 }
 
 /// Waits until something accepts connections on `host:port` (at most `seconds`).

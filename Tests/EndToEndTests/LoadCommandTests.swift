@@ -128,3 +128,29 @@ struct ProcessesTests {
         #expect(result.stdout.contains("errors: 0"))
     }
 }
+
+@Suite("Worker processes never outlive their parent")
+struct WorkerLifetimeTests {
+    @Test func appServerWorkersStopWhenTheParentIsKilled() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"])
+        #expect(server.waitForOutput(containing: "(2 processes)"))
+        let parent = server.process.processIdentifier
+        let children = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        #expect(children.count == 2)
+        server.signal(SIGKILL)
+        server.finish(seconds: 10)
+        var alive = children
+        for _ in 0..<100 where !alive.isEmpty {
+            usleep(50_000)
+            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
+        }
+        #expect(alive.isEmpty, "workers \(alive) outlived their parent")
+        for pid in alive { kill(pid, SIGKILL) }
+    }
+
+    func isZombie(_ pid: Int32) -> Bool {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+}
