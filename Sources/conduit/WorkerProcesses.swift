@@ -8,6 +8,8 @@ import Glibc
 /// PIDs are ever signalled.
 final class WorkerProcesses: @unchecked Sendable {
     private(set) var processes: [Process] = []
+    /// Environment variable carrying the parent's PID to each worker.
+    static let parentVariable = "CONDUIT_PARENT_PID"
     /// Entered per captured stdout, left at its end of file, so no line is lost.
     private let outputs = DispatchGroup()
 
@@ -20,6 +22,9 @@ final class WorkerProcesses: @unchecked Sendable {
             let process = Process()
             process.executableURL = executable
             process.arguments = list
+            var environment = ProcessInfo.processInfo.environment
+            environment[Self.parentVariable] = String(getpid())
+            process.environment = environment
             if let onLine {
                 let pipe = Pipe()
                 process.standardOutput = pipe
@@ -99,10 +104,14 @@ final class LineReader: @unchecked Sendable {
 /// Makes this worker process stop (SIGTERM, handled gracefully) when the process that
 /// started it goes away, even by SIGKILL, so no worker is ever left behind.
 func stopWhenParentExits() {
-    let parent = getppid()
     _ = cshim_die_with_parent(SIGTERM)
-    // The parent may have gone before the request took effect.
-    if getppid() != parent { raise(SIGTERM) }
+    // The parent may have gone before the request took effect (a slow start): it told
+    // us its PID, so compare with that rather than with whoever adopted us since.
+    if let expected = ProcessInfo.processInfo.environment[WorkerProcesses.parentVariable].flatMap(Int32.init),
+        getppid() != expected
+    {
+        exit(1)
+    }
 }
 
 /// Waits until something accepts connections on `host:port` (at most `seconds`).
