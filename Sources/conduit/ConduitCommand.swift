@@ -18,14 +18,6 @@ struct ConduitCommand: ParsableCommand {
     static func main() {
         // A peer that closes mid-send must not kill us; sends use MSG_NOSIGNAL too.
         signal(SIGPIPE, SIG_IGN)
-        // A parent may start us with SIGINT/SIGTERM blocked (threads of thread pools
-        // block them, and the mask survives exec); a stop request must never wait
-        // pending, so take them unblocked.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGINT)
-        sigaddset(&stopSignals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -138,6 +138,9 @@ struct WorkerLifetimeTests {
         let children = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
             .split(separator: " ").compactMap { Int32($0) }
         #expect(children.count == 2)
+        // Let both workers finish starting (slow under sanitizers): this test is about a
+        // parent dying while its workers serve.
+        usleep(1_000_000)
         server.signal(SIGKILL)
         server.finish(seconds: 10)
         var alive = children
