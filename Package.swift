@@ -21,7 +21,7 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]
         ),
         .target(name: "Conduit", dependencies: ["CShim"]),
-        .target(name: "ConduitMessage", dependencies: ["Conduit", "CShim"]),
+        .target(name: "ConduitMessage"),
         .target(name: "ConduitApp", dependencies: ["ConduitMessage", "Conduit"]),
         .target(
             name: "ConduitLoad",
@@ -38,7 +38,7 @@ let package = Package(
             ]
         ),
         .target(name: "ConduitTestSupport", dependencies: ["Conduit"], path: "Tests/ConduitTestSupport"),
-        .testTarget(name: "ConduitTests", dependencies: ["Conduit"]),
+        .testTarget(name: "ConduitTests", dependencies: ["Conduit", "ConduitTestSupport"]),
         .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage", "ConduitTestSupport"]),
         .testTarget(
             name: "ConduitAppTests", dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTestSupport"]),

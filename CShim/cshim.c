@@ -10,7 +10,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+// struct epoll_event is packed on x86_64 only; Swift reaches its fields and size
+// through the inline accessors in cshim.h, so no layout is assumed here.
+#if defined(__x86_64__)
 _Static_assert(sizeof(struct epoll_event) == 12, "x86_64 packs struct epoll_event");
+#endif
 
 int cshim_epoll_create(void) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
@@ -59,6 +63,11 @@ int cshim_accept_batch(int listen_fd, int *fds, int max) {
         fds[count++] = fd;
     }
     return count;
+}
+
+int cshim_accept4(int listen_fd) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len) {

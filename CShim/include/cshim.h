@@ -51,6 +51,10 @@ ssize_t cshim_writev(int fd, const struct iovec *iov, int count);
 /// first accept failed; a later failure ends the batch early and is reported on the
 /// next call, because the kernel keeps the condition.
 int cshim_accept_batch(int listen_fd, int *fds, int max);
+/// One accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) without batching; returns the descriptor
+/// or -errno. The Swift backend's only shim call: Glibc's Swift module hides accept4
+/// (it needs _GNU_SOURCE), and accept plus fcntl would cost two more system calls.
+int cshim_accept4(int listen_fd);
 /// Non-blocking connect; returns 0, -EINPROGRESS, or another -errno.
 int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len);
 /// A non-blocking, close-on-exec TCP socket of `family`; returns it or -errno.

@@ -3,21 +3,24 @@ import Glibc
 /// The async/await face of a client connection, for ordinary Swift code: connect,
 /// send, receive, close, each awaiting the loop. Every call hops to the connection's
 /// loop (one `execute` per call), so prefer a `ConnectionHandler` on the hot path.
+///
+/// Calls made after the loop has stopped, and calls waiting when it stops, throw
+/// `SocketError.Kind.loopStopped`.
 public final class AsyncConnection: Sendable {
-    private let bridge: AsyncBridge
+    private let bridge: LoopBound<AsyncBridge>
 
-    private init(bridge: AsyncBridge) { self.bridge = bridge }
+    private init(bridge: LoopBound<AsyncBridge>) { self.bridge = bridge }
 
     /// Connects to `address` on `loop` (a running loop, e.g. from an `EventLoopGroup`).
     /// Throws the connect error, such as connection refused.
     public static func connect(
         to address: SocketAddress, on loop: EventLoop, options: ConnectOptions = ConnectOptions()
     ) async throws(SocketError) -> AsyncConnection {
-        let bridge = AsyncBridge(loop: loop)
-        let outcome: Result<Void, SocketError> = await withCheckedContinuation { continuation in
-            loop.execute { bridge.connect(to: address, options: options, continuation) }
+        let bridge: LoopBound<AsyncBridge> = try await onLoop(loop, "connect") { resume in
+            let bridge = AsyncBridge(loop: loop)
+            let bound = LoopBound(bridge, on: loop)
+            bridge.connect(to: address, options: options) { outcome in resume(outcome.map { bound }) }
         }
-        try outcome.get()
         return AsyncConnection(bridge: bridge)
     }
 
@@ -25,94 +28,108 @@ public final class AsyncConnection: Sendable {
     /// connection fails or is closed first.
     public func send(_ bytes: [UInt8]) async throws(SocketError) {
         let bridge = self.bridge
-        let outcome: Result<Void, SocketError> = await withCheckedContinuation { continuation in
-            bridge.loop.execute { bridge.send(bytes, continuation) }
-        }
-        try outcome.get()
+        try await Self.onLoop(bridge.loop, "send") { resume in bridge.value.send(bytes, resume) }
     }
 
     /// The next bytes received, as they arrived (a read may hold part of a message or
-    /// several); `nil` once the peer has closed and everything was received.
+    /// several); `nil` once the peer has closed and everything was received. One
+    /// receive at a time: a second concurrent call throws `SocketError.Kind.misuse`.
     public func receive() async throws(SocketError) -> [UInt8]? {
         let bridge = self.bridge
-        let outcome: Result<[UInt8]?, SocketError> = await withCheckedContinuation { continuation in
-            bridge.loop.execute { bridge.receive(continuation) }
-        }
-        return try outcome.get()
+        return try await Self.onLoop(bridge.loop, "receive") { resume in bridge.value.receive(resume) }
     }
 
     /// Closes the connection after sending what is queued.
     public func close() async {
         let bridge = self.bridge
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            bridge.loop.execute {
-                bridge.connection?.close(afterFlush: true)
-                continuation.resume()
+        _ = try? await Self.onLoop(bridge.loop, "close") { (resume: @escaping (Result<Void, SocketError>) -> Void) in
+            bridge.value.connection?.close(afterFlush: true)
+            resume(.success(()))
+        }
+    }
+
+    /// Runs `body` on `loop` and awaits the result it passes to its callback; throws
+    /// `.loopStopped` at once if the loop no longer takes work.
+    private static func onLoop<T: Sendable>(
+        _ loop: EventLoop, _ operation: String,
+        _ body: @escaping @Sendable (@escaping (Result<T, SocketError>) -> Void) -> Void
+    ) async throws(SocketError) -> T {
+        let outcome: Result<T, SocketError> = await withCheckedContinuation { continuation in
+            do throws(SocketError) {
+                try loop.execute { body { continuation.resume(returning: $0) } }
+            } catch {
+                continuation.resume(returning: .failure(SocketError(.loopStopped, operation: operation)))
             }
         }
+        return try outcome.get()
     }
 }
 
 /// The loop-side state of an `AsyncConnection`: a handler that parks received bytes
-/// and resumes waiting tasks. Touched only on its loop (hence `@unchecked Sendable`).
-final class AsyncBridge: ConnectionHandler, @unchecked Sendable {
+/// and resumes waiting tasks. Lives on its loop only (reached through `LoopBound`).
+final class AsyncBridge: ConnectionHandler {
+    typealias Completion<T> = (Result<T, SocketError>) -> Void
     let loop: EventLoop
     var connection: Connection?
     private var received: [[UInt8]] = []
     private var ended = false
     private var failure: SocketError?
-    private var opening: CheckedContinuation<Result<Void, SocketError>, Never>?
-    private var receiving: CheckedContinuation<Result<[UInt8]?, SocketError>, Never>?
-    private var sending: [CheckedContinuation<Result<Void, SocketError>, Never>] = []
+    private var opening: Completion<Void>?
+    private var receiving: Completion<[UInt8]?>?
+    private var sending: [Completion<Void>] = []
 
     init(loop: EventLoop) { self.loop = loop }
 
-    func connect(to address: SocketAddress, options: ConnectOptions, _ continuation: CheckedContinuation<Result<Void, SocketError>, Never>) {
-        opening = continuation
+    private var sendFailure: SocketError { failure ?? SocketError(code: EPIPE, operation: "send") }
+
+    func connect(to address: SocketAddress, options: ConnectOptions, _ completion: @escaping Completion<Void>) {
+        opening = completion
         do {
             connection = try Connection.connect(to: address, on: loop, options: options, handler: self)
         } catch {
             opening = nil
-            continuation.resume(returning: .failure(error))
+            completion(.failure(error))
         }
     }
 
-    func send(_ bytes: [UInt8], _ continuation: CheckedContinuation<Result<Void, SocketError>, Never>) {
+    func send(_ bytes: [UInt8], _ completion: @escaping Completion<Void>) {
         guard let connection, connection.isOpen, failure == nil else {
-            continuation.resume(returning: .failure(failure ?? SocketError(code: EPIPE, operation: "send")))
+            completion(.failure(sendFailure))
             return
         }
         connection.write(bytes)
         if !connection.isOpen {
-            continuation.resume(returning: .failure(failure ?? SocketError(code: EPIPE, operation: "send")))
+            completion(.failure(sendFailure))
         } else if connection.pendingOutputBytes == 0 {
-            continuation.resume(returning: .success(()))
+            completion(.success(()))
         } else {
-            sending.append(continuation)
+            sending.append(completion)
         }
     }
 
-    func receive(_ continuation: CheckedContinuation<Result<[UInt8]?, SocketError>, Never>) {
+    func receive(_ completion: @escaping Completion<[UInt8]?>) {
         if !received.isEmpty {
-            continuation.resume(returning: .success(received.removeFirst()))
+            completion(.success(received.removeFirst()))
         } else if let failure {
-            continuation.resume(returning: .failure(failure))
+            completion(.failure(failure))
         } else if ended {
-            continuation.resume(returning: .success(nil))
+            completion(.success(nil))
+        } else if receiving != nil {
+            completion(.failure(SocketError(.misuse, operation: "receive while another receive is waiting")))
         } else {
-            receiving = continuation
+            receiving = completion
         }
     }
 
     func connectionDidOpen(_ connection: Connection) {
-        opening?.resume(returning: .success(()))
+        opening?(.success(()))
         opening = nil
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         if let waiting = receiving {
             receiving = nil
-            waiting.resume(returning: .success(Array(bytes)))
+            waiting(.success(Array(bytes)))
         } else {
             received.append(Array(bytes))
         }
@@ -122,26 +139,24 @@ final class AsyncBridge: ConnectionHandler, @unchecked Sendable {
     func connectionDidDrain(_ connection: Connection) {
         let waiting = sending
         sending.removeAll()
-        for continuation in waiting { continuation.resume(returning: .success(())) }
+        for completion in waiting { completion(.success(())) }
     }
 
     func connectionDidReachEnd(_ connection: Connection) {
         ended = true
-        receiving?.resume(returning: .success(nil))
+        receiving?(.success(nil))
         receiving = nil
     }
 
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if let error { failure = error }
         ended = true
-        opening?.resume(returning: .failure(error ?? SocketError(code: ECONNRESET, operation: "connect")))
+        opening?(.failure(error ?? SocketError(code: ECONNRESET, operation: "connect")))
         opening = nil
-        receiving?.resume(returning: failure.map { .failure($0) } ?? .success(nil))
+        receiving?(failure.map { .failure($0) } ?? .success(nil))
         receiving = nil
         let waiting = sending
         sending.removeAll()
-        for continuation in waiting {
-            continuation.resume(returning: .failure(failure ?? SocketError(code: EPIPE, operation: "send")))
-        }
+        for completion in waiting { completion(.failure(sendFailure)) }
     }
 }

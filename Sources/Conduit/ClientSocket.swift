@@ -40,13 +40,10 @@ public final class ClientSocket {
 
     /// Sends what the kernel will take now, without blocking.
     public func trySend(_ bytes: UnsafeRawBufferPointer) throws(SocketError) -> SendOutcome {
-        while true {
-            let raw = socket.calls.send(socket.descriptor, bytes.baseAddress!, bytes.count)
-            if raw == -Int(EINTR) { continue }
-            switch try IOResult.interpret(raw, "send") {
-            case .processed(let count): return .sent(count)
-            case .wouldBlock: return .wouldBlock
-            }
+        switch IOResult.retryingInterrupts({ socket.calls.send(socket.descriptor, bytes.baseAddress!, bytes.count) }) {
+        case .processed(let count): return .sent(count)
+        case .wouldBlock: return .wouldBlock
+        case .failed(let code): throw SocketError(code: code, operation: "send")
         }
     }
 

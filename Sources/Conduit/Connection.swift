@@ -7,11 +7,11 @@ import Glibc
 /// Write path: `write` sends at once; only what the kernel does not take (`EAGAIN`)
 /// is queued, and only then is `EPOLLOUT` requested. Output written while the handler
 /// is processing input is gathered and sent with one call when the handler returns.
-/// Reading pauses while queued output is above `highWatermark` and resumes below
-/// `lowWatermark`, so a peer that does not read cannot make us buffer without bound.
+/// `backpressure` says whether reading pauses while queued output is high.
 ///
-/// Loop-confined: use it only on its loop's thread.
-public final class Connection: Selectable, @unchecked Sendable {
+/// Loop-confined: not `Sendable`. Use it on its loop's thread (debug builds check every
+/// call); to reach it from elsewhere, carry it in a `LoopBound` into `loop.execute`.
+public final class Connection: Selectable {
     /// The loop this connection lives on.
     public unowned let loop: EventLoop
     let socket: Socket
@@ -19,59 +19,88 @@ public final class Connection: Selectable, @unchecked Sendable {
     public internal(set) var handler: ConnectionHandler?
     private let inbound = ByteBuffer()
     private let outbound = ByteBuffer()
-    private var state: State
+    private var state: ConnectionState
+    /// The events epoll watches for now (kept equal to `state.interest` once registered).
     private var interest: UInt32 = 0
+    private var registered = false
     private var gathering = false
-    private var readPaused = false
-    private var reachedEnd = false
-    private var userPaused = false
-    private var pendingShutdown = false
-    /// Queued output above which reading pauses.
-    public var highWatermark = 1 << 20
-    /// Queued output below which paused reading resumes.
-    public var lowWatermark = 256 << 10
-    /// The peer's address, looked up once on first use.
-    public private(set) lazy var peerAddress: SocketAddress? = socket.peerAddress()
+    private var pauseAbove = Int.max
+    private var resumeBelow = Int.max
+    /// The server that accepted this connection (nil for outgoing ones); it is told
+    /// when the connection closes and closes only what it owns.
+    let server: ServerConnections?
     /// Free for the application: for example a per-connection index.
     public var userTag = 0
-    /// Close after this long with nothing received (0: never). Checked by the loop's
-    /// timeout sweep (`EventLoop.enableTimeoutSweep`), so precise to its interval.
-    public var idleTimeoutNanoseconds: UInt64 = 0
-    /// A monotonic time by which the handler wants something to have happened (for
-    /// example a complete header); when it passes, the handler's
-    /// `connectionDeadlinePassed` runs. 0: none. Checked by the timeout sweep.
-    public var deadline: UInt64 = 0
+    /// Nanoseconds of silence after which the connection idles (0: never).
+    private var idleNanoseconds: UInt64 = 0
+    /// Monotonic nanoseconds by which the handler wants something to have happened; 0: none.
+    private var deadlineNanoseconds: UInt64 = 0
     /// When bytes last arrived (the loop's time of that iteration).
-    public private(set) var lastActivity: UInt64
-    /// Runs once when the connection closes (the server's connection count uses it).
-    var closeObserver: (() -> Void)?
+    private var lastActivity: UInt64
 
-    enum State { case connecting, open, closing, closed }
-
-    init(loop: EventLoop, socket: Socket, handler: ConnectionHandler, connecting: Bool) {
+    init(loop: EventLoop, socket: Socket, handler: ConnectionHandler, connecting: Bool, server: ServerConnections? = nil) {
         self.loop = loop
         self.socket = socket
         self.handler = handler
-        self.state = connecting ? .connecting : .open
+        self.state = ConnectionState(connecting: connecting)
+        self.server = server
         self.lastActivity = loop.now
     }
 
-    /// The socket descriptor (for diagnostics such as queue sizes).
+    var owner: AnyObject? { server }
+
+    /// The peer's address, looked up once on first use (so it is still known after close).
+    public private(set) lazy var peerAddress: SocketAddress? = socket.peerAddress()
+    /// The socket descriptor (for diagnostics such as queue sizes); -1 once closed.
     public var descriptor: Int32 { socket.descriptor }
     /// True until the connection is closed.
-    public var isOpen: Bool { state == .open || state == .connecting || state == .closing }
+    public var isOpen: Bool { state.phase != .closed }
     /// Bytes queued for sending that the kernel has not taken yet.
     public var pendingOutputBytes: Int { outbound.count }
-    /// True while reading is paused by backpressure.
-    public var isReadPaused: Bool { readPaused }
+    /// True while reading is paused because queued output is high.
+    public var isReadPaused: Bool { state.pausedByBackpressure }
+    /// Bytes received and not yet consumed by the handler (an incomplete message).
+    public var unconsumedInputBytes: Int { inbound.count }
     /// The kernel's Recv-Q and Send-Q for this socket.
     public func kernelQueueSizes() -> (receive: Int, send: Int) { socket.queueSizes() }
 
+    /// Whether reading pauses while this connection's unsent output is high. Servers
+    /// default to `.serverDefault`, outgoing connections to `.keepReading`.
+    public var backpressure: ReadBackpressure = .keepReading {
+        didSet {
+            (pauseAbove, resumeBelow) = backpressure.thresholds
+            updateBackpressure()
+        }
+    }
+
+    /// Close after this long with nothing received (`.zero`: never). Checked by the
+    /// loop's timeout sweep (`EventLoop.enableTimeoutSweep`), so precise to its interval.
+    public var idleTimeout: Duration {
+        get { .nanoseconds(Int64(clamping: idleNanoseconds)) }
+        set { idleNanoseconds = newValue.nanoseconds }
+    }
+
+    /// Asks for `connectionDeadlinePassed` once `delay` has passed (for example
+    /// "a complete header within 10 s"), replacing any earlier deadline. Checked by the
+    /// timeout sweep, so precise to its interval.
+    public func setDeadline(after delay: Duration) {
+        loop.assertInLoop()
+        let (sum, overflow) = loop.now.addingReportingOverflow(delay.nanoseconds)
+        deadlineNanoseconds = overflow ? .max : max(sum, 1)
+    }
+
+    /// Removes the deadline.
+    public func clearDeadline() { deadlineNanoseconds = 0 }
+
+    /// True while a deadline is set and has not passed yet.
+    public var hasDeadline: Bool { deadlineNanoseconds != 0 }
+
     // MARK: opening
 
-    func start(events: UInt32) throws(SocketError) {
-        interest = events
-        try loop.register(self, descriptor: socket.descriptor, events: events)
+    func start() throws(SocketError) {
+        interest = state.interest
+        try loop.register(self, descriptor: socket.descriptor, events: interest)
+        registered = true
     }
 
     /// Tells the handler; what it writes meanwhile goes out in one send afterwards.
@@ -79,7 +108,7 @@ public final class Connection: Selectable, @unchecked Sendable {
         gathering = true
         handler?.connectionDidOpen(self)
         gathering = false
-        if state == .open { flush() }
+        if state.phase == .open { flush() }
     }
 
     // MARK: writing
@@ -87,17 +116,16 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Sends `bytes` now if the kernel takes them, else queues the rest (copied).
     /// Never blocks. Ignored once the connection is closing or closed.
     public func write(_ bytes: UnsafeRawBufferPointer) {
-        guard state == .open || state == .connecting else { return }
-        if gathering || state == .connecting || !outbound.isEmpty {
+        loop.assertInLoop()
+        guard state.acceptsWrites else { return }
+        if gathering || state.phase == .connecting || !outbound.isEmpty {
             outbound.append(bytes)
             if !gathering { updateBackpressure() }
             return
         }
-        let sent = sendNow(bytes)
-        guard sent >= 0 else { return }
+        guard let sent = sendNow(bytes) else { return }
         if sent < bytes.count {
             outbound.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
-            watchWritable(true)
             updateBackpressure()
         }
     }
@@ -110,7 +138,8 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Sends `header` then `body` with one `writev` when nothing is queued, without
     /// first copying them together (large payloads stay where they are).
     public func write(_ header: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) {
-        guard state == .open, !gathering, outbound.isEmpty else {
+        loop.assertInLoop()
+        guard state.phase == .open, !gathering, outbound.isEmpty else {
             write(header)
             write(body)
             return
@@ -120,17 +149,17 @@ public final class Connection: Selectable, @unchecked Sendable {
             iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
             iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
         )
-        var raw: Int
-        repeat {
-            raw = withUnsafePointer(to: &vectors) {
+        let outcome = IOResult.retryingInterrupts {
+            withUnsafePointer(to: &vectors) {
                 $0.withMemoryRebound(to: iovec.self, capacity: 2) { loop.calls.writev(socket.descriptor, $0, 2) }
             }
-        } while raw == -Int(EINTR)
+        }
         var sent = 0
-        if raw >= 0 {
-            sent = raw
-        } else if raw != -Int(EAGAIN) {
-            fail(SocketError(code: Int32(-raw), operation: "writev"))
+        switch outcome {
+        case .processed(let count): sent = count
+        case .wouldBlock: break
+        case .failed(let code):
+            fail(SocketError(code: code, operation: "writev"))
             return
         }
         guard sent < total else { return }
@@ -140,36 +169,41 @@ public final class Connection: Selectable, @unchecked Sendable {
         } else {
             outbound.append(UnsafeRawBufferPointer(rebasing: body[(sent - header.count)...]))
         }
-        watchWritable(true)
         updateBackpressure()
     }
 
     /// Calls `body` with room for up to `capacity` bytes at the end of the output
     /// queue; `body` returns how many it wrote. Lets encoders write in place. The bytes
     /// go out with the next flush (at once when called outside a read callback).
+    /// A count outside `0...capacity` breaks the contract: nothing is sent and the
+    /// connection closes with `SocketError.Kind.misuse`.
     public func writeInPlace(capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        guard state == .open || state == .connecting else { return }
+        loop.assertInLoop()
+        guard state.acceptsWrites, capacity >= 0 else { return }
         let room = outbound.reserve(capacity)
         let written = body(UnsafeMutableRawBufferPointer(start: room, count: capacity))
+        guard written >= 0 && written <= capacity else {
+            fail(SocketError(.misuse, operation: "writeInPlace wrote \(written) bytes into room for \(capacity)"))
+            return
+        }
         outbound.commit(written)
-        if !gathering && state == .open && interest & EpollFlag.writable == 0 { flush() }
+        if !gathering && state.phase == .open && interest & EpollFlag.writable == 0 { flush() }
     }
 
-    /// Sends from `bytes` until done or `EAGAIN`; returns bytes sent, or -1 after a
+    /// Sends from `bytes` until done or `EAGAIN`; returns bytes sent, or nil after a
     /// fatal error (the connection is then closed).
-    private func sendNow(_ bytes: UnsafeRawBufferPointer) -> Int {
+    private func sendNow(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var offset = 0
         while offset < bytes.count {
-            let raw = loop.calls.send(socket.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if raw >= 0 {
-                offset += raw
-            } else if raw == -Int(EINTR) {
-                continue
-            } else if raw == -Int(EAGAIN) {
-                break
-            } else {
-                fail(SocketError(code: Int32(-raw), operation: "send"))
-                return -1
+            let outcome = IOResult.retryingInterrupts {
+                loop.calls.send(socket.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            }
+            switch outcome {
+            case .processed(let count): offset += count
+            case .wouldBlock: return offset
+            case .failed(let code):
+                fail(SocketError(code: code, operation: "send"))
+                return nil
             }
         }
         return offset
@@ -178,25 +212,19 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Sends queued output; asks for `EPOLLOUT` if the kernel does not take it all.
     private func flush() {
         guard !outbound.isEmpty else { return }
-        let sent = sendNow(outbound.readableBytes)
-        guard sent >= 0 else { return }
+        guard let sent = sendNow(outbound.readableBytes) else { return }
         outbound.consume(sent)
-        if outbound.isEmpty {
-            watchWritable(false)
-            updateBackpressure()
-            if pendingShutdown {
-                pendingShutdown = false
-                _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
-            }
-            if state == .closing {
-                finishClose(error: nil)
-                return
-            }
-            handler?.connectionDidDrain(self)
-        } else {
-            watchWritable(true)
-            updateBackpressure()
+        updateBackpressure()
+        guard outbound.isEmpty, state.phase != .closed else { return }
+        if state.shutdownAfterFlush {
+            state.shutdownAfterFlush = false
+            _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         }
+        if state.phase == .closing {
+            finishClose(error: nil)
+            return
+        }
+        handler?.connectionDidDrain(self)
     }
 
     // MARK: closing
@@ -204,15 +232,16 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Closes the connection. With `afterFlush`, queued output is sent first (reading
     /// stops at once); otherwise it is dropped and the socket closed now.
     public func close(afterFlush: Bool = false) {
-        switch state {
+        loop.assertInLoop()
+        switch state.phase {
         case .closed:
             return
         case .closing:
             if !afterFlush { finishClose(error: nil) }
         case .open, .connecting:
-            if afterFlush && !outbound.isEmpty && state == .open {
-                state = .closing
-                setInterest(EpollFlag.writable)
+            if afterFlush && !outbound.isEmpty && state.phase == .open {
+                state.phase = .closing
+                applyInterest()
             } else {
                 finishClose(error: nil)
             }
@@ -223,7 +252,8 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// `ECONNRESET` and queued output is dropped. For fault injection and for peers
     /// that must not linger.
     public func reset() {
-        guard state != .closed else { return }
+        loop.assertInLoop()
+        guard state.phase != .closed else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(socket.descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         finishClose(error: nil)
@@ -232,11 +262,12 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Ends our sending side (`shutdown(SHUT_WR)`): the peer reads end of stream while
     /// we can still receive. Queued output is sent first.
     public func shutdownOutput() {
-        guard state == .open else { return }
+        loop.assertInLoop()
+        guard state.phase == .open else { return }
         if outbound.isEmpty {
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         } else {
-            pendingShutdown = true
+            state.shutdownAfterFlush = true
         }
     }
 
@@ -245,29 +276,28 @@ public final class Connection: Selectable, @unchecked Sendable {
     func failConnect(_ error: SocketError) { finishClose(error: error) }
 
     private func finishClose(error: SocketError?) {
-        guard state != .closed else { return }
-        state = .closed
+        guard state.phase != .closed else { return }
+        state.phase = .closed
         loop.deregister(descriptor: socket.descriptor)
         socket.close()
         inbound.reset()
         outbound.reset()
         let handler = self.handler
         self.handler = nil
-        closeObserver?()
-        closeObserver = nil
+        server?.remove()
         handler?.connectionDidClose(self, error: error)
     }
 
-    func loopDidStop() { close(afterFlush: false) }
+    func loopDidStop(_ error: SocketError) { finishClose(error: error) }
 
     func closeGracefully() { close(afterFlush: true) }
 
     func sweep(now: UInt64) {
-        guard state == .open else { return }
-        if deadline != 0 && now >= deadline {
-            deadline = 0
+        guard state.phase == .open else { return }
+        if deadlineNanoseconds != 0 && now >= deadlineNanoseconds {
+            deadlineNanoseconds = 0
             handler?.connectionDeadlinePassed(self)
-        } else if idleTimeoutNanoseconds != 0 && now &- lastActivity >= idleTimeoutNanoseconds && outbound.isEmpty {
+        } else if idleNanoseconds != 0 && now &- lastActivity >= idleNanoseconds && outbound.isEmpty {
             handler?.connectionDidIdle(self)
         }
     }
@@ -275,20 +305,19 @@ public final class Connection: Selectable, @unchecked Sendable {
     // MARK: events
 
     func handleEvents(_ flags: UInt32) {
-        if state == .connecting {
-            completeConnect()
+        if state.phase == .connecting {
+            // Only writability or an error answers a connect; anything else is not ours.
+            if flags & (EpollFlag.writable | EpollFlag.error | EpollFlag.hangUp) != 0 { completeConnect() }
             return
         }
         if flags & EpollFlag.writable != 0 { flush() }
-        if reachedEnd {
+        if state.reachedEnd {
             // Level-triggered epoll repeats a hang-up forever: after end of stream it
             // means the peer is gone both ways, so nothing queued can be delivered.
-            if flags & (EpollFlag.hangUp | EpollFlag.error) != 0 { close() }
+            if flags & (EpollFlag.hangUp | EpollFlag.error) != 0 { finishClose(error: nil) }
             return
         }
-        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state == .open, !readPaused,
-            !userPaused
-        {
+        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state.wantsToRead {
             readAvailable()
         }
     }
@@ -300,8 +329,10 @@ public final class Connection: Selectable, @unchecked Sendable {
             fail(SocketError(code: code, operation: "connect"))
             return
         }
-        state = .open
-        setInterest(EpollFlag.readable)
+        state.phase = .open
+        state.outputQueued = !outbound.isEmpty
+        applyInterest()
+        guard state.phase == .open else { return }
         didOpen()
     }
 
@@ -310,22 +341,23 @@ public final class Connection: Selectable, @unchecked Sendable {
     private func readAvailable() {
         let buffer = loop.receiveBuffer
         for _ in 0..<16 {
-            let raw = loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count)
-            if raw > 0 {
-                lastActivity = loop.now
-                deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: raw))
-                if raw < buffer.count || state != .open || readPaused { return }
-            } else if raw == 0 {
-                reachedEnd = true
+            let outcome = IOResult.retryingInterrupts {
+                loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count)
+            }
+            switch outcome {
+            case .processed(0):
+                state.reachedEnd = true
                 handler?.connectionDidReachEnd(self)
-                if state == .open { setInterest(interest & ~EpollFlag.readable) }
+                applyInterest()
                 return
-            } else if raw == -Int(EINTR) {
-                continue
-            } else if raw == -Int(EAGAIN) {
+            case .processed(let count):
+                lastActivity = loop.now
+                deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+                if count < buffer.count || !state.wantsToRead { return }
+            case .wouldBlock:
                 return
-            } else {
-                fail(SocketError(code: Int32(-raw), operation: "recv"))
+            case .failed(let code):
+                fail(SocketError(code: code, operation: "recv"))
                 return
             }
         }
@@ -336,64 +368,72 @@ public final class Connection: Selectable, @unchecked Sendable {
         gathering = true
         if inbound.isEmpty {
             let used = handler.connection(self, didReceive: fresh)
-            if state != .closed && used < fresh.count {
-                inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...]))
+            if state.phase != .closed {
+                guard checkConsumed(used, of: fresh.count) else { return }
+                if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
             }
         } else {
             inbound.append(fresh)
             let used = handler.connection(self, didReceive: inbound.readableBytes)
-            if state != .closed { inbound.consume(used) }
+            if state.phase != .closed {
+                guard checkConsumed(used, of: inbound.count) else { return }
+                inbound.consume(used)
+            }
         }
         gathering = false
-        if state == .open || state == .closing { flush() }
+        if state.phase == .open || state.phase == .closing { flush() }
+    }
+
+    /// A handler that says it used fewer than 0 or more than it was given has a bug;
+    /// trusting the number would corrupt the buffer, so the connection closes instead.
+    private func checkConsumed(_ used: Int, of offered: Int) -> Bool {
+        guard used < 0 || used > offered else { return true }
+        gathering = false
+        fail(SocketError(.misuse, operation: "handler consumed \(used) of \(offered) bytes"))
+        return false
     }
 
     /// Stops reading from this connection until `resumeReading()` (flow control for
     /// the application; backpressure on output does the same by itself).
     public func pauseReading() {
-        guard state == .open, !userPaused else { return }
-        userPaused = true
-        setInterest(interest & ~EpollFlag.readable)
+        loop.assertInLoop()
+        guard state.phase == .open else { return }
+        state.pausedByApplication = true
+        applyInterest()
     }
 
     /// Reads again after `pauseReading()`.
     public func resumeReading() {
-        guard state == .open, userPaused else { return }
-        userPaused = false
-        if !readPaused && !reachedEnd { setInterest(interest | EpollFlag.readable) }
+        loop.assertInLoop()
+        guard state.phase == .open else { return }
+        state.pausedByApplication = false
+        applyInterest()
     }
-
-    /// Bytes received and not yet consumed by the handler (an incomplete message).
-    public var unconsumedInputBytes: Int { inbound.count }
 
     // MARK: interest
 
-    private func watchWritable(_ on: Bool) {
-        guard state == .open || state == .closing else { return }
-        let wanted = on ? interest | EpollFlag.writable : interest & ~EpollFlag.writable
-        if wanted != interest { setInterest(wanted) }
-    }
-
     private func updateBackpressure() {
-        if !readPaused && outbound.count > highWatermark {
-            readPaused = true
-            if state == .open { setInterest(interest & ~EpollFlag.readable) }
-        } else if readPaused && outbound.count <= lowWatermark {
-            readPaused = false
-            if state == .open && !reachedEnd && !userPaused { setInterest(interest | EpollFlag.readable) }
-        }
+        state.applyBackpressure(queued: outbound.count, pauseAbove: pauseAbove, resumeBelow: resumeBelow)
+        applyInterest()
     }
 
-    private func setInterest(_ events: UInt32) {
-        guard events != interest, socket.isOpen else { return }
-        interest = events
-        loop.modify(descriptor: socket.descriptor, events: events)
+    /// Makes epoll watch what the state wants; a refusal closes this connection only.
+    private func applyInterest() {
+        let wanted = state.interest
+        guard wanted != interest, registered, state.phase != .closed, socket.isOpen else { return }
+        interest = wanted
+        do throws(SocketError) {
+            try loop.modify(descriptor: socket.descriptor, events: wanted)
+        } catch {
+            fail(error)
+        }
     }
 }
 
 extension Connection {
     /// Swaps the handler (for example once a protocol is chosen). Call on the loop.
     public func replaceHandler(_ newHandler: ConnectionHandler) {
+        loop.assertInLoop()
         guard isOpen else { return }
         handler = newHandler
     }

@@ -4,22 +4,30 @@ import Glibc
 /// How an outgoing connection is made.
 public struct ConnectOptions: Sendable {
     /// Disable Nagle's algorithm.
-    public var noDelay = true
+    public var noDelay: Bool
     /// `SO_RCVBUF` (nil: the kernel's default, which autotunes).
-    public var receiveBufferSize: Int? = nil
+    public var receiveBufferSize: Int?
     /// `SO_SNDBUF` (nil: the kernel's default, which autotunes).
-    public var sendBufferSize: Int? = nil
+    public var sendBufferSize: Int?
     /// Bind to this local address (port 0) before connecting. With
     /// `IP_BIND_ADDRESS_NO_PORT` the kernel picks the port per destination at connect
     /// time, so each source address has its own ~28,000 ephemeral ports.
-    public var sourceAddress: SocketAddress? = nil
-    /// Queued output above which reading pauses.
-    public var highWatermark = 1 << 20
-    /// Queued output below which paused reading resumes.
-    public var lowWatermark = 256 << 10
+    public var sourceAddress: SocketAddress?
+    /// Whether the connection stops reading while its unsent output is high. Clients
+    /// keep reading by default: see `ReadBackpressure` for why.
+    public var backpressure: ReadBackpressure
 
-    /// The defaults.
-    public init() {}
+    /// Options with every default spelled out; name only what you change.
+    public init(
+        noDelay: Bool = true, receiveBufferSize: Int? = nil, sendBufferSize: Int? = nil,
+        sourceAddress: SocketAddress? = nil, backpressure: ReadBackpressure = .keepReading
+    ) {
+        self.noDelay = noDelay
+        self.receiveBufferSize = receiveBufferSize
+        self.sendBufferSize = sendBufferSize
+        self.sourceAddress = sourceAddress
+        self.backpressure = backpressure
+    }
 }
 
 extension Connection {
@@ -35,6 +43,7 @@ extension Connection {
         to address: SocketAddress, on loop: EventLoop, options: ConnectOptions = ConnectOptions(),
         handler: ConnectionHandler
     ) throws(SocketError) -> Connection {
+        loop.assertInLoop()
         let socket = try Socket.open(family: address.family, calls: loop.calls)
         if options.noDelay { try socket.setNoDelay() }
         try socket.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
@@ -44,19 +53,25 @@ extension Connection {
             if bound < 0 { throw SocketError(code: errno, operation: "bind \(source)") }
         }
         let connection = Connection(loop: loop, socket: socket, handler: handler, connecting: true)
-        connection.highWatermark = options.highWatermark
-        connection.lowWatermark = options.lowWatermark
-        var raw: Int
-        repeat {
-            raw = address.withSockAddr { loop.calls.connect(socket.descriptor, $0, $1) }
-        } while raw == -Int(EINTR)
-        if raw == 0 || raw == -Int(EINPROGRESS) {
-            try connection.start(events: EpollFlag.writable)
-        } else {
-            // Report an immediate failure the same way as a later one, from the loop.
-            let error = SocketError(code: Int32(-raw), operation: "connect")
-            loop.schedule(afterNanoseconds: 0) { connection.failConnect(error) }
+        connection.backpressure = options.backpressure
+        let outcome = IOResult.retryingInterrupts {
+            address.withSockAddr { loop.calls.connect(socket.descriptor, $0, $1) }
+        }
+        switch outcome {
+        case .processed, .failed(EINPROGRESS):
+            try connection.start()
+        case .wouldBlock:
+            // EAGAIN from connect: out of local ports for this destination.
+            connection.reportConnectFailure(SocketError(code: EAGAIN, operation: "connect"))
+        case .failed(let code):
+            connection.reportConnectFailure(SocketError(code: code, operation: "connect"))
         }
         return connection
+    }
+
+    /// Reports an immediate connect failure the same way as a later one: from the
+    /// loop, after `connect` has returned the connection to its caller.
+    private func reportConnectFailure(_ error: SocketError) {
+        loop.schedule(afterNanoseconds: 0) { self.failConnect(error) }
     }
 }

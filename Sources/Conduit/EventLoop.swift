@@ -5,41 +5,41 @@ import Synchronization
 /// One epoll instance driven by one thread: it owns the connections and listeners
 /// registered on it, their shared receive buffer and its timers.
 ///
-/// Everything except `execute(_:)`, `stop()` and `isInLoop` must be called on the
-/// loop's own thread; from elsewhere, hop with `execute(_:)`. There are no locks on
-/// the read/write path.
+/// Only `execute(_:)`, `stop()`, `isInLoop` and `backend` may be used from any thread;
+/// everything else belongs to the loop's own thread, and debug builds check that on
+/// every call (`assertInLoop()`). From elsewhere, hop with `execute(_:)`, carrying
+/// loop-only objects in a `LoopBound`. There are no locks on the read/write path.
 public final class EventLoop: @unchecked Sendable {
     /// The I/O backend all sockets of this loop use.
     public let backend: IOBackend
     let calls: SystemCalls
     private let epollFD: Int32
     private let wakeFD: Int32
-    private var registry: [Selectable?] = []
+    private var registry = Registry()
     private let events = EpollEvents(capacity: 512)
     /// The buffer every connection of this loop receives into (zero copy: handlers
     /// see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
     private var timers = TimerQueue()
-    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private let inbox = Mutex(Inbox())
     private let stopRequested = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
-    /// Number of descriptors currently registered.
-    public private(set) var registeredCount = 0 {
-        didSet { registeredMirror.store(registeredCount, ordering: .relaxed) }
-    }
-    private let registeredMirror = Atomic<Int>(0)
-
-    /// `registeredCount` readable from any thread (for waiting on a drain).
-    public var registeredCountFromAnyThread: Int { registeredMirror.load(ordering: .relaxed) }
-    /// Monotonic time read once per loop iteration: cheap "now" for connections.
-    public private(set) var now: UInt64 = Monotonic.now()
-    private var sweepTimer: Timer?
+    /// Monotonic nanoseconds read once per loop iteration: a cheap "now" for connections.
+    private(set) var now: UInt64 = Monotonic.now()
+    private var sweepTimer: LoopTimer?
 
     private static let wakeToken = UInt64.max
+
+    /// Tasks handed to the loop from other threads, and whether it still takes them.
+    private struct Inbox {
+        var tasks: [@Sendable () -> Void] = []
+        var accepting = true
+    }
 
     /// Creates a loop (its epoll set and wake-up eventfd); call `run()` on the thread
     /// that should drive it. Allocates the receive buffer (64 KiB by default).
     public init(backend: IOBackend = .shim, receiveBufferSize: Int = 64 * 1024) throws(SocketError) {
+        precondition(receiveBufferSize > 0, "a loop needs a receive buffer")
         self.backend = backend
         self.calls = SystemCalls(backend: backend)
         let epoll = calls.epollCreate()
@@ -54,7 +54,12 @@ public final class EventLoop: @unchecked Sendable {
         self.wakeFD = wake
         self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
         let added = calls.epollControl(epollFD, EPOLL_CTL_ADD, wakeFD, events: EpollFlag.readable, token: Self.wakeToken)
-        precondition(added == 0, "cannot watch the loop's eventfd")
+        guard added == 0 else {
+            receiveBuffer.deallocate()
+            Glibc.close(wake)
+            Glibc.close(Int32(epoll))
+            throw SocketError(code: Int32(-added), operation: "epoll_ctl(ADD eventfd)")
+        }
     }
 
     deinit {
@@ -66,13 +71,46 @@ public final class EventLoop: @unchecked Sendable {
     /// True when called on the thread running this loop.
     public var isInLoop: Bool { loopThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
+    /// True on the loop's thread, and on any thread while the loop is not running (a
+    /// loop being set up before `run()`, or a stopped one, belongs to whoever holds it).
+    var ownsCurrentThread: Bool {
+        let running = loopThread.load(ordering: .relaxed)
+        return running == 0 || running == UInt(pthread_self())
+    }
+
+    /// Stops the process with a clear message when called off this loop's thread while
+    /// the loop runs. Checked in debug builds only, so the release hot path pays nothing.
+    @inline(__always)
+    public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(ownsCurrentThread, "this must be called on its event loop's thread; hop there with loop.execute", file: file, line: line)
+    }
+
+    /// Stops the process with a clear message when called on this loop's thread, where
+    /// a blocking wait for the loop itself could never end. Checked in every build.
+    public func preconditionNotInLoop(_ what: StaticString, file: StaticString = #fileID, line: UInt = #line) {
+        precondition(
+            !isInLoop,
+            "\(what) blocks until event loops act, so it cannot be called on an event loop's own thread (it would deadlock); call it elsewhere or use its async form",
+            file: file, line: line)
+    }
+
+    /// Number of descriptors currently registered. Call on the loop.
+    public var registeredCount: Int {
+        assertInLoop()
+        return registry.count
+    }
+
     /// Runs the loop on the calling thread until `stop()`; then, with
-    /// `closingRegistered` (the default), closes everything still registered. Without
-    /// it, connections survive and a later `run()` carries on with them (a benchmark
-    /// drives its client this way, one batch of round trips per `run`).
+    /// `closingRegistered` (the default), runs the tasks already handed to it, refuses
+    /// any later ones, and closes everything still registered (waiting callers get
+    /// `SocketError.Kind.loopStopped`). Without it, connections survive and a later
+    /// `run()` carries on with them (a benchmark drives its client this way).
     public func run(closingRegistered: Bool = true) {
         loopThread.store(UInt(pthread_self()), ordering: .relaxed)
-        defer { stopRequested.store(false, ordering: .relaxed) }
+        defer {
+            stopRequested.store(false, ordering: .relaxed)
+            loopThread.store(0, ordering: .relaxed)
+        }
         while !stopRequested.load(ordering: .acquiring) {
             let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeout())
             now = Monotonic.now()
@@ -83,18 +121,18 @@ public final class EventLoop: @unchecked Sendable {
             for index in 0..<ready {
                 let token = events.token(index)
                 if token == Self.wakeToken {
-                    drainInbox()
-                } else if let target = registry[Int(token)] {
+                    drainInbox(closing: false)
+                } else if let target = registry.target(for: token) {
                     target.handleEvents(events.flags(index))
                 }
             }
             fireDueTimers()
         }
-        drainInbox()
+        drainInbox(closing: closingRegistered)
         if closingRegistered {
-            for case let target? in registry { target.loopDidStop() }
+            let stopped = SocketError(.loopStopped, operation: "event loop")
+            for target in registry.all { target.loopDidStop(stopped) }
         }
-        loopThread.store(0, ordering: .relaxed)
     }
 
     /// Asks the loop to stop after the current iteration. Safe from any thread.
@@ -104,39 +142,54 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs `task` on the loop thread soon. Safe from any thread; wakes the loop.
-    public func execute(_ task: @escaping @Sendable () -> Void) {
-        inbox.withLock { $0.append(task) }
+    /// Throws `SocketError.Kind.loopStopped`, without running `task`, once the loop has
+    /// finished for good (`run()` returned after closing what was registered).
+    public func execute(_ task: @escaping @Sendable () -> Void) throws(SocketError) {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard inbox.accepting else { return false }
+            inbox.tasks.append(task)
+            return true
+        }
+        guard accepted else { throw SocketError(.loopStopped, operation: "execute") }
         wake()
     }
 
-    /// Runs `body` on the loop after `nanoseconds`. Call on the loop thread.
+    /// Runs `body` on the loop after `delay`. Call on the loop.
     @discardableResult
-    public func schedule(afterNanoseconds nanoseconds: UInt64, _ body: @escaping () -> Void) -> Timer {
-        timers.schedule(deadline: Monotonic.now() &+ nanoseconds, body)
+    public func schedule(after delay: Duration, _ body: @escaping () -> Void) -> LoopTimer {
+        schedule(afterNanoseconds: delay.nanoseconds, body)
     }
 
-    /// Checks every connection's idle timeout and deadline every `intervalNanoseconds`
-    /// (one pass over the registry: cheaper than a timer per connection when there are
-    /// 100,000 of them). Call on the loop; calling again changes nothing.
-    public func enableTimeoutSweep(intervalNanoseconds: UInt64 = 250_000_000) {
+    @discardableResult
+    func schedule(afterNanoseconds nanoseconds: UInt64, _ body: @escaping () -> Void) -> LoopTimer {
+        assertInLoop()
+        return timers.schedule(deadline: Monotonic.now() &+ nanoseconds, body)
+    }
+
+    /// Checks every connection's idle timeout and deadline every `interval` (one pass
+    /// over the registry: cheaper than a timer per connection when there are 100,000
+    /// of them). Call on the loop; calling again changes nothing.
+    public func enableTimeoutSweep(interval: Duration = .milliseconds(250)) {
+        assertInLoop()
         guard sweepTimer == nil else { return }
-        scheduleSweep(intervalNanoseconds)
+        scheduleSweep(interval.nanoseconds)
     }
 
     private func scheduleSweep(_ interval: UInt64) {
-        // Weak: the timer lives in this loop's own queue.
-        sweepTimer = schedule(afterNanoseconds: interval) { [weak self] in
-            guard let self else { return }
+        // unowned(unsafe): the timer lives in this loop's own queue, so it never outlives
+        // the loop; a weak reference would give the loop a side table for nothing.
+        sweepTimer = schedule(afterNanoseconds: interval) { [unowned(unsafe) self] in
             let now = Monotonic.now()
-            for case let target? in self.registry { target.sweep(now: now) }
+            for target in self.registry.all { target.sweep(now: now) }
             self.scheduleSweep(interval)
         }
     }
 
-    /// Asks everything registered to close gracefully (connections send what they have
-    /// queued first; listeners close). Call on the loop.
-    public func closeAllGracefully() {
-        for case let target? in registry { target.closeGracefully() }
+    /// Asks everything registered by `owner` to close gracefully (connections send what
+    /// they have queued first). Call on the loop.
+    func closeGracefully(ownedBy owner: AnyObject) {
+        assertInLoop()
+        for target in registry.all where target.owner === owner { target.closeGracefully() }
     }
 
     private func wake() {
@@ -144,12 +197,13 @@ public final class EventLoop: @unchecked Sendable {
         _ = Glibc.write(wakeFD, &one, 8)
     }
 
-    private func drainInbox() {
+    private func drainInbox(closing: Bool) {
         var counter: UInt64 = 0
         _ = Glibc.read(wakeFD, &counter, 8)
-        let tasks = inbox.withLock { pending -> [@Sendable () -> Void] in
-            let taken = pending
-            pending.removeAll(keepingCapacity: true)
+        let tasks = inbox.withLock { inbox -> [@Sendable () -> Void] in
+            let taken = inbox.tasks
+            inbox.tasks.removeAll(keepingCapacity: !closing)
+            if closing { inbox.accepting = false }
             return taken
         }
         for task in tasks { task() }
@@ -177,31 +231,43 @@ public final class EventLoop: @unchecked Sendable {
     // MARK: registration
 
     func register(_ target: Selectable, descriptor: Int32, events: UInt32) throws(SocketError) {
-        let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: events, token: UInt64(descriptor))
-        guard raw == 0 else { throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)") }
-        let index = Int(descriptor)
-        if index >= registry.count {
-            registry.append(contentsOf: repeatElement(nil, count: max(index + 1 - registry.count, registry.count)))
+        assertInLoop()
+        let token = registry.add(target, descriptor: descriptor)
+        let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: events, token: token)
+        guard raw == 0 else {
+            registry.remove(descriptor: descriptor)
+            throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)")
         }
-        registry[index] = target
-        registeredCount += 1
     }
 
-    func modify(descriptor: Int32, events: UInt32) {
-        let raw = calls.epollControl(epollFD, EPOLL_CTL_MOD, descriptor, events: events, token: UInt64(descriptor))
-        precondition(raw == 0, "epoll_ctl(MOD) failed: errno \(-raw)")
+    /// Changes the events watched for `descriptor`; throws what epoll said when it
+    /// refuses (the caller closes that connection, not the process).
+    func modify(descriptor: Int32, events: UInt32) throws(SocketError) {
+        assertInLoop()
+        let token = registry.token(descriptor: descriptor)
+        let raw = calls.epollControl(epollFD, EPOLL_CTL_MOD, descriptor, events: events, token: token)
+        guard raw == 0 else { throw SocketError(code: Int32(-raw), operation: "epoll_ctl(MOD)") }
     }
 
     /// Forgets `descriptor`. Closing a descriptor removes it from the epoll set, so
     /// `removeFromEpoll` is needed only when the descriptor stays open.
     func deregister(descriptor: Int32, removeFromEpoll: Bool = false) {
+        assertInLoop()
         if removeFromEpoll {
             _ = calls.epollControl(epollFD, EPOLL_CTL_DEL, descriptor, events: 0, token: 0)
         }
-        let index = Int(descriptor)
-        if index < registry.count, registry[index] != nil {
-            registry[index] = nil
-            registeredCount -= 1
-        }
+        registry.remove(descriptor: descriptor)
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating: negative durations are 0, huge ones `UInt64.max`.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (total, overflow2) = whole.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))
+        return overflow2 ? .max : total
     }
 }

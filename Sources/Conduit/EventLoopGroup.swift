@@ -9,9 +9,10 @@ public final class EventLoopGroup: Sendable {
     private let finished = DispatchGroup()
     private let nextIndex = Atomic<Int>(0)
 
-    /// Starts `threads` loops with `backend`. Throws if an epoll set cannot be made.
+    /// Starts `threads` loops (at least 1) with `backend`. Throws if an epoll set
+    /// cannot be made.
     public init(threads: Int, backend: IOBackend = .shim) throws(SocketError) {
-        precondition(threads > 0, "a group needs at least one loop")
+        precondition(threads > 0, "an EventLoopGroup needs at least one loop (got \(threads))")
         var loops: [EventLoop] = []
         for _ in 0..<threads { loops.append(try EventLoop(backend: backend)) }
         self.loops = loops
@@ -34,10 +35,27 @@ public final class EventLoopGroup: Sendable {
         loops[nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
     }
 
-    /// Stops every loop (each closes what is registered on it) and waits for the
-    /// threads to end. Must not be called from one of the group's loops.
+    /// Stops every loop (each runs the tasks already given to it, then closes what is
+    /// registered on it; later tasks are refused) and waits for the threads to end.
+    /// Blocks: not on one of the group's loops.
+    @available(*, noasync, message: "use the async form; this one blocks the thread")
     public func shutdown() {
+        preconditionNotInAnyLoop("EventLoopGroup.shutdown")
         for loop in loops { loop.stop() }
         finished.wait()
+    }
+
+    /// Stops every loop and returns once their threads have ended; see `shutdown()`.
+    public func shutdown() async {
+        for loop in loops { loop.stop() }
+        await withCheckedContinuation { continuation in
+            finished.notify(queue: .global()) { continuation.resume() }
+        }
+    }
+
+    /// Stops the process with a clear message when called on one of this group's
+    /// loops, where `what` would wait for its own thread forever.
+    func preconditionNotInAnyLoop(_ what: StaticString, file: StaticString = #fileID, line: UInt = #line) {
+        for loop in loops { loop.preconditionNotInLoop(what, file: file, line: line) }
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// connection a handler from `makeHandler`.
 ///
 /// When the process runs out of descriptors (`EMFILE`/`ENFILE`), accepting pauses for
-/// `acceptBackoffNanoseconds` instead of spinning on a listening socket that stays
+/// `ServerOptions.acceptBackoff` instead of spinning on a listening socket that stays
 /// readable; pending clients wait in the kernel's backlog meanwhile.
 final class Listener: Selectable {
     unowned let loop: EventLoop
@@ -15,20 +15,22 @@ final class Listener: Selectable {
     private var acceptedFDs = [Int32](repeating: -1, count: 64)
     private var paused = false
     private let onAcceptError: (SocketError) -> Void
-    let counter: ConnectionCounter
+    let connections: ServerConnections
 
     init(
-        loop: EventLoop, socket: Socket, options: ServerOptions, counter: ConnectionCounter,
+        loop: EventLoop, socket: Socket, options: ServerOptions, connections: ServerConnections,
         onAcceptError: @escaping (SocketError) -> Void,
         makeHandler: @escaping (Connection) -> ConnectionHandler
     ) {
         self.loop = loop
         self.socket = socket
         self.options = options
-        self.counter = counter
+        self.connections = connections
         self.onAcceptError = onAcceptError
         self.makeHandler = makeHandler
     }
+
+    var owner: AnyObject? { connections }
 
     func start() throws(SocketError) {
         try loop.register(self, descriptor: socket.descriptor, events: EpollFlag.readable)
@@ -41,21 +43,24 @@ final class Listener: Selectable {
         socket.close()
     }
 
-    func loopDidStop() { close() }
+    func loopDidStop(_ error: SocketError) { close() }
     func sweep(now: UInt64) {}
     func closeGracefully() { close() }
 
     func handleEvents(_ flags: UInt32) {
         guard socket.isOpen, !paused else { return }
-        let raw = acceptedFDs.withUnsafeMutableBufferPointer {
-            loop.calls.acceptBatch(socket.descriptor, into: $0.baseAddress!, max: Int32($0.count))
+        let outcome = acceptedFDs.withUnsafeMutableBufferPointer { fds in
+            IOResult.retryingInterrupts {
+                loop.calls.acceptBatch(socket.descriptor, into: fds.baseAddress!, max: Int32(fds.count))
+            }
         }
-        if raw < 0 {
-            handleAcceptError(Int32(-raw))
+        switch outcome {
+        case .processed(let count):
+            for index in 0..<count { adopt(acceptedFDs[index]) }
+        case .wouldBlock:
             return
-        }
-        for index in 0..<raw {
-            adopt(acceptedFDs[index])
+        case .failed(let code):
+            handleAcceptError(code)
         }
     }
 
@@ -65,27 +70,25 @@ final class Listener: Selectable {
         if options.receiveBufferSize != nil || options.sendBufferSize != nil {
             try? accepted.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
         }
-        if let limit = options.maxConnections, !counter.tryAdd(limit: limit) {
+        guard connections.tryAdd(limit: options.maxConnections) else {
             // Over the limit: the peer gets the server's refusal message (if any) and an
             // orderly close at once, rather than waiting in silence.
             if let refusal = options.overLimitResponse {
                 refusal.withUnsafeBytes { _ = loop.calls.send(accepted.descriptor, $0.baseAddress!, $0.count) }
             }
-            onAcceptError(SocketError(code: EMFILE, operation: "accept: max connections (\(limit)) reached, closed a new one"))
+            onAcceptError(
+                SocketError(.connectionLimit, operation: "accept: max connections (\(options.maxConnections ?? 0)) reached, closed a new one"))
             return
         }
-        let connection = Connection(loop: loop, socket: accepted, handler: PlaceholderHandler.shared, connecting: false)
-        if options.maxConnections != nil {
-            let counter = self.counter
-            connection.closeObserver = { counter.remove() }
-        }
-        connection.idleTimeoutNanoseconds = options.idleTimeoutNanoseconds
+        let connection = Connection(
+            loop: loop, socket: accepted, handler: PlaceholderHandler.shared, connecting: false, server: connections)
+        connection.idleTimeout = options.idleTimeout
+        connection.backpressure = options.backpressure
         connection.replaceHandler(makeHandler(connection))
-        connection.highWatermark = options.highWatermark
-        connection.lowWatermark = options.lowWatermark
         do {
-            try connection.start(events: EpollFlag.readable)
+            try connection.start()
         } catch {
+            connections.remove()
             onAcceptError(error)
             return
         }
@@ -93,26 +96,40 @@ final class Listener: Selectable {
     }
 
     private func handleAcceptError(_ code: Int32) {
+        let error = SocketError(code: code, operation: "accept")
         switch code {
-        case EINTR, ECONNABORTED, EPROTO:
+        case ECONNABORTED, EPROTO:
             return
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-            onAcceptError(SocketError(code: code, operation: "accept"))
-            paused = true
-            loop.modify(descriptor: socket.descriptor, events: 0)
-            loop.schedule(afterNanoseconds: options.acceptBackoffNanoseconds) { [weak self] in
-                guard let self, self.socket.isOpen else { return }
-                self.paused = false
-                self.loop.modify(descriptor: self.socket.descriptor, events: EpollFlag.readable)
-            }
+        case _ where error.kind == .outOfResources:
+            onAcceptError(error)
+            pauseAccepting()
         default:
-            onAcceptError(SocketError(code: code, operation: "accept"))
+            onAcceptError(error)
+        }
+    }
+
+    private func pauseAccepting() {
+        paused = true
+        setInterest(0)
+        loop.schedule(after: options.acceptBackoff) { [weak self] in
+            guard let self, self.socket.isOpen else { return }
+            self.paused = false
+            self.setInterest(EpollFlag.readable)
+        }
+    }
+
+    private func setInterest(_ events: UInt32) {
+        do throws(SocketError) {
+            try loop.modify(descriptor: socket.descriptor, events: events)
+        } catch {
+            onAcceptError(error)
+            close()
         }
     }
 }
 
 /// Stands in for the real handler while `makeHandler` runs (it may need the connection).
-final class PlaceholderHandler: ConnectionHandler, @unchecked Sendable {
+final class PlaceholderHandler: ConnectionHandler, Sendable {
     static let shared = PlaceholderHandler()
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { 0 }
 }

@@ -2,13 +2,16 @@
 protocol Selectable: AnyObject {
     /// Called on the loop thread with the ready flags (`EPOLLIN`, `EPOLLOUT`, …).
     func handleEvents(_ flags: UInt32)
-    /// Called once when the loop stops while this is still registered: close now.
-    func loopDidStop()
+    /// Called once when the loop stops for good while this is still registered: close
+    /// now, telling whoever waits that the loop stopped.
+    func loopDidStop(_ error: SocketError)
     /// Called by the loop's periodic sweep (only when timeouts are enabled) to check
     /// deadlines against `now`.
     func sweep(now: UInt64)
     /// Asked to close gracefully: stop reading, send what is queued, then close.
     func closeGracefully()
+    /// The server this belongs to, if any (a server closes only what it owns).
+    var owner: AnyObject? { get }
 }
 
 /// epoll flag values as `UInt32`, named once.

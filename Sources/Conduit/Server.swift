@@ -1,60 +1,132 @@
 import CShim
+import Dispatch
 import Glibc
 import Synchronization
 
 /// A TCP server: one listening socket per loop of a group, sharing the port through
 /// `SO_REUSEPORT` when there are several, so connections stay on the loop whose
 /// socket the kernel chose, with no hand-off between threads.
+///
+/// A server owns its listeners and the connections they accepted, and nothing else:
+/// stopping it leaves other servers on the same group alone.
 public final class Server: Sendable {
     /// The address the server listens on (with the real port when 0 was asked for).
     public let address: SocketAddress
-    private let listeners: [Listener.Box]
-    private let counter: ConnectionCounter
-    private let needsSweep: Bool
+    let group: EventLoopGroup
+    let listeners: [LoopBound<Listener>]
+    let connections: ServerConnections
 
-    /// Binds and starts listening on every loop of `group`. `makeHandler` runs on the
-    /// accepting loop for each new connection. `onAcceptError` hears about accept
-    /// failures (out of descriptors, over the connection limit) for logging.
-    public init(
+    /// Binds and starts listening on every loop of `group`, blocking until every loop
+    /// listens. `makeHandler` runs on the accepting loop for each new connection.
+    /// `onAcceptError` hears about accept failures (out of descriptors, over the
+    /// connection limit) for logging. Not on one of the group's loops (it would wait
+    /// for itself); in async code use the `async` form.
+    @available(*, noasync, message: "use the async form; this one blocks the thread")
+    public convenience init(
         group: EventLoopGroup,
         address: SocketAddress,
         options: ServerOptions = ServerOptions(),
         onAcceptError: @escaping @Sendable (SocketError) -> Void = { _ in },
         makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
     ) throws(SocketError) {
+        group.preconditionNotInAnyLoop("Server.init")
+        let bound = try Self.bind(group: group, address: address, options: options)
+        let started = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<[LoopBound<Listener>], SocketError>?>(nil)
+        Self.startListeners(
+            bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
+        ) { result in
+            outcome.withLock { $0 = result }
+            started.signal()
+        }
+        started.wait()
+        let listeners = try outcome.withLock { $0! }.get()
+        self.init(address: bound.address, group: group, listeners: listeners, connections: bound.connections)
+    }
+
+    /// Binds and starts listening on every loop of `group`; returns once every loop
+    /// listens. See the blocking form for the parameters.
+    public convenience init(
+        group: EventLoopGroup,
+        address: SocketAddress,
+        options: ServerOptions = ServerOptions(),
+        onAcceptError: @escaping @Sendable (SocketError) -> Void = { _ in },
+        makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
+    ) async throws(SocketError) {
+        let bound = try Self.bind(group: group, address: address, options: options)
+        let result = await withCheckedContinuation { continuation in
+            Self.startListeners(
+                bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
+            ) { continuation.resume(returning: $0) }
+        }
+        self.init(address: bound.address, group: group, listeners: try result.get(), connections: bound.connections)
+    }
+
+    private init(
+        address: SocketAddress, group: EventLoopGroup, listeners: [LoopBound<Listener>], connections: ServerConnections
+    ) {
+        self.address = address
+        self.group = group
+        self.listeners = listeners
+        self.connections = connections
+    }
+
+    /// Listening descriptors bound on the calling thread, one per loop, not yet owned
+    /// by any loop (plain integers, so they may cross to the loops).
+    private struct Bound: Sendable {
+        let address: SocketAddress
+        let descriptors: [Int32]
+        let connections: ServerConnections
+    }
+
+    private static func bind(
+        group: EventLoopGroup, address: SocketAddress, options: ServerOptions
+    ) throws(SocketError) -> Bound {
         let reusePort = options.reusePort ?? (group.loops.count > 1)
         var bound = address
         var sockets: [Socket] = []
         for loop in group.loops {
-            let socket = try Self.listen(on: bound, calls: loop.calls, options: options, reusePort: reusePort)
+            let socket = try listen(on: bound, calls: loop.calls, options: options, reusePort: reusePort)
             // With port 0 the first bind picks a port; the other loops join it.
             if bound.port == 0, let actual = socket.localAddress() { bound = actual }
             sockets.append(socket)
         }
-        self.address = bound
-        self.needsSweep = options.idleTimeoutNanoseconds > 0 || options.sweepTimeouts
-        var boxes: [Listener.Box] = []
-        let counter = ConnectionCounter()
-        self.counter = counter
-        for (loop, socket) in zip(group.loops, sockets) {
-            let listener = Listener(
-                loop: loop, socket: socket, options: options, counter: counter, onAcceptError: onAcceptError,
-                makeHandler: makeHandler)
-            boxes.append(Listener.Box(listener))
+        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections())
+    }
+
+    /// Hands each loop its listening descriptor; `completion` runs once, on some loop
+    /// or on the calling thread, with the listeners or the first error.
+    private static func startListeners(
+        _ bound: Bound, group: EventLoopGroup, options: ServerOptions,
+        onAcceptError: @escaping @Sendable (SocketError) -> Void,
+        makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler,
+        completion: @escaping @Sendable (Result<[LoopBound<Listener>], SocketError>) -> Void
+    ) {
+        let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts
+        let progress = Mutex(StartProgress(expected: group.loops.count))
+        let report: @Sendable (Int, Result<LoopBound<Listener>, SocketError>) -> Void = { index, result in
+            if let finished = progress.withLock({ $0.record(index, result) }) { completion(finished) }
         }
-        self.listeners = boxes
-        let failure = Mutex<SocketError?>(nil)
-        let started = DispatchSemaphoreBox(count: boxes.count)
-        for box in boxes {
-            let sweep = needsSweep
-            box.listener.loop.execute {
-                if sweep { box.listener.loop.enableTimeoutSweep() }
-                do throws(SocketError) { try box.listener.start() } catch { failure.withLock { $0 = error } }
-                started.signal()
+        for (index, (loop, descriptor)) in zip(group.loops, bound.descriptors).enumerated() {
+            do throws(SocketError) {
+                try loop.execute {
+                    let listener = Listener(
+                        loop: loop, socket: Socket(descriptor: descriptor, calls: loop.calls), options: options,
+                        connections: bound.connections, onAcceptError: onAcceptError, makeHandler: makeHandler)
+                    if needsSweep { loop.enableTimeoutSweep() }
+                    do throws(SocketError) {
+                        try listener.start()
+                        report(index, .success(LoopBound(listener, on: loop)))
+                    } catch {
+                        listener.close()
+                        report(index, .failure(error))
+                    }
+                }
+            } catch {
+                Glibc.close(descriptor)
+                report(index, .failure(error))
             }
         }
-        started.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     private static func listen(
@@ -64,7 +136,7 @@ public final class Server: Sendable {
         try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
         if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
         if address.family == AF_INET6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-        let bound = address.withSockAddr { bind(socket.descriptor, $0, $1) }
+        let bound = address.withSockAddr { Glibc.bind(socket.descriptor, $0, $1) }
         if bound < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
         if Glibc.listen(socket.descriptor, options.backlog) < 0 {
             throw SocketError(code: errno, operation: "listen \(address)")
@@ -72,66 +144,33 @@ public final class Server: Sendable {
         return socket
     }
 
-    /// Stops accepting on every loop (existing connections stay open) and waits until
-    /// the listening sockets are closed. Safe from any thread except a loop of the group.
-    public func stopAccepting() {
-        let done = DispatchSemaphoreBox(count: listeners.count)
-        for box in listeners {
-            box.listener.loop.execute {
-                box.listener.close()
-                done.signal()
-            }
-        }
-        done.wait()
-    }
+    /// Open connections of this server, across its loops.
+    public var openConnections: Int { connections.count }
 }
 
-extension Server {
-    /// Open connections, when `maxConnections` is set (otherwise not counted: 0).
-    public var openConnections: Int { counter.count }
+/// Collects each loop's answer to "start listening"; the last answer completes.
+private struct StartProgress {
+    var listeners: [LoopBound<Listener>?]
+    var failure: SocketError?
+    var answered = 0
 
-    /// Graceful stop: stops accepting, lets every connection send what it has queued
-    /// (responses to requests already received are queued by then, because handlers
-    /// answer synchronously) and close; waits at most `timeoutNanoseconds` for that,
-    /// then returns. Call from outside the group's loops; shut the group down after.
-    /// Returns the number of connections still open at the deadline.
-    @discardableResult
-    public func shutdownGracefully(group: EventLoopGroup, timeoutNanoseconds: UInt64 = 5_000_000_000) -> Int {
-        stopAccepting()
-        for loop in group.loops { loop.execute { loop.closeAllGracefully() } }
-        let deadline = Monotonic.now() + timeoutNanoseconds
-        while true {
-            let open = group.loops.reduce(0) { total, loop in total + loop.registeredCountFromAnyThread }
-            if open == 0 || Monotonic.now() >= deadline { return open }
-            usleep(10_000)
+    init(expected: Int) { listeners = Array(repeating: nil, count: expected) }
+
+    /// Records one answer; returns the outcome once every loop has answered.
+    mutating func record(
+        _ index: Int, _ result: Result<LoopBound<Listener>, SocketError>
+    ) -> Result<[LoopBound<Listener>], SocketError>? {
+        switch result {
+        case .success(let listener): listeners[index] = listener
+        case .failure(let error): failure = failure ?? error
         }
-    }
-}
-
-/// Counts a server's open connections across its loops.
-final class ConnectionCounter: Sendable {
-    private let value = Atomic<Int>(0)
-
-    /// Adds one if that stays within `limit`; false (and nothing added) otherwise.
-    func tryAdd(limit: Int) -> Bool {
-        var current = value.load(ordering: .relaxed)
-        while current < limit {
-            let (exchanged, original) = value.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
-            if exchanged { return true }
-            current = original
+        answered += 1
+        guard answered == listeners.count else { return nil }
+        if let failure {
+            // Listeners that did start must not outlive a server that failed to start.
+            for case let listener? in listeners { try? listener.loop.execute { listener.value.close() } }
+            return .failure(failure)
         }
-        return false
-    }
-
-    func remove() { value.subtract(1, ordering: .relaxed) }
-
-    var count: Int { value.load(ordering: .relaxed) }
-}
-
-extension Listener {
-    /// Carries a loop-confined listener into the loop's own tasks.
-    struct Box: @unchecked Sendable {
-        let listener: Listener
-        init(_ listener: Listener) { self.listener = listener }
+        return .success(listeners.map { $0! })
     }
 }

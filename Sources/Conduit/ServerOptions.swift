@@ -1,33 +1,48 @@
 /// How a `Server` listens and treats accepted connections.
 public struct ServerOptions: Sendable {
     /// `listen()` backlog; the kernel caps it at `net.core.somaxconn`.
-    public var backlog: Int32 = 4096
+    public var backlog: Int32
     /// Set `SO_REUSEPORT` so several loops (or processes) share the port. Needed when
     /// the group has more than one loop; on by default then.
-    public var reusePort: Bool? = nil
+    public var reusePort: Bool?
     /// Disable Nagle's algorithm on accepted sockets.
-    public var noDelay = true
+    public var noDelay: Bool
     /// `SO_RCVBUF` for accepted sockets (nil: the kernel's default, which autotunes).
-    public var receiveBufferSize: Int? = nil
+    public var receiveBufferSize: Int?
     /// `SO_SNDBUF` for accepted sockets (nil: the kernel's default, which autotunes).
-    public var sendBufferSize: Int? = nil
+    public var sendBufferSize: Int?
     /// Open connections allowed across all loops of the server; a connection beyond
     /// it gets `overLimitResponse` (if set) and is closed at once.
-    public var maxConnections: Int? = nil
+    public var maxConnections: Int?
     /// Bytes sent to a connection refused for being over `maxConnections`.
-    public var overLimitResponse: [UInt8]? = nil
-    /// Close a connection after this long with nothing received (0: never).
-    public var idleTimeoutNanoseconds: UInt64 = 0
+    public var overLimitResponse: [UInt8]?
+    /// Close a connection after this long with nothing received (`.zero`: never).
+    public var idleTimeout: Duration
     /// Run the loops' timeout sweep even without an idle timeout (for handlers that
-    /// set `Connection.deadline`). On whenever `idleTimeoutNanoseconds` is set.
-    public var sweepTimeouts = false
+    /// set deadlines). On whenever `idleTimeout` is set.
+    public var sweepTimeouts: Bool
     /// How long accepting pauses after `EMFILE`/`ENFILE`.
-    public var acceptBackoffNanoseconds: UInt64 = 100_000_000
-    /// Queued output per connection above which its reading pauses.
-    public var highWatermark = 1 << 20
-    /// Queued output below which paused reading resumes.
-    public var lowWatermark = 256 << 10
+    public var acceptBackoff: Duration
+    /// Whether an accepted connection stops reading while its unsent output is high.
+    public var backpressure: ReadBackpressure
 
-    /// The defaults.
-    public init() {}
+    /// Options with every default spelled out; name only what you change.
+    public init(
+        backlog: Int32 = 4096, reusePort: Bool? = nil, noDelay: Bool = true, receiveBufferSize: Int? = nil,
+        sendBufferSize: Int? = nil, maxConnections: Int? = nil, overLimitResponse: [UInt8]? = nil,
+        idleTimeout: Duration = .zero, sweepTimeouts: Bool = false, acceptBackoff: Duration = .milliseconds(100),
+        backpressure: ReadBackpressure = .serverDefault
+    ) {
+        self.backlog = backlog
+        self.reusePort = reusePort
+        self.noDelay = noDelay
+        self.receiveBufferSize = receiveBufferSize
+        self.sendBufferSize = sendBufferSize
+        self.maxConnections = maxConnections
+        self.overLimitResponse = overLimitResponse
+        self.idleTimeout = idleTimeout
+        self.sweepTimeouts = sweepTimeouts
+        self.acceptBackoff = acceptBackoff
+        self.backpressure = backpressure
+    }
 }

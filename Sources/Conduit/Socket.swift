@@ -33,6 +33,13 @@ public final class Socket {
         descriptor = -1
     }
 
+    /// Gives up ownership of the descriptor without closing it (someone else will).
+    func release() -> Int32 {
+        let released = descriptor
+        descriptor = -1
+        return released
+    }
+
     /// Sets an integer socket option.
     func setOption(_ level: Int32, _ name: Int32, _ value: Int32, _ label: StaticString) throws(SocketError) {
         let raw = calls.setOption(descriptor, level, name, value)

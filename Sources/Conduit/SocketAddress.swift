@@ -36,12 +36,15 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The IPv4 loopback address `127.0.0.1` with `port` (`0` asks for an ephemeral port).
-    public static func loopback(port: Int) -> SocketAddress {
-        .v4(ipv4(address: in_addr(s_addr: UInt32(0x7f00_0001).bigEndian), port: port))
+    /// The port is a `UInt16`, so an impossible port cannot be asked for; from an `Int`
+    /// use `resolve(host:port:)`, which throws for one out of range.
+    public static func loopback(port: UInt16) -> SocketAddress {
+        .v4(ipv4(address: in_addr(s_addr: UInt32(0x7f00_0001).bigEndian), port: Int(port)))
     }
 
     /// The IPv4 address `a.b.c.d` with `port`.
-    public static func ipv4(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, port: Int) -> SocketAddress {
+    public static func ipv4(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, port: UInt16) -> SocketAddress {
+        let port = Int(port)
         let value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
         return .v4(ipv4(address: in_addr(s_addr: value.bigEndian), port: port))
     }

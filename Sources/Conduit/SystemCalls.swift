@@ -78,10 +78,10 @@ struct SystemCalls: Sendable {
         case .swift:
             var count: Int32 = 0
             while count < max {
-                let fd = glibcAccept4(listenFD, nil, nil, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+                let fd = cshim_accept4(listenFD)
                 if fd < 0 {
-                    if count > 0 || errno == EAGAIN || errno == EWOULDBLOCK { break }
-                    return -Int(errno)
+                    if count > 0 || fd == -EAGAIN || fd == -EWOULDBLOCK { break }
+                    return Int(fd)
                 }
                 fds[Int(count)] = fd
                 count += 1
@@ -129,12 +129,3 @@ struct SystemCalls: Sendable {
         }
     }
 }
-
-/// Glibc's `accept4`, which its Swift module hides (it needs `_GNU_SOURCE`); the
-/// arguments are plain integers and pointers, passed the same way by both
-/// calling conventions.
-@_silgen_name("accept4")
-private func glibcAccept4(
-    _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?,
-    _ flags: Int32
-) -> Int32

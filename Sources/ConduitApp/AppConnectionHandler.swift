@@ -8,13 +8,13 @@ import ConduitMessage
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
     private let service: LoopService
-    private let headerTimeout: UInt64
+    private let headerTimeout: Duration
     private var failed = false
 
-    init(service: LoopService, limits: MessageLimits, headerTimeoutNanoseconds: UInt64, backend: IOBackend) {
+    init(service: LoopService, limits: MessageLimits, headerTimeout: Duration) {
         self.service = service
-        self.decoder = MessageDecoder(limits: limits, backend: backend)
-        self.headerTimeout = headerTimeoutNanoseconds
+        self.decoder = MessageDecoder(limits: limits)
+        self.headerTimeout = headerTimeout
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -53,11 +53,11 @@ final class AppConnectionHandler: ConnectionHandler {
     /// Starts the header clock when a header is incomplete; stops it once the header
     /// is in (content may then take as long as the idle timeout allows).
     private func trackHeaderDeadline(incomplete: Bool, _ connection: Connection) {
-        guard headerTimeout > 0 else { return }
+        guard headerTimeout > .zero else { return }
         if incomplete && !decoder.isAwaitingContent {
-            if connection.deadline == 0 { connection.deadline = connection.loop.now &+ headerTimeout }
+            if !connection.hasDeadline { connection.setDeadline(after: headerTimeout) }
         } else {
-            connection.deadline = 0
+            connection.clearDeadline()
         }
     }
 
@@ -68,8 +68,9 @@ final class AppConnectionHandler: ConnectionHandler {
             connection.close()
             return
         }
-        let seconds = Double(headerTimeout) / 1e9
-        let text = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        let (whole, fraction) = headerTimeout.components
+        let seconds = Double(whole) + Double(fraction) / 1e18
+        let text = fraction == 0 ? String(whole) : String(seconds)
         service.log(.warning, "Header timeout for \(peer(connection)); closing")
         failAndLinger(with: .error("request header not complete within \(text) s"), on: connection)
     }
@@ -92,11 +93,11 @@ final class AppConnectionHandler: ConnectionHandler {
         failed = true
         service.send(response, on: connection)
         connection.shutdownOutput()
-        connection.deadline = connection.loop.now &+ Self.lingerNanoseconds
+        connection.setDeadline(after: Self.linger)
     }
 
     /// How long a rejected connection is drained before it is closed.
-    static let lingerNanoseconds: UInt64 = 2_000_000_000
+    static let linger = Duration.seconds(2)
 
     func connectionDidReachEnd(_ connection: Connection) {
         if !failed {

@@ -21,7 +21,9 @@ public struct AppRequest: Sendable, Equatable {
         if action == "search" {
             return MessageEncoder.jsonMessage(.object([("action", .string(action)), ("value", .string(value))]))
         }
-        return MessageEncoder.binaryMessage(Array((action + value).utf8), contentType: "binary/custom-client-binary-type")
+        // A fixed, short content type: the header is far below the 65,535-byte limit.
+        return try! MessageEncoder.binaryMessage(
+            Array((action + value).utf8), contentType: "binary/custom-client-binary-type")
     }
 }
 

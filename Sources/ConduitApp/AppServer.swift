@@ -9,20 +9,19 @@ public final class AppServer: Sendable {
     public let server: Server
 
     /// Starts serving on `address` with `router` (the tutorial's service by default).
-    /// A header not complete within `headerTimeoutNanoseconds` (0: no limit) gets an
+    /// A header not complete within `headerTimeout` (`.zero`: no limit) gets an
     /// error response and a close; a connection over `options.maxConnections` gets
     /// an error response saying so.
     public init(
         group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
         limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
-        headerTimeoutNanoseconds: UInt64 = 0, log: AppLog = .silent
+        headerTimeout: Duration = .zero, log: AppLog = .silent
     ) throws(SocketError) {
         let services = LoopServices(loops: group.loops, router: router, log: log)
-        let backend = group.backend
         var options = options
         if let limit = options.maxConnections, options.overLimitResponse == nil {
             var refusal: [UInt8] = []
-            Response.error("server busy: at its limit of \(limit) connections").encode(into: &refusal)
+            try? Response.error("server busy: at its limit of \(limit) connections").encode(into: &refusal)
             options.overLimitResponse = refusal
         }
         // Header deadlines and the linger after a protocol error are checked by the
@@ -34,7 +33,7 @@ public final class AppServer: Sendable {
         ) { connection in
             AppConnectionHandler(
                 service: services.service(for: connection.loop), limits: limits,
-                headerTimeoutNanoseconds: headerTimeoutNanoseconds, backend: backend)
+                headerTimeout: headerTimeout)
         }
     }
 

@@ -18,7 +18,13 @@ final class LoopService {
     /// Encodes `response` and writes it to `connection`.
     func send(_ response: Response, on connection: Connection) {
         scratch.removeAll(keepingCapacity: true)
-        response.encode(into: &scratch)
+        do throws(MessageError) {
+            try response.encode(into: &scratch)
+        } catch {
+            // The handler's answer cannot be framed: the peer hears why, not nothing.
+            log(.error, "Response could not be encoded: \(error)")
+            try? Response.error("the response could not be encoded: \(error)").encode(into: &scratch)
+        }
         if log.enabled(.debug) {
             log(.debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerAddress?.description ?? "?")")
         }

@@ -10,19 +10,21 @@ public enum Response: Sendable, Equatable {
     /// `{"result": "Error: <reason>"}`: what a peer gets for a protocol error.
     public static func error(_ reason: String) -> Response { .result(.string("Error: \(reason)")) }
 
-    /// Appends the whole encoded message (headers and content) to `out`.
-    public func encode(into out: inout [UInt8]) {
+    /// Appends the whole encoded message (headers and content) to `out`. Throws
+    /// `.headerTooLong` (nothing appended) when a binary content type is so long that
+    /// the header would not fit the 2-byte length.
+    public func encode(into out: inout [UInt8]) throws(MessageError) {
         switch self {
         case .result(let value):
             let content = JSONWriter.encode(.object([("result", value)]))
-            content.withUnsafeBytes {
-                MessageEncoder.append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &out)
-            }
+            let header = JSONHeader(contentType: .json, contentEncoding: "utf-8", contentLength: content.count)
+            try MessageEncoder.appendHeaders(header, to: &out)
+            out.append(contentsOf: content)
         case .binary(let contentType, let content):
-            content.withUnsafeBytes {
-                MessageEncoder.append(
-                    contentType: ContentType(contentType), contentEncoding: "binary", content: $0, to: &out)
-            }
+            let header = JSONHeader(
+                contentType: ContentType(contentType), contentEncoding: "binary", contentLength: content.count)
+            try MessageEncoder.appendHeaders(header, to: &out)
+            out.append(contentsOf: content)
         }
     }
 }

@@ -2,6 +2,7 @@ import Conduit
 import Dispatch
 import Glibc
 import Histogram
+import Synchronization
 
 /// Runs a load test: starts the embedded server if there is no target, spreads the
 /// connections over `threads` event loops, reports progress once a second, stops
@@ -22,6 +23,7 @@ public final class LoadGenerator {
     /// Runs to completion. Throws only when the run cannot start (no loop, no embedded
     /// server); connection failures are counted in the result.
     public func run() throws(SocketError) -> LoadResult {
+        let options = self.options
         let embedded = options.target == nil
             ? try EmbeddedServer(workload: options.workload, threads: options.serverThreads, backend: options.backend)
             : nil
@@ -34,14 +36,18 @@ public final class LoadGenerator {
         let sources = (0..<(options.sourceAddresses > 1 ? options.sourceAddresses : 0)).map {
             SocketAddress.ipv4(127, 0, 0, UInt8(1 + options.sourceAddressOffset + $0), port: 0)
         }
-        let workers = group.loops.enumerated().map { index, loop in
+        // Each worker is made on its own loop and stays there; this thread holds only
+        // checked references to them.
+        let boxes = Self.collect(group.loops.map { ($0, ()) }) { index, loop, _ in
             let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
-            return LoadWorker(
-                loop: loop, messages: messages, options: options, target: target, sources: sources, connectionCount: share)
+            return LoopBound(
+                LoadWorker(
+                    loop: loop, messages: messages, options: options, target: target, sources: sources,
+                    connectionCount: share),
+                on: loop)
         }
-        let boxes = workers.map(WorkerBox.init)
         let start = Monotonic.now()
-        for box in boxes { box.worker.loop.execute { box.worker.start(at: start) } }
+        _ = Self.collect(boxes) { $0.start(at: start) }
 
         var series: [IntervalStats] = []
         let durationNanos = UInt64(options.duration * 1e9)
@@ -52,7 +58,8 @@ public final class LoadGenerator {
             sleepUntil(min(wake, start + durationNanos))
             let now = Monotonic.now()
             if now < wake && now - start >= durationNanos { break }
-            let interval = Self.collect(boxes) { $0.snapshot(second: second) }
+            let thisSecond = second
+            let interval = Self.collect(boxes) { $0.snapshot(second: thisSecond) }
             var total = IntervalStats(second: second)
             var histogramP99: UInt64 = 0
             for part in interval {
@@ -87,19 +94,35 @@ public final class LoadGenerator {
             pipeline: options.pipeline, backend: options.backend.rawValue)
     }
 
-    /// Runs `body` on every worker's loop and waits for all the answers.
-    private static func collect<T>(_ boxes: [WorkerBox], _ body: @escaping (LoadWorker) -> T) -> [T] {
-        let results = ResultSlots<T>(count: boxes.count)
+    /// Runs `body` with every worker on its own loop, all at once, and waits for all
+    /// the answers.
+    private static func collect<T: Sendable>(
+        _ workers: [LoopBound<LoadWorker>], _ body: @escaping @Sendable (LoadWorker) -> T
+    ) -> [T] {
+        collect(workers.map { ($0.loop, $0) }) { _, _, worker in body(worker.value) }
+    }
+
+    /// Runs `body(index, loop, item)` on each item's loop, all at once, and waits for
+    /// every answer (in the items' order). A loop that has stopped cannot answer: that
+    /// is a bug in this file (the group outlives the run), so it stops the process.
+    private static func collect<Item: Sendable, T: Sendable>(
+        _ items: [(EventLoop, Item)], _ body: @escaping @Sendable (Int, EventLoop, Item) -> T
+    ) -> [T] {
+        let results = Mutex<[T?]>(Array(repeating: nil, count: items.count))
         let done = DispatchSemaphore(value: 0)
-        for (index, box) in boxes.enumerated() {
-            let task = UncheckedTask {
-                results.set(index, body(box.worker))
-                done.signal()
+        for (index, (loop, item)) in items.enumerated() {
+            do {
+                try loop.execute {
+                    let value = body(index, loop, item)
+                    results.withLock { $0[index] = value }
+                    done.signal()
+                }
+            } catch {
+                preconditionFailure("a load worker's loop stopped during the run: \(error)")
             }
-            box.worker.loop.execute { task.run() }
         }
-        for _ in boxes { done.wait() }
-        return results.values
+        for _ in items { done.wait() }
+        return results.withLock { $0.map { $0! } }
     }
 
     private func sleepUntil(_ deadline: UInt64) {
@@ -108,39 +131,5 @@ public final class LoadGenerator {
         // Absolute deadlines on the monotonic clock, so the one-second ticks don't drift.
         var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
-    }
-}
-
-/// Carries a loop-confined worker into tasks on its own loop.
-struct WorkerBox: @unchecked Sendable {
-    let worker: LoadWorker
-}
-
-/// A closure run on a loop thread while its creator waits (so nothing is shared
-/// concurrently).
-struct UncheckedTask: @unchecked Sendable {
-    let run: () -> Void
-}
-
-/// Answers from several loops, each written once before the waiter reads them. The
-/// lock matters: loops write different slots at the same time, and a Swift array's
-/// storage is one shared value.
-final class ResultSlots<T>: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var slots: [T?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
-    var values: [T] { lock.withLock { slots.map { $0! } } }
-}
-
-/// A pthread mutex (the element type here is not `Sendable`, so `Mutex` does not fit).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 }

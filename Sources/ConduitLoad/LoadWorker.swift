@@ -27,7 +27,7 @@ final class LoadWorker {
     private var issued = 0
     private var ratePerWorker: Double = 0
     private var roundRobin = 0
-    private var ticker: Timer?
+    private var ticker: LoopTimer?
 
     /// Connections opened per loop iteration when no connect rate is set.
     static let connectBatch = 256
@@ -68,7 +68,7 @@ final class LoadWorker {
                 batch += 1
             }
             if connectsIssued < connectionCount {
-                loop.schedule(afterNanoseconds: 0) { [weak self] in self?.openMoreConnections() }
+                loop.schedule(after: .zero) { [weak self] in self?.openMoreConnections() }
             }
             return
         }
@@ -81,7 +81,7 @@ final class LoadWorker {
             nextConnectTime = startTime + UInt64((Double(connectsIssued) + jitter) * slot)
         }
         if connectsIssued < connectionCount {
-            loop.schedule(afterNanoseconds: max(nextConnectTime &- now, 1_000_000)) { [weak self] in
+            loop.schedule(after: .nanoseconds(Int64(clamping: max(nextConnectTime &- now, 1_000_000)))) { [weak self] in
                 self?.openMoreConnections()
             }
         }
@@ -139,7 +139,7 @@ final class LoadWorker {
     // MARK: open loop
 
     private func scheduleTick() {
-        ticker = loop.schedule(afterNanoseconds: 1_000_000) { [weak self] in
+        ticker = loop.schedule(after: .milliseconds(1)) { [weak self] in
             guard let self, self.sending else { return }
             self.issueDue(now: Monotonic.now())
             self.scheduleTick()

@@ -15,14 +15,15 @@ public struct WorkloadMessages: Sendable {
         case .search:
             request = AppRequest(action: "search", value: "morpheus").encoded()
             var out: [UInt8] = []
-            Response.result(.string(SearchService.table["morpheus"]!)).encode(into: &out)
+            try! Response.result(.string(SearchService.table["morpheus"]!)).encode(into: &out)
             response = out
         case .binary:
             let content = (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) }
-            request = MessageEncoder.binaryMessage(content, contentType: "binary/custom-client-binary-type")
+            // A fixed, short content type: the header is far below the 65,535-byte limit.
+            request = try! MessageEncoder.binaryMessage(content, contentType: "binary/custom-client-binary-type")
             var out: [UInt8] = []
             let answer = Array("First 10 bytes of request: ".utf8) + content.prefix(10)
-            Response.binary(contentType: BinaryResponder.contentType, content: answer).encode(into: &out)
+            try! Response.binary(contentType: BinaryResponder.contentType, content: answer).encode(into: &out)
             response = out
         case .echo:
             request = (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) }

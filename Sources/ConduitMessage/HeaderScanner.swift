@@ -109,13 +109,14 @@ struct HeaderScanner {
         var value = 0
         var plainDigits = true
         for byte in raw {
-            guard byte >= 0x30 && byte <= 0x39 else {
+            let (times, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = times.addingReportingOverflow(Int(byte &- 0x30))
+            guard byte >= 0x30 && byte <= 0x39, !overflowA, !overflowB else {
+                // Not plain digits, or more than an Int holds: the reference words it.
                 plainDigits = false
                 break
             }
-            let (times, overflowA) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowB) = times.addingReportingOverflow(Int(byte - 0x30))
-            value = overflowA || overflowB ? Int.max : sum
+            value = sum
         }
         guard plainDigits, value <= limits.maxContentLength else {
             // Rare: let the reference check word the error.

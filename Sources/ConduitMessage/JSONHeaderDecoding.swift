@@ -76,8 +76,11 @@ extension JSONHeader {
         guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             throw .badContentLength("must be a whole number (\(text))")
         }
-        guard let length = Int(text), length <= limits.maxContentLength else {
-            throw .contentTooLong(length: Int(text) ?? Int.max, limit: limits.maxContentLength)
+        guard let length = Int(text) else {
+            throw .badContentLength("\(text) is larger than any length this side can count")
+        }
+        guard length <= limits.maxContentLength else {
+            throw .contentTooLong(length: length, limit: limits.maxContentLength)
         }
         return length
     }

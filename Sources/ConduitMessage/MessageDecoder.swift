@@ -1,5 +1,3 @@
-import Conduit
-
 /// An incremental decoder for the message stream: proto header → JSON header →
 /// content, correct for any split of the byte stream.
 ///
@@ -12,14 +10,11 @@ import Conduit
 public struct MessageDecoder {
     /// The limits checked on every message.
     public var limits: MessageLimits
-    /// How the proto header is read (through the shim, or in Swift).
-    public let backend: IOBackend
     private var pending: (headerEnd: Int, header: JSONHeader)?
 
-    /// A decoder with `limits`, reading proto headers the `backend` way.
-    public init(limits: MessageLimits = MessageLimits(), backend: IOBackend = .shim) {
+    /// A decoder with `limits`.
+    public init(limits: MessageLimits = MessageLimits()) {
         self.limits = limits
-        self.backend = backend
     }
 
     /// Decodes complete messages from the front of `bytes`. `onMessage` returns false
@@ -37,7 +32,7 @@ public struct MessageDecoder {
                 (headerEnd, header) = known
             } else {
                 guard available >= ProtoHeader.size else { return offset }
-                let headerLength = ProtoHeader.read(bytes.baseAddress! + offset, backend: backend)
+                let headerLength = ProtoHeader.read(bytes.baseAddress! + offset)
                 if headerLength == 0 { throw .emptyHeader }
                 if headerLength > limits.maxHeaderBytes {
                     throw .headerTooLong(length: headerLength, limit: limits.maxHeaderBytes)
@@ -48,7 +43,9 @@ public struct MessageDecoder {
                     UnsafeRawBufferPointer(rebasing: bytes[start..<start + headerLength]), limits: limits)
                 headerEnd = ProtoHeader.size + headerLength
             }
-            let total = headerEnd + header.contentLength
+            // Checked: a content-length near Int.max must be an error, not a trap.
+            let (total, overflow) = headerEnd.addingReportingOverflow(header.contentLength)
+            if overflow { throw .contentTooLong(length: header.contentLength, limit: limits.maxContentLength) }
             guard available >= total else {
                 pending = (headerEnd, header)
                 return offset

@@ -2,8 +2,10 @@
 /// header with keys in the order `byteorder`, `content-type`, `content-encoding`,
 /// `content-length` (then any extra keys), in `json.dumps` form.
 public enum MessageEncoder {
-    /// Appends the proto header and JSON header for `header` to `out`.
-    public static func appendHeaders(_ header: JSONHeader, to out: inout [UInt8]) {
+    /// Appends the proto header and JSON header for `header` to `out`. Throws
+    /// `.headerTooLong` (and leaves `out` as it was) when the JSON header would not fit
+    /// the 2-byte length.
+    public static func appendHeaders(_ header: JSONHeader, to out: inout [UInt8]) throws(MessageError) {
         let lengthAt = out.count
         out.append(0)
         out.append(0)
@@ -23,34 +25,44 @@ public enum MessageEncoder {
         }
         out.append(UInt8(ascii: "}"))
         let length = out.count - lengthAt - ProtoHeader.size
-        precondition(length <= 65_535, "a JSON header cannot exceed 65535 bytes")
+        guard length <= ProtoHeader.maxHeaderLength else {
+            out.removeSubrange(lengthAt...)
+            throw .headerTooLong(length: length, limit: ProtoHeader.maxHeaderLength)
+        }
         out[lengthAt] = UInt8(length >> 8)
         out[lengthAt + 1] = UInt8(length & 0xff)
     }
 
-    /// Appends a whole message: headers for `content`, then `content`.
+    /// Appends a whole message: headers for `content`, then `content`. Throws
+    /// `.headerTooLong` when the header would not fit.
     public static func append(
         contentType: ContentType, contentEncoding: String, content: UnsafeRawBufferPointer, to out: inout [UInt8]
-    ) {
+    ) throws(MessageError) {
         let header = JSONHeader(contentType: contentType, contentEncoding: contentEncoding, contentLength: content.count)
-        appendHeaders(header, to: &out)
+        try appendHeaders(header, to: &out)
         out.append(contentsOf: content)
     }
 
-    /// A whole `text/json`, `utf-8` message carrying `value`.
+    /// A whole `text/json`, `utf-8` message carrying `value` (its header is fixed and
+    /// small, so this cannot fail).
     public static func jsonMessage(_ value: JSONValue) -> [UInt8] {
         let content = JSONWriter.encode(value)
         var out: [UInt8] = []
-        content.withUnsafeBytes { append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &out) }
+        content.withUnsafeBytes {
+            // The header holds only fixed keys and a number: far below 65,535 bytes.
+            try! append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &out)
+        }
         return out
     }
 
-    /// A whole binary message carrying `content`.
-    public static func binaryMessage(_ content: [UInt8], contentType: String) -> [UInt8] {
+    /// A whole binary message carrying `content`; throws `.headerTooLong` when
+    /// `contentType` makes the header too long for the 2-byte length.
+    public static func binaryMessage(_ content: [UInt8], contentType: String) throws(MessageError) -> [UInt8] {
         var out: [UInt8] = []
-        content.withUnsafeBytes {
-            append(contentType: ContentType(contentType), contentEncoding: "binary", content: $0, to: &out)
-        }
+        out.reserveCapacity(content.count + 128)
+        let header = JSONHeader(contentType: ContentType(contentType), contentEncoding: "binary", contentLength: content.count)
+        try appendHeaders(header, to: &out)
+        out.append(contentsOf: content)
         return out
     }
 }

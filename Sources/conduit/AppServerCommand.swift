@@ -39,7 +39,7 @@ struct AppServerCommand: ParsableCommand {
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
         let limits = self.limits.limits
-        let headerTimeout = UInt64(self.headerTimeout.value * 1e9)
+        let headerTimeout = self.headerTimeout.duration
         let log = logging.log
         try serveUntilSignalled(
             address: address, threads: threads, backend: common.backend, announce: !worker,
@@ -47,7 +47,7 @@ struct AppServerCommand: ParsableCommand {
         ) { group throws(SocketError) in
             try AppServer(
                 group: group, address: address, limits: limits, options: options,
-                headerTimeoutNanoseconds: headerTimeout, log: log
+                headerTimeout: headerTimeout, log: log
             ).server
         }
     }

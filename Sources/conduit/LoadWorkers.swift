@@ -90,7 +90,7 @@ extension LoadCommand {
             processes.signalAll(SIGTERM)
             throw fail("the embedded server processes did not start")
         }
-        return (processes, .loopback(port: found))
+        return (processes, .loopback(port: UInt16(found)))
     }
 
     private func workerArguments(_ options: LoadOptions, target: SocketAddress, connections: Int) -> [String] {

@@ -37,10 +37,9 @@ struct ServerLimitOptions: ParsableArguments {
     /// Server options for these limits, with the open-file limit already raised.
     var serverOptions: ServerOptions {
         var options = ServerOptions()
-        options.idleTimeoutNanoseconds = UInt64(idleTimeout.value * 1e9)
+        options.idleTimeout = idleTimeout.duration
         options.maxConnections = maxConnections ?? max(1, SystemLimits.raiseOpenFiles() - 64)
-        options.highWatermark = highWatermark
-        options.lowWatermark = lowWatermark
+        options.backpressure = .pauseReading(above: highWatermark, resumeBelow: lowWatermark)
         return options
     }
 

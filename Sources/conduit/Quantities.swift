@@ -23,6 +23,9 @@ struct Seconds: ExpressibleByArgument, Sendable {
 
     init(_ value: Double) { self.value = value }
 
+    /// The same length of time as a `Duration`.
+    var duration: Duration { .seconds(value) }
+
     init?(argument: String) {
         let text = argument.lowercased()
         let (number, scale): (Substring, Double) =

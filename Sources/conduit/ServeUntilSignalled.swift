@@ -18,7 +18,7 @@ func serveUntilSignalled(
     if announce { say("Listening on \(server.address)") }
     let signal = waitForTermination()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }
-    let left = server.shutdownGracefully(group: group, timeoutNanoseconds: UInt64(graceSeconds * 1e9))
+    let left = server.shutdownGracefully(timeout: .seconds(graceSeconds))
     if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }
     group.shutdown()
 }

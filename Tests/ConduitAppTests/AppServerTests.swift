@@ -7,13 +7,13 @@ import Testing
 /// Runs `body` with an app server (the tutorial's service) on an ephemeral port.
 func withAppServer<R>(
     backend: IOBackend, limits: MessageLimits = MessageLimits(), router: Router = .tutorial(),
-    headerTimeout: UInt64 = 0, log: AppLog = .silent, _ body: (Int) throws -> R
+    headerTimeout: Duration = .zero, log: AppLog = .silent, _ body: (Int) throws -> R
 ) throws -> R {
     let group = try EventLoopGroup(threads: 1, backend: backend)
     defer { group.shutdown() }
     let server = try AppServer(
         group: group, address: .loopback(port: 0), router: router, limits: limits,
-        headerTimeoutNanoseconds: headerTimeout, log: log)
+        headerTimeout: headerTimeout, log: log)
     return try body(server.address.port)
 }
 
@@ -80,11 +80,11 @@ struct AppServerTests {
         try withAppServer(backend: backend) { port in
             let content = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
             let client = try BlockingClient(port: port)
-            client.send(MessageEncoder.binaryMessage(content, contentType: "binary/custom-client-binary-type"))
+            client.send(try MessageEncoder.binaryMessage(content, contentType: "binary/custom-client-binary-type"))
             let expected = Response.binary(
                 contentType: BinaryResponder.contentType, content: Array("First 10 bytes of request: ".utf8) + content.prefix(10))
             var encoded: [UInt8] = []
-            expected.encode(into: &encoded)
+            try expected.encode(into: &encoded)
             #expect(client.receive(count: encoded.count) == encoded)
         }
     }

@@ -31,8 +31,8 @@ struct FaultInjectionTests {
     func harmlessFaultsChangeNothing(fault: Fault) throws {
         let lines = LogLines()
         let log = AppLog(level: .info) { lines.append($0) }
-        try withAppServer(backend: .shim, headerTimeout: 1_000_000_000, log: log) { port in
-            let proxy = try FaultProxy(upstream: .loopback(port: port), fault: fault)
+        try withAppServer(backend: .shim, headerTimeout: .seconds(1), log: log) { port in
+            let proxy = try FaultProxy(upstream: .loopback(port: UInt16(port)), fault: fault)
             defer { proxy.shutdown() }
             let result = try session(to: proxy.address)
             #expect(result.failure == nil, "\(fault): \(String(describing: result.failure)); server log: \(lines.all.suffix(4))")
@@ -42,8 +42,8 @@ struct FaultInjectionTests {
 
     @Test(arguments: harmful)
     func harmfulFaultsFailClearlyAndTheServerCarriesOn(fault: Fault) throws {
-        try withAppServer(backend: .shim, headerTimeout: 500_000_000) { port in
-            let proxy = try FaultProxy(upstream: .loopback(port: port), fault: fault)
+        try withAppServer(backend: .shim, headerTimeout: .milliseconds(500)) { port in
+            let proxy = try FaultProxy(upstream: .loopback(port: UInt16(port)), fault: fault)
             defer { proxy.shutdown() }
             let result = try session(to: proxy.address)
             // Never a wrong answer: each response is the right one or an error report.
@@ -66,7 +66,7 @@ struct FaultInjectionTests {
                 break
             }
             // The server keeps serving everyone else.
-            let direct = try session(to: .loopback(port: port), count: 3, pipeline: 1)
+            let direct = try session(to: .loopback(port: UInt16(port)), count: 3, pipeline: 1)
             #expect(direct.succeeded, "\(fault)")
         }
     }

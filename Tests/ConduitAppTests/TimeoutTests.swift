@@ -4,6 +4,7 @@ import ConduitMessage
 import ConduitTestSupport
 import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @Suite("Limits and timeouts")
@@ -15,7 +16,7 @@ struct TimeoutTests {
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.shutdown() }
         let server = try AppServer(
-            group: group, address: .loopback(port: 0), headerTimeoutNanoseconds: 400_000_000)
+            group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(400))
         let port = server.address.port
         let slow = try BlockingClient(port: port)
         let started = Monotonic.now()
@@ -29,14 +30,15 @@ struct TimeoutTests {
         let waited = Double(Monotonic.now() - started) / 1e9
         #expect(closed)
         #expect(try decodeResponses(bytes) == [.error("request header not complete within 0.4 s")])
-        #expect(waited >= 0.35 && waited < 3, "closed after \(waited) s")
+        // Never before the timeout; how much later depends on the machine's load.
+        #expect(waited >= 0.35, "closed after \(waited) s")
     }
 
     /// Content may arrive slowly once the header is complete: only the idle timeout applies.
     @Test func slowContentAfterACompleteHeaderIsFine() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let server = try AppServer(group: group, address: .loopback(port: 0), headerTimeoutNanoseconds: 200_000_000)
+        let server = try AppServer(group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(200))
         let client = try BlockingClient(port: server.address.port)
         let request = Vectors.searchMorpheus
         let headerEnd = 2 + 0x67
@@ -51,7 +53,7 @@ struct TimeoutTests {
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.shutdown() }
         var options = ServerOptions()
-        options.idleTimeoutNanoseconds = 300_000_000
+        options.idleTimeout = .milliseconds(300)
         let server = try Server(group: group, address: .loopback(port: 0), options: options) { _ in EchoHandler() }
         let idle = try BlockingClient(port: server.address.port)
         let started = Monotonic.now()
@@ -59,7 +61,7 @@ struct TimeoutTests {
         let waited = Double(Monotonic.now() - started) / 1e9
         #expect(bytes.isEmpty)
         #expect(closed)
-        #expect(waited >= 0.25 && waited < 3, "closed after \(waited) s")
+        #expect(waited >= 0.25, "closed after \(waited) s")
     }
 
     @Test(arguments: IOBackend.allCases)
@@ -96,15 +98,20 @@ struct TimeoutTests {
     @Test(arguments: IOBackend.allCases)
     func gracefulShutdownDeliversQueuedOutput(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
-        let client = try BlockingClient(port: server.address.port)
         let data = (0..<(600 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let allRead = DispatchSemaphore(value: 0)
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in
+            CountingEcho(signalAfter: data.count, allRead)
+        }
+        let client = try BlockingClient(port: server.address.port)
         client.send(data)
-        usleep(200_000)  // the server has read it all and queued what the socket would not take
+        // The server has read everything and queued what the socket would not take.
+        #expect(allRead.wait(timeout: .now() + 10) == .success)
+        let left = Mutex(-1)
         let finished = DispatchSemaphore(value: 0)
-        let leftBox = LeftBox()
-        Background.run {
-            leftBox.value = server.shutdownGracefully(group: group, timeoutNanoseconds: 5_000_000_000)
+        DispatchQueue.global().async {
+            let open = server.shutdownGracefully(timeout: .seconds(5))
+            left.withLock { $0 = open }
             finished.signal()
         }
         let (echoed, closed) = client.receiveUntilClosed()
@@ -113,14 +120,26 @@ struct TimeoutTests {
         #expect(closed)
         #expect(echoed.count == data.count)
         #expect(echoed == data)
-        #expect(leftBox.value == 0)
+        #expect(left.withLock { $0 } == 0)
     }
 }
 
-final class LeftBox: @unchecked Sendable { var value = -1 }
+/// Echoes, and signals once `signalAfter` bytes have been received in all.
+final class CountingEcho: ConnectionHandler {
+    private let target: Int
+    private let reached: DispatchSemaphore
+    private var received = 0
 
-enum Background {
-    static func run(_ body: @escaping @Sendable () -> Void) {
-        DispatchQueue.global().async(execute: body)
+    init(signalAfter target: Int, _ reached: DispatchSemaphore) {
+        self.target = target
+        self.reached = reached
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        connection.write(bytes)
+        let before = received
+        received += bytes.count
+        if before < target && received >= target { reached.signal() }
+        return bytes.count
     }
 }

@@ -81,7 +81,7 @@ struct LoadGeneratorTests {
             defer { group.shutdown() }
             return try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandlerFactory.make() }.address.port
         }()
-        let result = try LoadGenerator(options: options { $0.target = .loopback(port: port) }).run()
+        let result = try LoadGenerator(options: options { $0.target = .loopback(port: UInt16(port)) }).run()
         #expect(result.stats.connectionsUp == 0)
         #expect(result.stats.requests == 0)
         #expect(result.stats.errors["connect: Connection refused"] == 10)

@@ -42,7 +42,7 @@ struct FoundationAgreementTests {
             #expect(decoded.extra.first?.value.stringValue == object[extraKey] as? String)
 
             var ours: [UInt8] = []
-            MessageEncoder.appendHeaders(decoded, to: &ours)
+            try MessageEncoder.appendHeaders(decoded, to: &ours)
             let back = try JSONSerialization.jsonObject(with: Data(ours.dropFirst(2))) as? [String: Any]
             #expect(back?["content-type"] as? String == object["content-type"] as? String)
             #expect(back?["content-encoding"] as? String == object["content-encoding"] as? String)

@@ -102,7 +102,7 @@ struct HeaderTests {
             contentType: .other("application/x-thing"), contentEncoding: "binary", contentLength: 3,
             extra: [("note", .string("tab\there \"quoted\" ✓"))])
         var bytes: [UInt8] = []
-        MessageEncoder.appendHeaders(header, to: &bytes)
+        try MessageEncoder.appendHeaders(header, to: &bytes)
         bytes += [1, 2, 3]
         #expect(try decodeAll(bytes).first?.header == header)
         let text = String(decoding: bytes.dropFirst(2).dropLast(3), as: UTF8.self)

@@ -2,15 +2,16 @@ import ConduitMessage
 import Foundation
 import Testing
 
-/// JSONTestSuite (shared/data): every `y_` file must parse, every `n_` file must be
-/// rejected; `i_` files may go either way but must not crash.
+/// JSONTestSuite (vendored in `Tests/Fixtures/JSONTestSuite`, MIT): every `y_` file must
+/// parse, every `n_` file must be rejected; `i_` files may go either way but must not
+/// crash. A missing corpus fails `corpusIsPresent` by name instead of running no cases.
 @Suite("JSONTestSuite conformance")
 struct JSONSuiteTests {
     static let directory: URL = {
-        // Tests run from the package root in CI and locally; the corpus sits beside it.
+        // Found from this file, so it works from any working directory.
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("../shared/data/JSONTestSuite/test_parsing").standardized
+        for _ in 0..<2 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("Fixtures/JSONTestSuite/test_parsing").standardized
     }()
 
     static func files(_ prefix: String) -> [String] {
@@ -23,8 +24,12 @@ struct JSONSuiteTests {
     }
 
     @Test func corpusIsPresent() {
+        #expect(
+            FileManager.default.fileExists(atPath: Self.directory.path),
+            "JSONTestSuite corpus missing at \(Self.directory.path)")
         #expect(Self.files("y_").count == 95)
         #expect(Self.files("n_").count == 188)
+        #expect(Self.files("i_").count == 35)
     }
 
     @Test(arguments: files("y_"))

@@ -14,7 +14,7 @@ struct VectorTests {
         #expect(Vectors.binaryResponse.count == 166)
     }
 
-    @Test func encoderProducesTheTutorialsBytes() {
+    @Test func encoderProducesTheTutorialsBytes() throws {
         func json(_ members: [(String, String)]) -> [UInt8] {
             MessageEncoder.jsonMessage(.object(members.map { ($0.0, JSONValue.string($0.1)) }))
         }
@@ -24,12 +24,12 @@ struct VectorTests {
         #expect(json([("result", "🐾 Playing ball! 🏐")]) == Vectors.dogResponse)
         #expect(json([("result", "No match for \"xyz\".")]) == Vectors.noMatchXYZ)
         #expect(
-            MessageEncoder.binaryMessage(Array("binary😃".utf8), contentType: "binary/custom-client-binary-type")
+            try MessageEncoder.binaryMessage(Array("binary😃".utf8), contentType: "binary/custom-client-binary-type")
                 == Vectors.binaryRequest)
         var response = Array("First 10 bytes of request: ".utf8)
         response += Array("binary😃".utf8)
         #expect(
-            MessageEncoder.binaryMessage(response, contentType: "binary/custom-server-binary-type")
+            try MessageEncoder.binaryMessage(response, contentType: "binary/custom-server-binary-type")
                 == Vectors.binaryResponse)
     }
 
@@ -42,8 +42,8 @@ struct VectorTests {
         #expect(messages.count == 1)
         let message = try #require(messages.first)
         var encoded: [UInt8] = []
-        message.content.withUnsafeBytes {
-            MessageEncoder.append(
+        try message.content.withUnsafeBytes {
+            try MessageEncoder.append(
                 contentType: message.header.contentType, contentEncoding: message.header.contentEncoding,
                 content: $0, to: &encoded)
         }

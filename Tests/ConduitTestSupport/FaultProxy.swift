@@ -128,7 +128,7 @@ final class ProxySide: ConnectionHandler {
             first.action()
         }
         guard let next = queue.first, let loop = client?.loop ?? upstream?.loop else { return }
-        loop.schedule(afterNanoseconds: next.due - min(next.due, Monotonic.now())) { [weak self] in self?.pump() }
+        loop.schedule(after: .nanoseconds(Int64(next.due - min(next.due, Monotonic.now())))) { [weak self] in self?.pump() }
     }
 
     func fromUpstream(_ bytes: UnsafeRawBufferPointer) {

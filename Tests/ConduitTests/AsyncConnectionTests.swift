@@ -6,8 +6,7 @@ struct AsyncConnectionTests {
     @Test(arguments: IOBackend.allCases)
     func sendAndReceiveAnEcho(backend: IOBackend) async throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
-        let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let server = try await Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())
         let message = payload(count: 2 << 20)
         try await connection.send(message)
@@ -18,14 +17,15 @@ struct AsyncConnectionTests {
         #expect(echoed == message)
         await connection.close()
         #expect(try await connection.receive() == nil)
+        await group.shutdown()
     }
 
     @Test func refusedConnectThrows() async throws {
         let port = try withEchoServer(backend: .shim) { $0.port }
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
         await #expect(throws: SocketError.self) {
-            _ = try await AsyncConnection.connect(to: .loopback(port: port), on: group.next())
+            _ = try await AsyncConnection.connect(to: .loopback(port: UInt16(port)), on: group.next())
         }
+        await group.shutdown()
     }
 }

@@ -53,7 +53,7 @@ struct EchoTests {
     func refusedConnectionIsReportedNotThrown(backend: IOBackend) throws {
         // Bind a port and close it again, so nothing listens there.
         let port = try withEchoServer(backend: backend) { $0.port }
-        let result = try exchange([Array("x".utf8)], with: .loopback(port: port), backend: backend)
+        let result = try exchange([Array("x".utf8)], with: .loopback(port: UInt16(port)), backend: backend)
         guard case .socket(let error)? = result.failure else {
             Issue.record("expected a socket failure, got \(String(describing: result.failure))")
             return

@@ -11,14 +11,14 @@ struct LoopTests {
         let loop = group.loops[0]
         let done = DispatchSemaphore(value: 0)
         let order = OrderLog()
-        loop.execute {
+        try loop.execute {
             order.append("task:\(loop.isInLoop)")
-            loop.schedule(afterNanoseconds: 20_000_000) {
+            loop.schedule(after: .milliseconds(20)) {
                 order.append("late")
                 done.signal()
             }
-            loop.schedule(afterNanoseconds: 1_000_000) { order.append("early") }
-            let cancelled = loop.schedule(afterNanoseconds: 5_000_000) { order.append("cancelled") }
+            loop.schedule(after: .milliseconds(1)) { order.append("early") }
+            let cancelled = loop.schedule(after: .milliseconds(5)) { order.append("cancelled") }
             cancelled.cancel()
         }
         #expect(!loop.isInLoop)

@@ -48,3 +48,23 @@ final class Counter: Sendable {
     func increment() { value.add(1, ordering: .relaxed) }
     var count: Int { value.load(ordering: .relaxed) }
 }
+
+/// Like `exchange`, but gives up after `seconds` (a stalled exchange fails the test
+/// instead of hanging it). `finishedInTime` says which happened.
+func boundedExchange(
+    _ messages: [[UInt8]], with address: SocketAddress, backend: IOBackend,
+    options: ConnectOptions = ConnectOptions(), seconds: Int = 60
+) throws -> (exchange: EchoExchange, finishedInTime: Bool) {
+    let loop = try EventLoop(backend: backend)
+    var finished = false
+    let exchange = EchoExchange(messages: messages) { _, event in
+        if case .closed = event {
+            finished = true
+            loop.stop()
+        }
+    }
+    try Connection.connect(to: address, on: loop, options: options, handler: exchange)
+    loop.schedule(after: .seconds(seconds)) { loop.stop() }
+    loop.run()
+    return (exchange, finished)
+}

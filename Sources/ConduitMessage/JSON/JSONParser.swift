@@ -1,4 +1,3 @@
-import Glibc
 
 /// A strict RFC 8259 JSON parser over raw bytes: UTF-8 is validated, control
 /// characters in strings, leading zeros, trailing commas, a byte-order mark and
@@ -77,7 +76,8 @@ public struct JSONParser {
     mutating func literal(_ word: StaticString) throws(JSONError) {
         let count = word.utf8CodeUnitCount
         guard bytes.count - index >= count,
-            memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0
+            UnsafeRawBufferPointer(rebasing: bytes[index..<index + count]).elementsEqual(
+                UnsafeRawBufferPointer(start: word.utf8Start, count: count))
         else { throw error("invalid literal") }
         index += count
     }

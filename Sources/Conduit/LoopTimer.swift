@@ -1,5 +1,6 @@
-/// A one-shot timer scheduled on an event loop; cancel it to stop it from firing.
-public final class Timer {
+/// A one-shot timer scheduled on an event loop (`EventLoop.schedule(after:_:)`);
+/// cancel it to stop it from firing. Named so it never collides with `Foundation.Timer`.
+public final class LoopTimer {
     let deadline: UInt64
     let sequence: UInt64
     var body: (() -> Void)?
@@ -19,22 +20,22 @@ public final class Timer {
 
 /// The loop's timers: a binary min-heap on deadline (ties fire in scheduling order).
 struct TimerQueue {
-    private var heap: [Timer] = []
+    private var heap: [LoopTimer] = []
     private var nextSequence: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
     var earliestDeadline: UInt64? { heap.first?.deadline }
 
-    mutating func schedule(deadline: UInt64, _ body: @escaping () -> Void) -> Timer {
+    mutating func schedule(deadline: UInt64, _ body: @escaping () -> Void) -> LoopTimer {
         nextSequence += 1
-        let timer = Timer(deadline: deadline, sequence: nextSequence, body: body)
+        let timer = LoopTimer(deadline: deadline, sequence: nextSequence, body: body)
         heap.append(timer)
         siftUp(heap.count - 1)
         return timer
     }
 
     /// Removes and returns the earliest timer if it is due at `now`.
-    mutating func popDue(now: UInt64) -> Timer? {
+    mutating func popDue(now: UInt64) -> LoopTimer? {
         guard let first = heap.first, first.deadline <= now else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
@@ -44,7 +45,7 @@ struct TimerQueue {
         return first
     }
 
-    private func before(_ a: Timer, _ b: Timer) -> Bool {
+    private func before(_ a: LoopTimer, _ b: LoopTimer) -> Bool {
         a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
     }
 

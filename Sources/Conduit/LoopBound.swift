@@ -1,0 +1,33 @@
+/// Carries a loop-confined value (a `Connection`, a handler, any non-`Sendable` state)
+/// across threads to its own loop, and checks on every access that the access happens
+/// on that loop: the one sanctioned way to hand such a value to `loop.execute`.
+///
+/// Creating and moving a `LoopBound` is allowed anywhere; touching `value` anywhere but
+/// on `loop`'s thread stops the process with a clear message (in every build: the check
+/// is one atomic load and a compare).
+public struct LoopBound<Value>: @unchecked Sendable {
+    private let stored: Value
+    /// The loop whose thread alone may use `value`.
+    public let loop: EventLoop
+
+    /// Binds `value` to `loop`. Call on `loop`'s thread, where `value` lives.
+    public init(_ value: Value, on loop: EventLoop) {
+        loop.preconditionInLoop()
+        self.stored = value
+        self.loop = loop
+    }
+
+    /// The value; only on `loop`'s thread.
+    public var value: Value {
+        loop.preconditionInLoop()
+        return stored
+    }
+}
+
+extension EventLoop {
+    /// Stops the process with a clear message when not on this loop's thread, in every
+    /// build (for the cross-thread boundaries, where a mistake would be a data race).
+    func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(ownsCurrentThread, "a loop-bound value was used off its event loop's thread", file: file, line: line)
+    }
+}

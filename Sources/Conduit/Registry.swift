@@ -1,0 +1,59 @@
+/// What an event loop has registered, indexed by descriptor, with a generation per
+/// registration: the epoll token carries both, so an event that was already in the
+/// batch for a descriptor that has since been closed and reused is recognised as stale
+/// and dropped instead of reaching the new owner.
+struct Registry {
+    private struct Slot {
+        var target: Selectable?
+        var generation: UInt32 = 0
+    }
+
+    private var slots: [Slot] = []
+    private var nextGeneration: UInt32 = 0
+    /// Number of descriptors registered.
+    private(set) var count = 0
+
+    /// The epoll token for `descriptor` in `generation`: generation high, descriptor low.
+    static func token(descriptor: Int32, generation: UInt32) -> UInt64 {
+        UInt64(generation) << 32 | UInt64(UInt32(bitPattern: descriptor))
+    }
+
+    /// Records `target` for `descriptor` under a fresh generation; returns its token.
+    mutating func add(_ target: Selectable, descriptor: Int32) -> UInt64 {
+        precondition(descriptor >= 0, "registering a closed descriptor")
+        let index = Int(descriptor)
+        if index >= slots.count {
+            slots.append(contentsOf: repeatElement(Slot(), count: max(index + 1 - slots.count, slots.count)))
+        }
+        // Never 0, so a zeroed token can never match a live registration.
+        nextGeneration = nextGeneration == UInt32.max - 1 ? 1 : nextGeneration + 1
+        if slots[index].target == nil { count += 1 }
+        slots[index] = Slot(target: target, generation: nextGeneration)
+        return Self.token(descriptor: descriptor, generation: nextGeneration)
+    }
+
+    /// The current token of a registered descriptor.
+    func token(descriptor: Int32) -> UInt64 {
+        Self.token(descriptor: descriptor, generation: slots[Int(descriptor)].generation)
+    }
+
+    /// The target an event's token names, or nil when it is stale or unknown.
+    @inline(__always)
+    func target(for token: UInt64) -> Selectable? {
+        let index = Int(token & 0xFFFF_FFFF)
+        guard index < slots.count else { return nil }
+        let slot = slots[index]
+        return slot.generation == UInt32(truncatingIfNeeded: token >> 32) ? slot.target : nil
+    }
+
+    /// Forgets `descriptor` (its generation stays, so its old events stay stale).
+    mutating func remove(descriptor: Int32) {
+        let index = Int(descriptor)
+        guard index >= 0, index < slots.count, slots[index].target != nil else { return }
+        slots[index].target = nil
+        count -= 1
+    }
+
+    /// Everything registered, as a snapshot (targets may close while it is walked).
+    var all: [Selectable] { slots.compactMap(\.target) }
+}

@@ -1,0 +1,96 @@
+import Dispatch
+import Synchronization
+
+extension Server {
+    /// Stops accepting on every loop (this server's connections stay open) and waits
+    /// until its listening sockets are closed. Blocks: not on one of the group's loops.
+    @available(*, noasync, message: "use the async form; this one blocks the thread")
+    public func stopAccepting() {
+        group.preconditionNotInAnyLoop("Server.stopAccepting")
+        let done = DispatchSemaphore(value: 0)
+        closeListeners { done.signal() }
+        done.wait()
+    }
+
+    /// Stops accepting on every loop (this server's connections stay open); returns
+    /// once its listening sockets are closed.
+    public func stopAccepting() async {
+        await withCheckedContinuation { continuation in closeListeners { continuation.resume() } }
+    }
+
+    /// Graceful stop of this server only: stops accepting, lets each of its
+    /// connections send what it has queued and close (responses to requests already
+    /// received are queued by then, because handlers answer synchronously), and waits
+    /// at most `timeout` for that. Returns how many of its connections were still open
+    /// at the deadline. Other servers on the group are untouched; shut the group down
+    /// afterwards if nothing else uses it. Blocks: not on one of the group's loops.
+    @available(*, noasync, message: "use the async form; this one blocks the thread")
+    @discardableResult
+    public func shutdownGracefully(timeout: Duration = .seconds(5)) -> Int {
+        group.preconditionNotInAnyLoop("Server.shutdownGracefully")
+        stopAccepting()
+        let drained = DispatchSemaphore(value: 0)
+        closeConnectionsGracefully { drained.signal() }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        _ = drained.wait(timeout: .now() + min(max(seconds, 0), 1e9))
+        return openConnections
+    }
+
+    /// Graceful stop of this server only; see the blocking form. Returns how many of
+    /// its connections were still open when `timeout` ran out.
+    @discardableResult
+    public func shutdownGracefully(timeout: Duration = .seconds(5)) async -> Int {
+        await stopAccepting()
+        let once = ResumeOnce()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            once.arm(continuation)
+            closeConnectionsGracefully { once.resume() }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume()
+            }
+        }
+        return openConnections
+    }
+
+    private func closeListeners(_ completion: @escaping @Sendable () -> Void) {
+        let remaining = Atomic<Int>(listeners.count)
+        let finishOne: @Sendable () -> Void = {
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion() }
+        }
+        for listener in listeners {
+            do throws(SocketError) {
+                try listener.loop.execute {
+                    listener.value.close()
+                    finishOne()
+                }
+            } catch {
+                // A stopped loop has closed its listener already.
+                finishOne()
+            }
+        }
+    }
+
+    private func closeConnectionsGracefully(whenDrained: @escaping @Sendable () -> Void) {
+        let connections = self.connections
+        for loop in group.loops {
+            try? loop.execute { loop.closeGracefully(ownedBy: connections) }
+        }
+        connections.whenDrained(whenDrained)
+    }
+}
+
+/// Resumes a continuation exactly once, whichever of several events comes first.
+final class ResumeOnce: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let resumed = Atomic<Bool>(false)
+
+    func arm(_ continuation: CheckedContinuation<Void, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func resume() {
+        guard !resumed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        continuation.withLock { $0.take() }?.resume()
+    }
+}

@@ -1,0 +1,35 @@
+import Conduit
+import ConduitTestSupport
+import Dispatch
+import Testing
+
+@Suite("A server owns only its own listener and connections")
+struct OwnershipTests {
+    /// Stopping server A on a shared group must leave server B listening and its
+    /// connections open.
+    @Test(arguments: IOBackend.allCases)
+    func shuttingDownOneServerLeavesAnotherAlone(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.shutdown() }
+        let first = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let second = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let toFirst = try BlockingClient(port: Int(first.address.port))
+        let toSecond = try BlockingClient(port: Int(second.address.port))
+        toFirst.send(Array("a".utf8))
+        #expect(toFirst.receive(count: 1) == Array("a".utf8))
+        toSecond.send(Array("b".utf8))
+        #expect(toSecond.receive(count: 1) == Array("b".utf8))
+
+        let left = first.shutdownGracefully(timeout: .seconds(5))
+        #expect(left == 0)
+        let ended = toFirst.receiveUntilClosed()
+        #expect(ended.closed && ended.bytes.isEmpty)
+
+        // B's existing connection still echoes, and B still accepts.
+        toSecond.send(Array("still here".utf8))
+        #expect(toSecond.receive(count: 10) == Array("still here".utf8))
+        let late = try BlockingClient(port: Int(second.address.port))
+        late.send(Array("new".utf8))
+        #expect(late.receive(count: 3) == Array("new".utf8))
+    }
+}
