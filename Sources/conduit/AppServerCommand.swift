@@ -55,15 +55,19 @@ struct AppServerCommand: ParsableCommand {
 
 extension AppServerCommand {
     /// Starts `processes` copies of this server on one port (`SO_REUSEPORT`), prints
-    /// one `Listening on` line once they accept, and stops them on SIGINT/SIGTERM.
+    /// one `Listening on` line once every one of them listens, and stops them on
+    /// SIGINT/SIGTERM. A port that cannot be had fails at once, before any worker starts.
     func runWorkers() throws {
-        var chosenPort = port
-        var reservation: Int32 = -1
-        if port == 0 {
-            guard let reserved = reservePort(host: host) else { throw fail("cannot find a free port on \(host)") }
-            (chosenPort, reservation) = reserved
+        let address = try resolve(host: host, port: port)
+        let chosenPort: Int
+        let reservation: Int32
+        do {
+            (chosenPort, reservation) = try reservePort(address)
+        } catch {
+            throw fail("cannot listen on \(address): \(error.reason)")
         }
-        defer { if reservation >= 0 { close(reservation) } }
+        defer { close(reservation) }
+        let shown = try resolve(host: host, port: chosenPort)
         var arguments = [
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
@@ -71,12 +75,12 @@ extension AppServerCommand {
             "--header-timeout", "\(headerTimeout.value)s", "--shutdown-grace", "\(shutdownGrace.value)s",
         ] + serverLimits.arguments
         let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes))
-        guard waitUntilListening(host: host, port: chosenPort, seconds: 10), !workers.anyExited else {
+        guard waitUntilListening(workers, port: chosenPort, seconds: 10) else {
             workers.signalAll(SIGTERM)
             workers.waitAll()
-            throw fail("the worker processes did not start listening on \(host):\(chosenPort)")
+            throw fail("the worker processes did not start listening on \(shown) (see their errors above)")
         }
-        say("Listening on \(host.isEmpty ? "0.0.0.0" : host):\(chosenPort) (\(processes) processes)")
+        say("Listening on \(shown) (\(processes) processes)")
         let signal = waitForTermination()
         say("Caught \(signal), stopping \(processes) worker processes")
         workers.signalAll(SIGTERM)
