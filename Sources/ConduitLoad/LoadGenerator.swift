@@ -2,6 +2,7 @@ import Conduit
 import Dispatch
 import Glibc
 import Histogram
+import Synchronization
 
 /// Runs a load test: starts the embedded server if there is no target, spreads the
 /// connections over `threads` event loops, reports progress once a second, stops
@@ -11,6 +12,9 @@ public final class LoadGenerator {
     /// The options of this run.
     public let options: LoadOptions
     private let onProgress: (IntervalStats, LoadStats) -> Void
+    private let stopRequested = Atomic<Bool>(false)
+    /// Wakes the one-second wait in `run` when `stop` is called.
+    private let stopWake = DispatchSemaphore(value: 0)
 
     /// Prepares a run; `onProgress` is called on the calling thread once a second with
     /// the last second's figures and the totals so far.
@@ -19,7 +23,18 @@ public final class LoadGenerator {
         self.onProgress = onProgress
     }
 
-    /// Runs to completion. Throws only when the run cannot start (no loop, no embedded
+    /// Ends the sending period now instead of after `options.duration`, from any thread
+    /// (Ctrl-C's handler calls it): `run` then waits for the responses in flight (the
+    /// drain period, as at the normal end) and returns the result of the run so far.
+    /// Later calls do nothing.
+    public func stop() {
+        if !stopRequested.exchange(true, ordering: .sequentiallyConsistent) { stopWake.signal() }
+    }
+
+    /// True once `stop` has been called.
+    public var isStopped: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs to completion (or until `stop`). Throws only when the run cannot start (no loop, no embedded
     /// server); connection failures are counted in the result.
     public func run() throws(SocketError) -> LoadResult {
         let embedded = options.target == nil
@@ -46,10 +61,10 @@ public final class LoadGenerator {
         var series: [IntervalStats] = []
         let durationNanos = UInt64(options.duration * 1e9)
         var second = 0
-        while Monotonic.now() - start < durationNanos {
+        while Monotonic.now() - start < durationNanos && !isStopped {
             second += 1
             let wake = start + UInt64(second) * 1_000_000_000
-            sleepUntil(min(wake, start + durationNanos))
+            guard waitUntil(min(wake, start + durationNanos)) else { break }
             let now = Monotonic.now()
             if now < wake && now - start >= durationNanos { break }
             let interval = Self.collect(boxes) { $0.snapshot(second: second) }
@@ -100,6 +115,15 @@ public final class LoadGenerator {
         }
         for _ in boxes { done.wait() }
         return results.values
+    }
+
+    /// Waits until `deadline` (monotonic nanoseconds) or `stop`; false if stopped. The
+    /// wait is recomputed from the absolute deadline each time, so ticks don't drift.
+    private func waitUntil(_ deadline: UInt64) -> Bool {
+        if isStopped { return false }
+        let now = Monotonic.now()
+        guard deadline > now else { return true }
+        return stopWake.wait(timeout: .now() + .nanoseconds(Int(deadline - now))) == .timedOut
     }
 
     private func sleepUntil(_ deadline: UInt64) {

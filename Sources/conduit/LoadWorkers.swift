@@ -24,6 +24,9 @@ extension LoadCommand {
                 say(Self.progressPrefix + String(decoding: data, as: UTF8.self))
             }
         }
+        // The parent forwards a Ctrl-C once; a worker reports what it has so far.
+        let signals = SignalEvents([(SIGINT, "SIGINT")]) { [stopper = Stopper(generator)] _, _ in stopper.stop() }
+        defer { signals.cancel() }
         let result: LoadResult
         do {
             result = try generator.run()
@@ -51,6 +54,11 @@ extension LoadCommand {
         let arguments = shares.map { share in workerArguments(options, target: target, connections: share) }
         let collector = WorkerCollector(count: processes)
         let workers = try WorkerProcesses(arguments: arguments) { index, line in collector.receive(index, line) }
+        // Workers run in process groups of their own, so a terminal's Ctrl-C reaches only
+        // us: pass it on to the load workers (not to the embedded server, which must keep
+        // answering while they drain).
+        let interrupt = Self.stopOnInterrupt { workers.signalAll(SIGINT) }
+        defer { interrupt.cancel() }
         let total = options.connections
         var printed = 0
         while !collector.allFinished {

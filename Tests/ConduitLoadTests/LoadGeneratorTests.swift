@@ -192,3 +192,29 @@ struct LoadGeneratorTests {
 enum EchoHandlerFactory {
     static func make() -> ConnectionHandler { EchoHandler() }
 }
+
+@Suite("Stopping a load run early")
+struct LoadStopTests {
+    /// `stop()` (what Ctrl-C calls) ends the sending period at once; the result covers
+    /// the run so far, with every response in flight drained.
+    @Test func stopEndsTheRunWithTheResultSoFar() throws {
+        let holder = GeneratorHolder()
+        let generator = LoadGenerator(options: options { $0.duration = 60; $0.progress = true }) { interval, _ in
+            if interval.second == 1 { holder.generator?.stop() }
+        }
+        holder.generator = generator
+        let started = Date()
+        let result = try generator.run()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(result.elapsedSeconds >= 1 && result.elapsedSeconds < 5)
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 0)
+        #expect(result.stats.requests == result.stats.sent)
+        #expect(result.series.count == 1)
+    }
+}
+
+/// Lets a generator's progress callback reach the generator.
+final class GeneratorHolder: @unchecked Sendable {
+    var generator: LoadGenerator?
+}
