@@ -32,8 +32,10 @@ struct AppServerCommand: ParsableCommand {
 
     func run() throws {
         SystemLimits.raiseOpenFiles()
+        // A worker, or the embedded server of `load --processes`, must not outlive the
+        // conduit that started it.
+        if worker || WorkerProcesses.startedByConduit { stopWhenParentExits() }
         if processes > 1 { return try runWorkers() }
-        if worker { stopWhenParentExits() }
         let address = try resolve(host: host, port: port)
         var options = serverLimits.serverOptions
         // Workers share the port with their siblings.

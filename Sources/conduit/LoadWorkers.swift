@@ -24,8 +24,14 @@ extension LoadCommand {
                 say(Self.progressPrefix + String(decoding: data, as: UTF8.self))
             }
         }
-        // The parent forwards a Ctrl-C once; a worker reports what it has so far.
-        let signals = SignalEvents([(SIGINT, "SIGINT")]) { [stopper = Stopper(generator)] _, _ in stopper.stop() }
+        // The parent forwards a Ctrl-C once: report what we have so far. SIGTERM comes
+        // when the parent died (or wants us gone): nobody will read a result, so go at
+        // once. Both are taken as events because a signal mask inherited from whoever
+        // started the parent can leave their default actions blocked.
+        let signals = SignalEvents(SignalEvents.termination) { [stopper = Stopper(generator)] name, _ in
+            if name == "SIGTERM" { _exit(143) }
+            stopper.stop()
+        }
         defer { signals.cancel() }
         let result: LoadResult
         do {

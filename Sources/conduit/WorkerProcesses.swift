@@ -11,6 +11,8 @@ final class WorkerProcesses: @unchecked Sendable {
     private(set) var processes: [Process] = []
     /// Environment variable carrying the parent's PID to each worker.
     static let parentVariable = "CONDUIT_PARENT_PID"
+    /// True in a process that a `WorkerProcesses` started.
+    static var startedByConduit: Bool { ProcessInfo.processInfo.environment[parentVariable] != nil }
     /// Entered per captured stdout, left at its end of file, so no line is lost.
     private let outputs = DispatchGroup()
 
