@@ -26,6 +26,7 @@ struct AppServerCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try validatePort(port, "PORT")
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }

@@ -23,7 +23,7 @@ struct LoadCommand: ParsableCommand {
     )
 
     @Option(help: "Server to load, HOST:PORT (default: an embedded server).") var target: HostPort?
-    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(argument: "50")!
+    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(50)
     @Option(help: "New connections per second, with start jitter (default: all at once).") var connectRate: Count?
     @Option(help: "How long to send: 10s, 2m, 500ms.") var duration = Seconds(5)
     @Option(help: "search (app-server), binary (app-server) or echo (multiconn-server).") var workload: Workload = .search
@@ -43,9 +43,25 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: .hidden) var workerOutput = false
     @OptionGroup var common: CommonOptions
 
-    func run() throws {
+    /// Every bad value or combination is a usage error (exit 64), found before any
+    /// work starts.
+    func validate() throws {
+        if let target { try validatePort(target.port, "--target port", allowZero: false) }
+        var options = options()
+        // A numeric target is resolved here so that the address family can be checked; a
+        // name that does not resolve is left for `run`, which says so (exit 1).
+        if let target { options.target = try? SocketAddress.resolve(host: target.host, port: target.port) }
+        if let problem = options.problem() { throw ValidationError(problem) }
+        guard serverThreads >= 1 else { throw ValidationError("--server-threads must be at least 1") }
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard processes <= options.connections else {
+            throw ValidationError("--processes \(processes) needs at least as many --connections (one per process)")
+        }
+    }
+
+    /// The options as given, without the target (resolving it may need the network).
+    func options() -> LoadOptions {
         var options = LoadOptions()
-        if let target { options.target = try resolve(host: target.host, port: target.port) }
         options.connections = connections.intValue
         options.connectRate = connectRate?.value
         options.duration = duration.value
@@ -59,8 +75,12 @@ struct LoadCommand: ParsableCommand {
         options.drainSeconds = drain.value
         options.backend = common.backend
         options.progress = !quiet
-        if let problem = options.problem() { throw fail(problem) }
-        guard processes >= 1 else { throw fail("--processes must be at least 1") }
+        return options
+    }
+
+    func run() throws {
+        var options = options()
+        if let target { options.target = try resolve(host: target.host, port: target.port) }
         try checkWritable(json, option: "--json")
         try checkWritable(hgrm, option: "--hgrm")
         if processes > 1 { return try runWorkers(options) }
