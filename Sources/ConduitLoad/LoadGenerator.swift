@@ -6,7 +6,7 @@ import Synchronization
 
 /// Runs a load test: starts the embedded server if there is no target, spreads the
 /// connections over `threads` event loops, reports progress once a second, stops
-/// sending after the duration, waits for responses in flight (the drain period) and
+/// sending after the duration (or at `stop()`), waits for responses in flight (the drain period) and
 /// returns the merged result. `run` blocks the calling thread.
 public final class LoadGenerator {
     /// The options of this run.
@@ -34,8 +34,8 @@ public final class LoadGenerator {
     /// True once `stop` has been called.
     public var isStopped: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
 
-    /// Runs to completion (or until `stop`). Throws only when the run cannot start (no loop, no embedded
-    /// server); connection failures are counted in the result.
+    /// Runs to completion, or until `stop`. Throws only when the run cannot start (no
+    /// loop, no embedded server); connection failures are counted in the result.
     public func run() throws(SocketError) -> LoadResult {
         let embedded = options.target == nil
             ? try EmbeddedServer(workload: options.workload, threads: options.serverThreads, backend: options.backend)

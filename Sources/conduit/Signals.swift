@@ -8,20 +8,15 @@ import Synchronization
 /// these signals have arrived so far (1 for the first).
 final class SignalEvents: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    private let count = Mutex(0)
+    /// Shared by the handlers, which may still be running when this object goes away.
+    private let count = SignalCount()
 
     init(_ signals: [(number: Int32, name: String)], handler: @escaping @Sendable (String, Int) -> Void) {
         for (number, name) in signals {
             // Ignored, so the default action no longer applies; the source still sees it.
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [unowned self] in
-                let seen = self.count.withLock { count in
-                    count += 1
-                    return count
-                }
-                handler(name, seen)
-            }
+            source.setEventHandler { [count] in handler(name, count.next()) }
             source.resume()
             sources.append(source)
         }
@@ -34,4 +29,17 @@ final class SignalEvents: @unchecked Sendable {
 
     /// SIGINT (Ctrl-C) and SIGTERM.
     static let termination: [(number: Int32, name: String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")]
+}
+
+/// How many signals have arrived.
+final class SignalCount: Sendable {
+    private let value = Mutex(0)
+
+    /// Counts one more and returns the total.
+    func next() -> Int {
+        value.withLock { value in
+            value += 1
+            return value
+        }
+    }
 }
