@@ -1,7 +1,9 @@
 import ArgumentParser
 import Conduit
 import ConduitApp
+import Dispatch
 import Glibc
+import Synchronization
 
 /// `conduit app-server`: the application server of the tutorial, persistent and fast.
 struct AppServerCommand: ParsableCommand {
@@ -77,16 +79,36 @@ extension AppServerCommand {
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
             "--header-timeout", "\(headerTimeout.value)s", "--shutdown-grace", "\(shutdownGrace.value)s",
         ] + serverLimits.arguments
-        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes))
+        // Woken by SIGINT/SIGTERM or by any worker ending.
+        let wake = DispatchSemaphore(value: 0)
+        let caught = Mutex<String?>(nil)
+        let signals = SignalEvents(SignalEvents.termination) { name, _ in
+            caught.withLock { $0 = $0 ?? name }
+            wake.signal()
+        }
+        defer { signals.cancel() }
+        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes), onExit: { wake.signal() })
         guard waitUntilListening(workers, port: chosenPort, seconds: 10) else {
             workers.signalAll(SIGTERM)
             workers.waitAll()
             throw fail("the worker processes did not start listening on \(shown) (see their errors above)")
         }
         say("Listening on \(shown) (\(processes) processes)")
-        let signal = waitForTermination()
-        say("Caught \(signal), stopping \(processes) worker processes")
-        workers.signalAll(SIGTERM)
-        if !workers.waitAll() { throw ExitCode.failure }
+        while true {
+            wake.wait()
+            if let signal = caught.withLock({ $0 }) {
+                say("Caught \(signal), stopping \(processes) worker processes")
+                workers.signalAll(SIGTERM)
+                if !workers.waitAll() { throw ExitCode.failure }
+                return
+            }
+            // A worker died while serving: stop, rather than stay up with fewer or none,
+            // so that whoever runs us sees it and can start us again.
+            if let (pid, how) = workers.firstExited {
+                workers.signalAll(SIGTERM)
+                workers.waitAll()
+                throw fail("worker process \(pid) ended \(how); stopped the other workers")
+            }
+        }
     }
 }

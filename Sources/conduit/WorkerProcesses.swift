@@ -18,8 +18,12 @@ final class WorkerProcesses: @unchecked Sendable {
 
     /// Starts one worker per argument list; `onLine`, when given, receives each line
     /// a worker prints on stdout (with the worker's index); otherwise workers share our
-    /// stdout. Workers always share our stderr.
-    init(arguments: [[String]], onLine: ((Int, String) -> Void)? = nil) throws {
+    /// stdout. Workers always share our stderr. `onExit` is called (on another thread)
+    /// whenever a worker ends, however it ends.
+    init(
+        arguments: [[String]], onLine: ((Int, String) -> Void)? = nil,
+        onExit: (@Sendable () -> Void)? = nil
+    ) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for (index, list) in arguments.enumerated() {
             let process = Process()
@@ -47,6 +51,7 @@ final class WorkerProcesses: @unchecked Sendable {
                     outputs.leave()
                 }.start()
             }
+            if let onExit { process.terminationHandler = { _ in onExit() } }
             try process.run()
             processes.append(process)
         }
@@ -72,6 +77,14 @@ final class WorkerProcesses: @unchecked Sendable {
 
     /// True if any worker has already exited.
     var anyExited: Bool { processes.contains { !$0.isRunning } }
+
+    /// The first worker found to have exited: its PID and how it ended.
+    var firstExited: (pid: Int32, how: String)? {
+        guard let process = processes.first(where: { !$0.isRunning }) else { return nil }
+        let how = process.terminationReason == .uncaughtSignal
+            ? "by signal \(process.terminationStatus)" : "with status \(process.terminationStatus)"
+        return (process.processIdentifier, how)
+    }
 }
 
 /// Splits a byte stream into lines.

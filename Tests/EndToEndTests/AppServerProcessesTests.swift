@@ -32,3 +32,27 @@ struct AppServerProcessesTests {
         #expect(result.stdout.hasPrefix("Listening on 127.0.0.1:\(port) (2 processes)\n"), "\(result.stdout)")
     }
 }
+
+@Suite("app-server --processes: a worker that dies")
+struct AppServerWorkerDeathTests {
+    /// A worker that dies while serving takes the server down with a clear line (exit 1),
+    /// instead of a parent left up with fewer, or no, workers.
+    @Test func aWorkerDyingStopsTheServer() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"])
+        #expect(server.waitForOutput(containing: "(2 processes)"))
+        let parent = server.process.processIdentifier
+        let workers = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        #expect(workers.count == 2)
+        guard let victim = workers.first else { return }
+        kill(victim, SIGKILL)
+        let result = server.finish(seconds: 15)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("worker process \(victim) ended"), "\(result.stderr)")
+        for pid in workers where kill(pid, 0) == 0 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            #expect(stat.split(separator: ")").last?.split(separator: " ").first == "Z", "worker \(pid) still runs")
+            kill(pid, SIGKILL)
+        }
+    }
+}
