@@ -42,7 +42,7 @@ public final class Router: @unchecked Sendable {
 
     /// Routes one decoded message. Throws for protocol errors (an encoding we cannot
     /// read, content that is not a JSON object); an unknown action is not a protocol
-    /// error and is answered like the tutorial does.
+    /// error and is answered like the tutorial does: `Error: invalid action 'ACTION'.`
     public func route(_ message: Message) throws(MessageError) -> Response {
         guard case .json = message.header.contentType else {
             return binary(message.header, message.content)
@@ -50,8 +50,8 @@ public final class Router: @unchecked Sendable {
         let request = try Self.decodeJSONContent(message)
         let action = request["action"]
         guard let name = action?.stringValue, let handler = actions[name] else {
-            let shown = action.map { $0.stringValue ?? JSONWriter.text($0) } ?? ""
-            return .error("invalid action \"\(shown)\".")
+            // The tutorial's text, with Python's str() of the action (`None` when absent).
+            return .error("invalid action '\(PythonText.str(action ?? .null))'.")
         }
         return .result(handler(request))
     }

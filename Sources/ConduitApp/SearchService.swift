@@ -9,10 +9,12 @@ public enum SearchService {
         "🐶": "🐾 Playing ball! 🏐",
     ]
 
-    /// Looks up `request["value"]`: the answer, or `No match for "VALUE".`
+    /// Looks up `request["value"]`: the answer, or the tutorial's `No match for 'VALUE'.`
+    /// (with Python's str() of the value: `None` when absent).
     public static func search(_ request: JSONValue) -> JSONValue {
-        let query = request["value"].map { $0.stringValue ?? JSONWriter.text($0) } ?? ""
-        return .string(table[query] ?? "No match for \"\(query)\".")
+        let query = request["value"] ?? .null
+        if let key = query.stringValue, let answer = table[key] { return .string(answer) }
+        return .string("No match for '\(PythonText.str(query))'.")
     }
 }
 

@@ -84,7 +84,7 @@ final class LoadConnection: ConnectionHandler {
             if !wasUp {
                 worker.connectionFailed(self, kind: error.map(LoadErrors.connect) ?? LoadErrors.closedByServer)
             } else {
-                if let error { worker.stats.recordError(LoadErrors.socket(error)) }
+                if let error { recordFailure(LoadErrors.socket(error)) }
                 abandonInFlight(LoadErrors.unansweredClosed)
                 worker.connectionLost(self)
             }
@@ -95,12 +95,25 @@ final class LoadConnection: ConnectionHandler {
     /// Closes after an error; requests still in flight count as unanswered.
     private func fail(_ kind: String) {
         guard !isFinished else { return }
-        worker.stats.recordError(kind)
+        recordFailure(kind)
         isFinished = true
         isUp = false
         abandonInFlight(LoadErrors.unansweredClosed)
         worker.connectionLost(self)
         connection?.close()
+    }
+
+    /// Counts one error of `kind`. The oldest request in flight is the one it befell
+    /// (a wrong answer is its answer; a close or reset is what it got instead), so it
+    /// is taken off the queue: each request is then one error, never also
+    /// "unanswered". With nothing in flight the failure is the connection's own.
+    private func recordFailure(_ kind: String) {
+        worker.stats.recordError(kind)
+        if !actual.isEmpty {
+            _ = intended.pop()
+            _ = actual.pop()
+            matched = 0
+        }
     }
 
     /// Counts every request in flight as an error of `kind` (nothing is dropped silently).
@@ -127,9 +140,11 @@ public enum LoadErrors {
     public static let wrongResponse = "wrong response (bytes differ from the expected answer)"
     /// Bytes arrived while no request was in flight.
     public static let unexpectedBytes = "unexpected bytes with no request in flight"
-    /// The server closed the connection.
+    /// The server closed the connection: counted for the oldest request in flight (the
+    /// one it left unanswered), or once for the connection if none was.
     public static let closedByServer = "connection closed by server"
-    /// A request in flight when its connection closed.
+    /// A request queued behind the one that failed (wrong answer, close, reset) when
+    /// its connection closed.
     public static let unansweredClosed = "request unanswered: connection closed"
     /// A request still waiting for (the rest of) its response when the run ended.
     public static let unansweredAtEnd = "request unanswered at the end of the drain period"
@@ -146,6 +161,7 @@ public enum LoadErrors {
         }
     }
 
-    /// The kind for a socket error on an established connection.
+    /// The kind for a socket error on an established connection (counted like
+    /// `closedByServer`).
     public static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
 }

@@ -6,12 +6,15 @@ import Synchronization
 
 /// Runs a load test: starts the embedded server if there is no target, spreads the
 /// connections over `threads` event loops, reports progress once a second, stops
-/// sending after the duration, waits for responses in flight (the drain period) and
+/// sending after the duration (or at `stop()`), waits for responses in flight (the drain period) and
 /// returns the merged result. `run` blocks the calling thread.
 public final class LoadGenerator {
     /// The options of this run.
     public let options: LoadOptions
     private let onProgress: (IntervalStats, LoadStats) -> Void
+    private let stopRequested = Atomic<Bool>(false)
+    /// Wakes the one-second wait in `run` when `stop` is called.
+    private let stopWake = DispatchSemaphore(value: 0)
 
     /// Prepares a run; `onProgress` is called on the calling thread once a second with
     /// the last second's figures and the totals so far.
@@ -20,8 +23,19 @@ public final class LoadGenerator {
         self.onProgress = onProgress
     }
 
-    /// Runs to completion. Throws only when the run cannot start (no loop, no embedded
-    /// server); connection failures are counted in the result.
+    /// Ends the sending period now instead of after `options.duration`, from any thread
+    /// (Ctrl-C's handler calls it): `run` then waits for the responses in flight (the
+    /// drain period, as at the normal end) and returns the result of the run so far.
+    /// Later calls do nothing.
+    public func stop() {
+        if !stopRequested.exchange(true, ordering: .sequentiallyConsistent) { stopWake.signal() }
+    }
+
+    /// True once `stop` has been called.
+    public var isStopped: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs to completion, or until `stop`. Throws only when the run cannot start (no
+    /// loop, no embedded server); connection failures are counted in the result.
     public func run() throws(SocketError) -> LoadResult {
         let options = self.options
         let embedded = options.target == nil
@@ -52,10 +66,10 @@ public final class LoadGenerator {
         var series: [IntervalStats] = []
         let durationNanos = UInt64(options.duration * 1e9)
         var second = 0
-        while Monotonic.now() - start < durationNanos {
+        while Monotonic.now() - start < durationNanos && !isStopped {
             second += 1
             let wake = start + UInt64(second) * 1_000_000_000
-            sleepUntil(min(wake, start + durationNanos))
+            guard waitUntil(min(wake, start + durationNanos)) else { break }
             let now = Monotonic.now()
             if now < wake && now - start >= durationNanos { break }
             let thisSecond = second
@@ -123,6 +137,15 @@ public final class LoadGenerator {
         }
         for _ in items { done.wait() }
         return results.withLock { $0.map { $0! } }
+    }
+
+    /// Waits until `deadline` (monotonic nanoseconds) or `stop`; false if stopped. The
+    /// wait is recomputed from the absolute deadline each time, so ticks don't drift.
+    private func waitUntil(_ deadline: UInt64) -> Bool {
+        if isStopped { return false }
+        let now = Monotonic.now()
+        guard deadline > now else { return true }
+        return stopWake.wait(timeout: .now() + .nanoseconds(Int(deadline - now))) == .timedOut
     }
 
     private func sleepUntil(_ deadline: UInt64) {

@@ -21,6 +21,7 @@ struct AppClientCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try validatePort(port, "PORT", allowZero: false)
         guard count >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard pipeline >= 1 else { throw ValidationError("--pipeline must be at least 1") }
     }

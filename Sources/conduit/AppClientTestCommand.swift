@@ -19,6 +19,11 @@ struct AppClientTestCommand: ParsableCommand {
     @Option(help: "Times to try again after the first EAGAIN, one second apart.") var retries = 4
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try validatePort(port, "PORT", allowZero: false)
+        guard retries >= 0 else { throw ValidationError("--retries must not be negative") }
+    }
+
     func run() throws {
         let address = try resolve(host: host, port: port)
         let socket: ClientSocket
@@ -33,7 +38,7 @@ struct AppClientTestCommand: ParsableCommand {
         say("Sending \(bytesLiteral(request, limit: 80)) repeatedly from \(local) to \(address)")
         var total = 0
         var offset = 0
-        for attempt in 0...max(0, retries) {
+        for attempt in 0...retries {
             if attempt > 0 { sleep(1) }
             // Send until the kernel refuses: the peer never reads, so both buffers fill.
             while true {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Conduit
 import ConduitApp
+import Dispatch
 import Glibc
+import Synchronization
 
 /// `conduit app-server`: the application server of the tutorial, persistent and fast.
 struct AppServerCommand: ParsableCommand {
@@ -26,14 +28,17 @@ struct AppServerCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try validatePort(port, "PORT")
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         SystemLimits.raiseOpenFiles()
+        // A worker, or the embedded server of `load --processes`, must not outlive the
+        // conduit that started it.
+        if worker || WorkerProcesses.startedByConduit { stopWhenParentExits() }
         if processes > 1 { return try runWorkers() }
-        if worker { stopWhenParentExits() }
         let address = try resolve(host: host, port: port)
         var options = serverLimits.serverOptions
         // Workers share the port with their siblings.
@@ -55,31 +60,55 @@ struct AppServerCommand: ParsableCommand {
 
 extension AppServerCommand {
     /// Starts `processes` copies of this server on one port (`SO_REUSEPORT`), prints
-    /// one `Listening on` line once they accept, and stops them on SIGINT/SIGTERM.
+    /// one `Listening on` line once every one of them listens, and stops them on
+    /// SIGINT/SIGTERM. A port that cannot be had fails at once, before any worker starts.
     func runWorkers() throws {
-        var chosenPort = port
-        var reservation: Int32 = -1
-        if port == 0 {
-            guard let reserved = reservePort(host: host) else { throw fail("cannot find a free port on \(host)") }
-            (chosenPort, reservation) = reserved
+        let address = try resolve(host: host, port: port)
+        let chosenPort: Int
+        let reservation: Int32
+        do {
+            (chosenPort, reservation) = try reservePort(address)
+        } catch {
+            throw fail("cannot listen on \(address): \(error.reason)")
         }
-        defer { if reservation >= 0 { close(reservation) } }
+        defer { close(reservation) }
+        let shown = try resolve(host: host, port: chosenPort)
         var arguments = [
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
             "--header-timeout", "\(headerTimeout.value)s", "--shutdown-grace", "\(shutdownGrace.value)s",
         ] + serverLimits.arguments
-        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes))
-        guard waitUntilListening(host: host, port: chosenPort, seconds: 10), !workers.anyExited else {
+        // Woken by SIGINT/SIGTERM or by any worker ending.
+        let wake = DispatchSemaphore(value: 0)
+        let caught = Mutex<String?>(nil)
+        let signals = SignalEvents(SignalEvents.termination) { name, _ in
+            caught.withLock { $0 = $0 ?? name }
+            wake.signal()
+        }
+        defer { signals.cancel() }
+        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes), onExit: { wake.signal() })
+        guard waitUntilListening(workers, port: chosenPort, seconds: 10) else {
             workers.signalAll(SIGTERM)
             workers.waitAll()
-            throw fail("the worker processes did not start listening on \(host):\(chosenPort)")
+            throw fail("the worker processes did not start listening on \(shown) (see their errors above)")
         }
-        say("Listening on \(host.isEmpty ? "0.0.0.0" : host):\(chosenPort) (\(processes) processes)")
-        let signal = waitForTermination()
-        say("Caught \(signal), stopping \(processes) worker processes")
-        workers.signalAll(SIGTERM)
-        if !workers.waitAll() { throw ExitCode.failure }
+        say("Listening on \(shown) (\(processes) processes)")
+        while true {
+            wake.wait()
+            if let signal = caught.withLock({ $0 }) {
+                say("Caught \(signal), stopping \(processes) worker processes")
+                workers.signalAll(SIGTERM)
+                if !workers.waitAll() { throw ExitCode.failure }
+                return
+            }
+            // A worker died while serving: stop, rather than stay up with fewer or none,
+            // so that whoever runs us sees it and can start us again.
+            if let (pid, how) = workers.firstExited {
+                workers.signalAll(SIGTERM)
+                workers.waitAll()
+                throw fail("worker process \(pid) ended \(how); stopped the other workers")
+            }
+        }
     }
 }

@@ -14,6 +14,8 @@ struct AppServerTestCommand: ParsableCommand {
     @Argument(help: "Port to listen on.") var port: Int
     @OptionGroup var common: CommonOptions
 
+    func validate() throws { try validatePort(port, "PORT") }
+
     func run() throws {
         let address = try resolve(host: host, port: port)
         try serveUntilSignalled(address: address, threads: 1, backend: common.backend) { group throws(SocketError) in

@@ -13,6 +13,8 @@ struct EchoClientCommand: ParsableCommand {
     @Argument(help: "Message to send.") var message = "Hello, world"
     @OptionGroup var common: CommonOptions
 
+    func validate() throws { try validatePort(port, "PORT", allowZero: false) }
+
     func run() throws {
         let address = try resolve(host: host, port: port)
         let loop = try EventLoop(backend: common.backend)

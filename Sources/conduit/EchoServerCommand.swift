@@ -13,6 +13,8 @@ struct EchoServerCommand: ParsableCommand {
     @Argument(help: "Port to listen on.") var port = Defaults.port
     @OptionGroup var common: CommonOptions
 
+    func validate() throws { try validatePort(port, "PORT") }
+
     func run() throws {
         let address = try resolve(host: host, port: port)
         let group = try EventLoopGroup(threads: 1, backend: common.backend)

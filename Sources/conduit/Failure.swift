@@ -27,12 +27,13 @@ func resolve(host: String, port: Int) throws -> SocketAddress {
 /// Writes whole lines straight to a descriptor: no buffering, so a pipe (or a test)
 /// sees each log line as it happens, and lines from several threads never interleave.
 enum FileHandleOutput {
-    static func standardOutput(_ line: String) { write(line, to: 1) }
-    static func standardError(_ line: String) { write(line, to: 2) }
+    static func standardOutput(_ line: String) { write(line + "\n", to: 1) }
+    static func standardError(_ line: String) { write(line + "\n", to: 2) }
+    /// `text` as it is, with no newline added (terminal control sequences).
+    static func standardOutputRaw(_ text: String) { write(text, to: 1) }
 
-    private static func write(_ line: String, to descriptor: Int32) {
-        var text = line
-        text += "\n"
+    private static func write(_ text: String, to descriptor: Int32) {
+        var text = text
         text.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {

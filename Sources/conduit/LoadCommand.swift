@@ -15,11 +15,15 @@ struct LoadCommand: ParsableCommand {
             and loaded: a real result with no set-up. Every response is checked byte for byte;
             a wrong, short or missing answer is an error, never a success. Exits 1 if any
             error occurred.
+
+            Ctrl-C ends the run early, like wrk: responses in flight are waited for (--drain),
+            then the report is printed and --json/--hgrm written for the run so far, with the
+            usual exit status (0, or 1 if any error). A second Ctrl-C quits at once (130).
             """
     )
 
     @Option(help: "Server to load, HOST:PORT (default: an embedded server).") var target: HostPort?
-    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(argument: "50")!
+    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(50)
     @Option(help: "New connections per second, with start jitter (default: all at once).") var connectRate: Count?
     @Option(help: "How long to send: 10s, 2m, 500ms.") var duration = Seconds(5)
     @Option(help: "search (app-server), binary (app-server) or echo (multiconn-server).") var workload: Workload = .search
@@ -39,9 +43,25 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: .hidden) var workerOutput = false
     @OptionGroup var common: CommonOptions
 
-    func run() throws {
+    /// Every bad value or combination is a usage error (exit 64), found before any
+    /// work starts.
+    func validate() throws {
+        if let target { try validatePort(target.port, "--target port", allowZero: false) }
+        var options = options()
+        // A numeric target is resolved here so that the address family can be checked; a
+        // name that does not resolve is left for `run`, which says so (exit 1).
+        if let target { options.target = try? SocketAddress.resolve(host: target.host, port: target.port) }
+        if let problem = options.problem() { throw ValidationError(problem) }
+        guard serverThreads >= 1 else { throw ValidationError("--server-threads must be at least 1") }
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard processes <= options.connections else {
+            throw ValidationError("--processes \(processes) needs at least as many --connections (one per process)")
+        }
+    }
+
+    /// The options as given, without the target (resolving it may need the network).
+    func options() -> LoadOptions {
         var options = LoadOptions()
-        if let target { options.target = try resolve(host: target.host, port: target.port) }
         options.connections = connections.intValue
         options.connectRate = connectRate?.value
         options.duration = duration.value
@@ -55,8 +75,14 @@ struct LoadCommand: ParsableCommand {
         options.drainSeconds = drain.value
         options.backend = common.backend
         options.progress = !quiet
-        if let problem = options.problem() { throw fail(problem) }
-        guard processes >= 1 else { throw fail("--processes must be at least 1") }
+        return options
+    }
+
+    func run() throws {
+        var options = options()
+        if let target { options.target = try resolve(host: target.host, port: target.port) }
+        try checkWritable(json, option: "--json")
+        try checkWritable(hgrm, option: "--hgrm")
         if processes > 1 { return try runWorkers(options) }
         try checkSystemLimits(options)
         if workerOutput { return try runAsWorker(options) }
@@ -65,6 +91,8 @@ struct LoadCommand: ParsableCommand {
         let generator = LoadGenerator(options: options) { interval, totals in
             FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))
         }
+        let interrupt = Self.stopOnInterrupt { [stopper = Stopper(generator)] in stopper.stop() }
+        defer { interrupt.cancel() }
         let result: LoadResult
         do {
             result = try generator.run()
@@ -72,6 +100,36 @@ struct LoadCommand: ParsableCommand {
             throw fail("cannot start the load: \(error)")
         }
         try finish(result)
+    }
+
+    /// Like wrk: the first Ctrl-C calls `stop` (the run ends early and is reported and
+    /// written as usual, so a long run is never lost); a second one exits at once (130).
+    static func stopOnInterrupt(_ stop: @escaping @Sendable () -> Void) -> SignalEvents {
+        SignalEvents([(SIGINT, "SIGINT")]) { _, count in
+            if count == 1 {
+                FileHandleOutput.standardError(
+                    "interrupted: stopping the run and waiting for responses in flight (Ctrl-C again to quit without a report)")
+                stop()
+            } else {
+                FileHandleOutput.standardError("conduit: interrupted again; exiting without a report")
+                _exit(130)
+            }
+        }
+    }
+
+    /// Fails with one line naming the file unless `path` can be written, so that a long
+    /// run is not lost to a mistyped path at its end. Creates nothing and changes
+    /// nothing: a file made for the check is removed again, an existing one is opened
+    /// without truncation.
+    func checkWritable(_ path: String?, option: String) throws {
+        guard let path else { return }
+        let existed = access(path, F_OK) == 0
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw fail("cannot write the \(option) file \(path): \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        if !existed { unlink(path) }
     }
 
     /// Prints the report, writes the files, and fails if anything went wrong.
@@ -130,4 +188,12 @@ struct LoadCommand: ParsableCommand {
             )
         }
     }
+}
+
+/// Carries the generator to the signal handler's queue; `stop` is the one method that
+/// may be called from another thread.
+struct Stopper: @unchecked Sendable {
+    let generator: LoadGenerator
+    init(_ generator: LoadGenerator) { self.generator = generator }
+    func stop() { generator.stop() }
 }

@@ -24,6 +24,15 @@ extension LoadCommand {
                 say(Self.progressPrefix + String(decoding: data, as: UTF8.self))
             }
         }
+        // The parent forwards a Ctrl-C once: report what we have so far. SIGTERM comes
+        // when the parent died (or wants us gone): nobody will read a result, so go at
+        // once. Both are taken as events because a signal mask inherited from whoever
+        // started the parent can leave their default actions blocked.
+        let signals = SignalEvents(SignalEvents.termination) { [stopper = Stopper(generator)] name, _ in
+            if name == "SIGTERM" { _exit(143) }
+            stopper.stop()
+        }
+        defer { signals.cancel() }
         let result: LoadResult
         do {
             result = try generator.run()
@@ -51,6 +60,11 @@ extension LoadCommand {
         let arguments = shares.map { share in workerArguments(options, target: target, connections: share) }
         let collector = WorkerCollector(count: processes)
         let workers = try WorkerProcesses(arguments: arguments) { index, line in collector.receive(index, line) }
+        // Workers run in process groups of their own, so a terminal's Ctrl-C reaches only
+        // us: pass it on to the load workers (not to the embedded server, which must keep
+        // answering while they drain).
+        let interrupt = Self.stopOnInterrupt { workers.signalAll(SIGINT) }
+        defer { interrupt.cancel() }
         let total = options.connections
         var printed = 0
         while !collector.allFinished {

@@ -17,6 +17,7 @@ struct MulticonnClientCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try validatePort(port, "PORT", allowZero: false)
         guard numConnections >= 1 else { throw ValidationError("NUM_CONNECTIONS must be at least 1") }
         guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
         if let size = messageSize, size < 1 { throw ValidationError("--message-size must be at least 1") }

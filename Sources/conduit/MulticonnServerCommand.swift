@@ -17,6 +17,11 @@ struct MulticonnServerCommand: ParsableCommand {
     @OptionGroup var serverLimits: ServerLimitOptions
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try validatePort(port, "PORT")
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
         let address = try resolve(host: host, port: port)
         let quiet = self.quiet

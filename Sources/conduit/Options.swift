@@ -53,3 +53,10 @@ struct ServerLimitOptions: ParsableArguments {
         return list
     }
 }
+
+/// Throws a usage error (exit 64) unless `port` is a TCP port number; servers may
+/// take 0 (the kernel picks a free port), clients may not.
+func validatePort(_ port: Int, _ name: String, allowZero: Bool = true) throws {
+    let lowest = allowZero ? 0 : 1
+    guard (lowest...65_535).contains(port) else { throw ValidationError("\(name) must be \(lowest)-65535") }
+}

@@ -2,8 +2,10 @@ import ArgumentParser
 import Conduit
 
 /// A count typed with an optional `k` or `m` suffix: `500`, `10k`, `1.5m`.
-struct Count: ExpressibleByArgument, Sendable {
+struct Count: ExpressibleByArgument, CustomStringConvertible, Sendable {
     let value: Double
+
+    init(_ value: Double) { self.value = value }
 
     init?(argument: String) {
         let text = argument.lowercased()
@@ -15,10 +17,15 @@ struct Count: ExpressibleByArgument, Sendable {
 
     var intValue: Int { Int(value.rounded()) }
     static var defaultCompletionKind: CompletionKind { .default }
+
+    /// The number as typed back: `50`, `1500`, `2.5`.
+    var description: String { plainNumber(value) }
+    /// What `--help` shows as the default.
+    var defaultValueDescription: String { description }
 }
 
 /// A duration typed as `10s`, `2m`, `500ms` or plain seconds.
-struct Seconds: ExpressibleByArgument, Sendable {
+struct Seconds: ExpressibleByArgument, CustomStringConvertible, Sendable {
     let value: Double
 
     init(_ value: Double) { self.value = value }
@@ -37,7 +44,15 @@ struct Seconds: ExpressibleByArgument, Sendable {
         value = parsed * scale
     }
 
-    var defaultValueDescription: String { "\(value)s" }
+    /// The duration as it would be typed: `5s`, `0.5s`.
+    var description: String { plainNumber(value) + "s" }
+    /// What `--help` shows as the default.
+    var defaultValueDescription: String { description }
+}
+
+/// `value` without a needless `.0`, so help text and messages read as typed.
+func plainNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT`.

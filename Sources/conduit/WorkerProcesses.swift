@@ -1,4 +1,5 @@
 import CShim
+import Conduit
 import Dispatch
 import Foundation
 import Glibc
@@ -10,13 +11,19 @@ final class WorkerProcesses: @unchecked Sendable {
     private(set) var processes: [Process] = []
     /// Environment variable carrying the parent's PID to each worker.
     static let parentVariable = "CONDUIT_PARENT_PID"
+    /// True in a process that a `WorkerProcesses` started.
+    static var startedByConduit: Bool { ProcessInfo.processInfo.environment[parentVariable] != nil }
     /// Entered per captured stdout, left at its end of file, so no line is lost.
     private let outputs = DispatchGroup()
 
     /// Starts one worker per argument list; `onLine`, when given, receives each line
     /// a worker prints on stdout (with the worker's index); otherwise workers share our
-    /// stdout. Workers always share our stderr.
-    init(arguments: [[String]], onLine: ((Int, String) -> Void)? = nil) throws {
+    /// stdout. Workers always share our stderr. `onExit` is called (on another thread)
+    /// whenever a worker ends, however it ends.
+    init(
+        arguments: [[String]], onLine: ((Int, String) -> Void)? = nil,
+        onExit: (@Sendable () -> Void)? = nil
+    ) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for (index, list) in arguments.enumerated() {
             let process = Process()
@@ -44,6 +51,7 @@ final class WorkerProcesses: @unchecked Sendable {
                     outputs.leave()
                 }.start()
             }
+            if let onExit { process.terminationHandler = { _ in onExit() } }
             try process.run()
             processes.append(process)
         }
@@ -69,6 +77,14 @@ final class WorkerProcesses: @unchecked Sendable {
 
     /// True if any worker has already exited.
     var anyExited: Bool { processes.contains { !$0.isRunning } }
+
+    /// The first worker found to have exited: its PID and how it ended.
+    var firstExited: (pid: Int32, how: String)? {
+        guard let process = processes.first(where: { !$0.isRunning }) else { return nil }
+        let how = process.terminationReason == .uncaughtSignal
+            ? "by signal \(process.terminationStatus)" : "with status \(process.terminationStatus)"
+        return (process.processIdentifier, how)
+    }
 }
 
 /// Splits a byte stream into lines.
@@ -114,43 +130,48 @@ func stopWhenParentExits() {
     }
 }
 
-/// Waits until something accepts connections on `host:port` (at most `seconds`).
-func waitUntilListening(host: String, port: Int, seconds: Double) -> Bool {
+/// Waits until every worker holds a listening socket on `port` (at most `seconds`);
+/// false if one exited first or time ran out. It reads /proc rather than connecting:
+/// a probe connection would show in the workers' logs, and could reach another
+/// process that holds the port instead of them.
+func waitUntilListening(_ workers: WorkerProcesses, port: Int, seconds: Double) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
+    var waiting = workers.processes.map(\.processIdentifier)
     while Date() < deadline {
-        let fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        if getaddrinfo(host.isEmpty ? "127.0.0.1" : host, String(port), &hints, &list) == 0, let first = list {
-            let connected = connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0
-            freeaddrinfo(list)
-            if connected { return true }
-        }
+        if workers.anyExited { return false }
+        waiting.removeAll { SocketOwners.isListening(pid: $0, port: port) }
+        if waiting.isEmpty { return true }
         usleep(20_000)
     }
     return false
 }
 
-/// Binds (without listening) a `SO_REUSEPORT` socket to `host`'s port 0 to learn a
-/// free port that workers can then share; keep it open until they listen.
-func reservePort(host: String) -> (port: Int, descriptor: Int32)? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+/// Binds (without listening) a socket with `SO_REUSEPORT` to `address`, as the workers'
+/// listeners will be: this fails at once, with the kernel's reason, when another
+/// process holds the port, before any worker starts; for port 0 it learns a free port
+/// for the workers to share. Keep it open until they listen: it holds the port for them.
+func reservePort(_ address: SocketAddress) throws(SocketError) -> (port: Int, descriptor: Int32) {
+    let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SocketError(code: errno, operation: "socket") }
     var one: Int32 = 1
+    // The same options as the workers' listeners, so a port in TIME_WAIT is no obstacle.
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    inet_pton(AF_INET, host.isEmpty ? "0.0.0.0" : host, &address.sin_addr)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+    if address.family == AF_INET6 {
+        setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+    var bound = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let ok = address.withSockAddr { bind(fd, $0, $1) == 0 }
+        && withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
         }
-    }
     guard ok else {
+        let error = SocketError(code: errno, operation: "bind")
         close(fd)
-        return nil
+        throw error
     }
-    return (Int(UInt16(bigEndian: address.sin_port)), fd)
+    // sin_port and sin6_port sit at the same offset, in network order.
+    let port = withUnsafeBytes(of: &bound) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+    return (Int(port), fd)
 }

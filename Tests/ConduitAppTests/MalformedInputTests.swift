@@ -86,7 +86,7 @@ struct MalformedInputTests {
             client.send(AppRequest(action: "search", value: value).encoded())
             client.shutdownWrite()
             let responses = try decodeResponses(client.receiveUntilClosed().bytes)
-            #expect(responses == [.result(.string("No match for \"\(value)\"."))])
+            #expect(responses == [.result(.string("No match for '\(value)'."))])
         }
     }
 }

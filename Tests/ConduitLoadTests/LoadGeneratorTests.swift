@@ -1,4 +1,5 @@
 import Conduit
+import ConduitApp
 import ConduitLoad
 import Foundation
 import Testing
@@ -9,6 +10,22 @@ final class WrongAnswerHandler: ConnectionHandler {
     init(answer: [UInt8]) { self.answer = answer }
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         connection.write(answer)
+        return bytes.count
+    }
+}
+
+/// Answers the first request on a connection correctly, then closes, as the
+/// tutorial's server does: every later request on it goes unanswered.
+final class OneAnswerHandler: ConnectionHandler {
+    let answer: [UInt8]
+    private var received = 0
+    init(answer: [UInt8]) { self.answer = answer }
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        received += bytes.count
+        if received >= WorkloadMessages(workload: .search, size: 64).request.count {
+            connection.write(answer)
+            connection.close(afterFlush: true)
+        }
         return bytes.count
     }
 }
@@ -61,6 +78,46 @@ struct LoadGeneratorTests {
         let result = try LoadGenerator(options: options { $0.target = server.address }).run()
         #expect(result.stats.requests == 0)
         #expect(result.stats.errors[LoadErrors.wrongResponse] == 10)
+    }
+
+    /// The search workload against an echo server: each request gets a wrong answer,
+    /// and is one error, not a wrong answer plus an unanswered request.
+    @Test(arguments: [1, 3])
+    func aWorkloadTheServerDoesNotSpeakIsOneErrorPerRequest(pipeline: Int) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let result = try LoadGenerator(options: options { $0.target = server.address; $0.pipeline = pipeline }).run()
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.sent == 10 * pipeline)
+        #expect(result.stats.errors[LoadErrors.wrongResponse] == 10)
+        #expect(result.stats.errorCount == result.stats.sent, "\(result.stats.errors)")
+    }
+
+    /// The echo workload against an app server, which answers it with a protocol
+    /// error and closes: one error per request.
+    @Test func echoWorkloadAgainstAnAppServerIsOneErrorPerRequest() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let server = try AppServer(group: group, address: .loopback(port: 0))
+        let result = try LoadGenerator(options: options { $0.target = server.address; $0.workload = .echo }).run()
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.sent == 10)
+        #expect(result.stats.errors[LoadErrors.wrongResponse] == 10)
+        #expect(result.stats.errorCount == 10, "\(result.stats.errors)")
+    }
+
+    /// A server that closes after one answer: the request left in flight is one error,
+    /// whether the close arrives as end of stream or as a reset.
+    @Test func aServerClosingWithARequestInFlightIsOneErrorForIt() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let correct = WorkloadMessages(workload: .search, size: 64).response
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in OneAnswerHandler(answer: correct) }
+        let result = try LoadGenerator(options: options { $0.target = server.address }).run()
+        #expect(result.stats.requests == 10)
+        #expect(result.stats.sent == 20)
+        #expect(result.stats.errorCount == 10, "\(result.stats.errors)")
     }
 
     @Test func shortAnswersAreUnansweredErrors() throws {
@@ -134,4 +191,30 @@ struct LoadGeneratorTests {
 
 enum EchoHandlerFactory {
     static func make() -> ConnectionHandler { EchoHandler() }
+}
+
+@Suite("Stopping a load run early")
+struct LoadStopTests {
+    /// `stop()` (what Ctrl-C calls) ends the sending period at once; the result covers
+    /// the run so far, with every response in flight drained.
+    @Test func stopEndsTheRunWithTheResultSoFar() throws {
+        let holder = GeneratorHolder()
+        let generator = LoadGenerator(options: options { $0.duration = 60; $0.progress = true }) { interval, _ in
+            if interval.second == 1 { holder.generator?.stop() }
+        }
+        holder.generator = generator
+        let started = Date()
+        let result = try generator.run()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(result.elapsedSeconds >= 1 && result.elapsedSeconds < 5)
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 0)
+        #expect(result.stats.requests == result.stats.sent)
+        #expect(result.series.count == 1)
+    }
+}
+
+/// Lets a generator's progress callback reach the generator.
+final class GeneratorHolder: @unchecked Sendable {
+    var generator: LoadGenerator?
 }

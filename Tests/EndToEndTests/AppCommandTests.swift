@@ -55,7 +55,7 @@ struct AppCommandTests {
         for (action, value, line) in [
             ("search", "morpheus", "Got result: Follow the white rabbit. 🐰"),
             ("search", "🐶", "Got result: 🐾 Playing ball! 🏐"),
-            ("search", "xyz", #"Got result: No match for "xyz"."#),
+            ("search", "xyz", "Got result: No match for 'xyz'."),
             ("binary", "😃", #"Got response: b'First 10 bytes of request: binary\xf0\x9f\x98\x83'"#),
         ] {
             let result = try runConduit(["app-client", "127.0.0.1", port, action, value, "--backend", backend])
@@ -72,6 +72,28 @@ struct AppCommandTests {
         server.finish(seconds: 10)
     }
 
+    /// The same requests to our server and to the Python peer (the tutorial's texts)
+    /// get the same bytes back, no-match answer included.
+    @Test func ourServerAndThePythonServerAnswerTheSameBytes() throws {
+        let ours = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "warning"])
+        let peer = try python("py_app_server.py", ["127.0.0.1", "0"])
+        let ourPort = String(try #require(ours.listeningPort()))
+        let pythonPort = String(try #require(peer.listeningPort()))
+        for (action, value) in [("search", "xyz"), ("search", "🐶"), ("search", "it's \"quoted\""), ("binary", "😃")] {
+            let raw = try [ourPort, pythonPort].map { port -> String in
+                let client = try python("py_app_client.py", ["127.0.0.1", port, action, value]).finish(seconds: 20)
+                #expect(client.status == 0, "\(client.stderr)")
+                return client.stdout.split(separator: "\n").first { $0.hasPrefix("raw: ") }.map(String.init) ?? ""
+            }
+            #expect(!raw[0].isEmpty)
+            #expect(raw[0] == raw[1], "\(action) \(value)")
+        }
+        peer.signal(SIGKILL)
+        peer.finish(seconds: 10)
+        ours.signal(SIGTERM)
+        #expect(ours.finish(seconds: 10).status == 0)
+    }
+
     /// The independent Python client against our server, checking the raw bytes
     /// against PROTOCOL.md's vectors.
     @Test(arguments: backends)
@@ -83,6 +105,7 @@ struct AppCommandTests {
         for (action, value, line) in [
             ("search", "morpheus", "Got result: Follow the white rabbit. 🐰"),
             ("search", "ring", "Got result: In the caves beneath the Misty Mountains. 💍"),
+            ("search", "xyz", "Got result: No match for 'xyz'."),
             ("binary", "😃", #"Got response: b'First 10 bytes of request: binary\xf0\x9f\x98\x83'"#),
         ] {
             let client = try python("py_app_client.py", ["127.0.0.1", port, action, value]).finish(seconds: 20)

@@ -13,17 +13,18 @@ struct BufferFillTests {
         #expect(client.waitForOutput(containing: "Send-Q"))
         // While the client still holds its socket, both ends show their queues.
         let stat = try runConduit(["stat", "--port", String(port)])
-        let lines = stat.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("Proto Recv-Q Send-Q") == true)
-        #expect(lines.contains { $0.contains("127.0.0.1:\(port)") && $0.hasSuffix("LISTEN") })
-        let established = lines.filter { $0.hasSuffix("ESTABLISHED") }
+        #expect(stat.stdout.hasPrefix("Proto Recv-Q Send-Q"))
+        let rows = statRows(stat.stdout)
+        #expect(rows.contains { $0[3] == "127.0.0.1:\(port)" && $0[5] == "LISTEN" })
+        let established = rows.filter { $0[5] == "ESTABLISHED" }
         #expect(established.count == 2)
-        let queues = established.map { line -> (Int, Int) in
-            let fields = line.split(separator: " ")
-            return (Int(fields[1]) ?? -1, Int(fields[2]) ?? -1)
-        }
-        #expect(queues.contains { $0.0 > 0 }, "the server side's Recv-Q fills: \(established)")
-        #expect(queues.contains { $0.1 > 0 }, "the client side's Send-Q fills: \(established)")
+        let serverSide = established.first { $0[3] == "127.0.0.1:\(port)" } ?? []
+        let clientSide = established.first { $0[4] == "127.0.0.1:\(port)" } ?? []
+        #expect(Int(serverSide.count > 1 ? serverSide[1] : "") ?? 0 > 0, "the server side's Recv-Q fills: \(established)")
+        #expect(Int(clientSide.count > 2 ? clientSide[2] : "") ?? 0 > 0, "the client side's Send-Q fills: \(established)")
+        // Each end shows the process that holds it, as lsof -i does in the tutorial.
+        #expect(serverSide.last == "\(server.process.processIdentifier)/conduit", "\(established)")
+        #expect(clientSide.last == "\(client.process.processIdentifier)/conduit", "\(established)")
         let finished = client.finish(seconds: 20)
         #expect(finished.status == 0)
         #expect(finished.stdout.components(separatedBy: "Error: send() would block on 127.0.0.1:\(port)").count == 4)
@@ -36,7 +37,6 @@ struct BufferFillTests {
     @Test func statFiltersByState() throws {
         let result = try runConduit(["stat", "--state", "listen"])
         #expect(result.status == 0)
-        let rows = result.stdout.split(separator: "\n").dropFirst()
-        #expect(rows.allSatisfy { $0.hasSuffix("LISTEN") })
+        #expect(statRows(result.stdout).allSatisfy { $0[5] == "LISTEN" })
     }
 }

@@ -77,6 +77,17 @@ final class ChildProcess: @unchecked Sendable {
         return false
     }
 
+    /// Waits (at most `seconds`) until stderr contains `text`; returns whether it did.
+    func waitForError(containing text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// The port from a `Listening on HOST:PORT` line.
     func listeningPort(seconds: Double = 10) -> Int? {
         guard waitForOutput(containing: "Listening on ", seconds: seconds) else { return nil }

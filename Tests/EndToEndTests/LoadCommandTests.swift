@@ -152,6 +152,30 @@ struct WorkerLifetimeTests {
         for pid in alive { kill(pid, SIGKILL) }
     }
 
+    /// `load --processes` without --target starts an embedded `app-server --processes`,
+    /// which starts workers of its own: none of them may outlive a killed load.
+    @Test func embeddedServerProcessesStopWhenLoadIsKilled() throws {
+        let load = try ChildProcess(["load", "--processes", "2", "--connections", "4", "--duration", "60s"])
+        #expect(load.waitForError(containing: "[1s] connections 4/4", seconds: 20))
+        let descendants = Self.descendants(of: load.process.processIdentifier)
+        #expect(descendants.count == 5, "2 load workers, the server's parent and its 2 workers: \(descendants)")
+        load.signal(SIGKILL)
+        load.finish(seconds: 10)
+        var alive = descendants
+        for _ in 0..<200 where !alive.isEmpty {
+            usleep(50_000)
+            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
+        }
+        #expect(alive.isEmpty, "\(alive) outlived the load process")
+        for pid in alive { kill(pid, SIGKILL) }
+    }
+
+    static func descendants(of pid: Int32) -> [Int32] {
+        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        return children + children.flatMap { descendants(of: $0) }
+    }
+
     func isZombie(_ pid: Int32) -> Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"

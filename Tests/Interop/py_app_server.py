@@ -1,5 +1,6 @@
 """A small, independent application server for interoperability tests: answers one
-request per connection and closes, as the tutorial's server does.
+request per connection and closes, as the tutorial's server does, with its texts
+(python-sockets-tutorial/libserver.py: single quotes, Python's str() of the value).
 
 usage: py_app_server.py HOST PORT   (PORT 0 picks a free port; prints 'Listening on HOST:PORT')
 """
@@ -23,9 +24,9 @@ def respond(header, content):
         action = request.get("action")
         if action == "search":
             query = request.get("value")
-            answer = ANSWERS.get(query) or f'No match for "{query}".'
+            answer = ANSWERS.get(query) or f"No match for '{query}'."
         else:
-            answer = f'Error: invalid action "{action}".'
+            answer = f"Error: invalid action '{action}'."
         return wire.encode({"result": answer}, "text/json", "utf-8")
     body = b"First 10 bytes of request: " + content[:10]
     return wire.encode(body, "binary/custom-server-binary-type", "binary")

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@Suite("app-server --processes: starting up")
+struct AppServerProcessesTests {
+    /// Another process holds the port: the bind error, exit 1, no `Listening on`, and
+    /// no connection made to the other process to see whether "we" are up.
+    @Test func aPortAnotherProcessHoldsFailsWithTheBindError() throws {
+        let holder = TestListener()
+        let started = Date()
+        let result = try runConduit(["app-server", "127.0.0.1", String(holder.port), "--processes", "2"], seconds: 15)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(holder.port): Address already in use"), "\(result.stderr)")
+        #expect(!result.stdout.contains("Listening on"), "\(result.stdout)")
+        #expect(!holder.hasPendingConnection, "the parent's readiness probe connected to the other process")
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    /// The parent learns that its workers listen without connecting to them, so no
+    /// probe connection appears in the log: the one client is the one connection.
+    @Test func readinessLeavesNoConnectionInTheLog() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "info"])
+        let port = String(try #require(server.listeningPort()))
+        let client = try runConduit(["app-client", "127.0.0.1", port, "search", "ring"])
+        #expect(client.status == 0)
+        #expect(server.waitForOutput(containing: "Closing connection to 127.0.0.1:"))
+        server.signal(SIGTERM)
+        let result = server.finish(seconds: 15)
+        #expect(result.status == 0)
+        #expect(result.stdout.components(separatedBy: "Accepted connection from").count == 2, "\(result.stdout)")
+        // Nothing was logged before the server said it was listening.
+        #expect(result.stdout.hasPrefix("Listening on 127.0.0.1:\(port) (2 processes)\n"), "\(result.stdout)")
+    }
+}
+
+@Suite("app-server --processes: a worker that dies")
+struct AppServerWorkerDeathTests {
+    /// A worker that dies while serving takes the server down with a clear line (exit 1),
+    /// instead of a parent left up with fewer, or no, workers.
+    @Test func aWorkerDyingStopsTheServer() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"])
+        #expect(server.waitForOutput(containing: "(2 processes)"))
+        let parent = server.process.processIdentifier
+        let workers = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        #expect(workers.count == 2)
+        guard let victim = workers.first else { return }
+        kill(victim, SIGKILL)
+        let result = server.finish(seconds: 15)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("worker process \(victim) ended"), "\(result.stderr)")
+        for pid in workers where kill(pid, 0) == 0 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            #expect(stat.split(separator: ")").last?.split(separator: " ").first == "Z", "worker \(pid) still runs")
+            kill(pid, SIGKILL)
+        }
+    }
+}
