@@ -42,8 +42,8 @@ struct TutorialTextTests {
             let client = try BlockingClient(port: port)
             for (request, _) in Self.cases {
                 var message: [UInt8] = []
-                Array(request.utf8).withUnsafeBytes {
-                    MessageEncoder.append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &message)
+                try Array(request.utf8).withUnsafeBytes {
+                    try MessageEncoder.append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &message)
                 }
                 client.send(message)
             }
