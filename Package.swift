@@ -23,26 +23,30 @@ let package = Package(
         .target(name: "Conduit", dependencies: ["CShim"]),
         .target(name: "ConduitMessage"),
         .target(name: "ConduitApp", dependencies: ["ConduitMessage", "Conduit"]),
+        // The tutorial's own programs as library code: echo handler and exchange, the
+        // multi-connection client, the buffer-filling client socket, the socket table.
+        .target(name: "ConduitTutorial", dependencies: ["Conduit", "ConduitApp", "ConduitMessage"]),
         .target(
             name: "ConduitLoad",
             dependencies: [
-                "ConduitApp", "ConduitMessage", "Conduit",
+                "ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "conduit",
             dependencies: [
-                "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad", "CShim",
+                "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad", "ConduitTutorial", "CShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "ConduitTestSupport", dependencies: ["Conduit"], path: "Tests/ConduitTestSupport"),
-        .testTarget(name: "ConduitTests", dependencies: ["Conduit", "ConduitTestSupport"]),
+        .testTarget(name: "ConduitTests", dependencies: ["Conduit", "ConduitTutorial", "ConduitTestSupport"]),
         .testTarget(name: "ConduitMessageTests", dependencies: ["ConduitMessage", "ConduitTestSupport"]),
         .testTarget(
-            name: "ConduitAppTests", dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTestSupport"]),
-        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad"]),
+            name: "ConduitAppTests",
+            dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "ConduitTestSupport"]),
+        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial"]),
         .testTarget(name: "EndToEndTests", dependencies: ["conduit"]),
     ],
     swiftLanguageModes: [.v6]

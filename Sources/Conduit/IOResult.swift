@@ -3,7 +3,7 @@ import Glibc
 /// What a non-blocking call did, once the one policy of `interpret` is applied. Every
 /// call site of `SystemCalls` goes through it, so `EINTR`, `EAGAIN` and errors are
 /// handled the same way everywhere.
-enum IOResult: Equatable {
+package enum IOResult: Equatable {
     /// The call completed with this non-negative result (bytes, a descriptor, a count).
     case processed(Int)
     /// The kernel said `EAGAIN`: nothing now, try again when epoll says so.
@@ -17,7 +17,7 @@ enum IOResult: Equatable {
     /// failure of that call for the caller to report. `EINTR` is retried by
     /// `retryingInterrupts`.
     @inline(__always)
-    static func interpret(_ raw: Int) -> IOResult {
+    package static func interpret(_ raw: Int) -> IOResult {
         if raw >= 0 { return .processed(raw) }
         let code = Int32(truncatingIfNeeded: -raw)
         switch code {
@@ -33,7 +33,7 @@ enum IOResult: Equatable {
     /// Makes `call` (returning `n` or `-errno`) until it is not interrupted, then
     /// applies `interpret`.
     @inline(__always)
-    static func retryingInterrupts(_ call: () -> Int) -> IOResult {
+    package static func retryingInterrupts(_ call: () -> Int) -> IOResult {
         var raw: Int
         repeat { raw = call() } while raw == -Int(EINTR)
         return interpret(raw)

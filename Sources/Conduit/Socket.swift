@@ -4,18 +4,18 @@ import Glibc
 /// A non-blocking TCP socket descriptor that is closed exactly once.
 ///
 /// Not thread-safe: a socket belongs to the loop (or thread) that uses it.
-public final class Socket {
+package final class Socket {
     /// The descriptor, or -1 once closed.
-    public private(set) var descriptor: Int32
-    let calls: SystemCalls
+    package private(set) var descriptor: Int32
+    package let calls: SystemCalls
 
-    init(descriptor: Int32, calls: SystemCalls) {
+    package init(descriptor: Int32, calls: SystemCalls) {
         self.descriptor = descriptor
         self.calls = calls
     }
 
     /// Opens a non-blocking, close-on-exec TCP socket for `family`.
-    static func open(family: Int32, calls: SystemCalls) throws(SocketError) -> Socket {
+    package static func open(family: Int32, calls: SystemCalls) throws(SocketError) -> Socket {
         let raw = calls.tcpSocket(family: family)
         guard raw >= 0 else { throw SocketError(code: Int32(-raw), operation: "socket") }
         return Socket(descriptor: Int32(raw), calls: calls)
@@ -24,10 +24,10 @@ public final class Socket {
     deinit { close() }
 
     /// True until `close()` runs.
-    public var isOpen: Bool { descriptor >= 0 }
+    package var isOpen: Bool { descriptor >= 0 }
 
     /// Closes the descriptor; later calls do nothing.
-    public func close() {
+    package func close() {
         guard descriptor >= 0 else { return }
         _ = Glibc.close(descriptor)
         descriptor = -1
@@ -50,10 +50,10 @@ public final class Socket {
     func setNoDelay() throws(SocketError) { try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY") }
 
     /// The local address the kernel bound.
-    public func localAddress() -> SocketAddress? { name(getsockname) }
+    package func localAddress() -> SocketAddress? { name(getsockname) }
 
     /// The connected peer's address.
-    public func peerAddress() -> SocketAddress? { name(getpeername) }
+    package func peerAddress() -> SocketAddress? { name(getpeername) }
 
     private func name(
         _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
@@ -77,7 +77,7 @@ public final class Socket {
     /// The kernel's receive and send queue sizes in bytes (`SIOCINQ`, `SIOCOUTQ`):
     /// the Recv-Q and Send-Q columns of netstat for this socket. Always through the shim,
     /// for both backends: `ioctl` is variadic, and Swift cannot call variadic C functions.
-    public func queueSizes() -> (receive: Int, send: Int) {
+    package func queueSizes() -> (receive: Int, send: Int) {
         (Int(max(0, cshim_inq(descriptor))), Int(max(0, cshim_outq(descriptor))))
     }
 }

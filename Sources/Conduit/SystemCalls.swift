@@ -6,8 +6,11 @@ import Glibc
 ///
 /// A `switch` on the backend per call costs a predictable branch; it keeps the event
 /// loop a single, non-generic type that both backends share.
-struct SystemCalls: Sendable {
-    let backend: IOBackend
+package struct SystemCalls: Sendable {
+    package let backend: IOBackend
+
+    /// The calls of `backend`.
+    package init(backend: IOBackend) { self.backend = backend }
 
     @inline(__always)
     private static func result(_ value: Int) -> Int { value < 0 ? -Int(errno) : value }
@@ -52,7 +55,7 @@ struct SystemCalls: Sendable {
     }
 
     @inline(__always)
-    func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    package func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
         switch backend {
         case .shim: return cshim_send(fd, buffer, count)
         case .swift: return Self.result(Glibc.send(fd, buffer, count, Int32(MSG_NOSIGNAL)))
@@ -90,7 +93,7 @@ struct SystemCalls: Sendable {
         }
     }
 
-    func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int {
+    package func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int {
         switch backend {
         case .shim: return Int(cshim_connect(fd, address, length))
         case .swift: return Self.result(Glibc.connect(fd, address, length))
@@ -107,7 +110,7 @@ struct SystemCalls: Sendable {
         }
     }
 
-    func pendingError(_ fd: Int32) -> Int {
+    package func pendingError(_ fd: Int32) -> Int {
         switch backend {
         case .shim:
             return Int(cshim_socket_error(fd))

@@ -37,12 +37,4 @@ extension Response {
         let object = try Router.decodeJSONContent(message)
         return .result(object["result"] ?? .null)
     }
-
-    /// The tutorial client's line: `Got result: …` or `Got response: b'…'`.
-    public var display: String {
-        switch self {
-        case .result(let value): return "Got result: \(value.stringValue ?? JSONWriter.text(value))"
-        case .binary(_, let content): return "Got response: \(bytesLiteral(content))"
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import ConduitApp
 
 /// The server `conduit load` starts in its own process when no target is given: an

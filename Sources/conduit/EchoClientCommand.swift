@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conduit
+import ConduitApp
+import ConduitTutorial
 
 /// `conduit echo-client`: sends one message and prints the whole echo.
 struct EchoClientCommand: ParsableCommand {

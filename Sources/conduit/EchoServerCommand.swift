@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conduit
+import ConduitApp
+import ConduitTutorial
 import Dispatch
 
 /// `conduit echo-server`: serves one client, echoing everything, then exits.

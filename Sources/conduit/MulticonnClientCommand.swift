@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conduit
+import ConduitApp
+import ConduitTutorial
 
 /// `conduit multiconn-client`: many non-blocking connections, each echoing its messages.
 struct MulticonnClientCommand: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conduit
+import ConduitApp
+import ConduitTutorial
 import Dispatch
 import Glibc
 

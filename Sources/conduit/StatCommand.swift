@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conduit
+import ConduitTutorial
 import Dispatch
 import Glibc
 

@@ -27,10 +27,4 @@ struct AddressTests {
         #expect(throws: AddressError.badPort(70000)) { try SocketAddress.resolve(host: "127.0.0.1", port: 70000) }
         #expect(throws: AddressError.self) { try SocketAddress.resolve(host: "no-such-host.invalid", port: 1) }
     }
-
-    @Test func bytesLiteralMatchesPython() {
-        #expect(bytesLiteral(Array("Hello, world".utf8)) == "b'Hello, world'")
-        #expect(bytesLiteral([0x00, 0x67, 0x27, 0x5c, 0x0a, 0xf0]) == "b'\\x00g\\'\\\\\\n\\xf0'")
-        #expect(bytesLiteral(Array("abcdef".utf8), limit: 2) == "b'ab' … (6 bytes)")
-    }
 }

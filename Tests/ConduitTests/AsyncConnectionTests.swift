@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 @Suite("async/await client face")

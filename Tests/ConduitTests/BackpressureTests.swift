@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 @Suite("Backpressure cannot deadlock two well-behaved peers")

@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 @Suite("Echo over loopback, for both backends")

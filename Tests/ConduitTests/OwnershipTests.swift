@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import ConduitTestSupport
 import Dispatch
 import Testing

@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 /// Reads up to `limit` bytes, then closes the connection mid-stream.

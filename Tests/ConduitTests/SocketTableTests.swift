@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 @Suite("Socket table (/proc/net/tcp)")

@@ -9,8 +9,23 @@ import Testing
 /// during that batch must not reach the descriptor's new owner.
 @Suite("Stale readiness after descriptor reuse", .serialized)
 struct StaleReadinessTests {
+    /// The scenario needs the new socket to get exactly the closed one's descriptor;
+    /// other tests running in this process may take it first, so it is tried until it
+    /// happens (at most 50 times), and every time it happens the stale event must be
+    /// dropped.
     @Test(arguments: IOBackend.allCases)
     func aStaleEventDoesNotCompleteANewConnect(backend: IOBackend) throws {
+        var reusedRuns = 0
+        for _ in 0..<50 where reusedRuns < 3 {
+            let outcome = try Self.attempt(backend: backend)
+            guard outcome.reused else { continue }
+            reusedRuns += 1
+            #expect(!outcome.newConnectionOpened, "a stale event for the old descriptor completed the new connect")
+        }
+        #expect(reusedRuns > 0, "the new socket never got the closed one's descriptor: the scenario did not happen")
+    }
+
+    static func attempt(backend: IOBackend) throws -> ReuseScenario.Outcome {
         // A listener whose accept queue is full: a connect to it stays in progress
         // (the kernel drops the SYN), so only a wrong event could make it "open".
         let full = try FullListener()
@@ -43,10 +58,7 @@ struct StaleReadinessTests {
         let handled = DispatchSemaphore(value: 0)
         try loop.execute { handled.signal() }
         #expect(handled.wait(timeout: .now() + 10) == .success)
-
-        let outcome = scenario.outcome
-        #expect(outcome.reused, "the new socket did not get the closed one's descriptor: the scenario did not happen")
-        #expect(!outcome.newConnectionOpened, "a stale event for the old descriptor completed the new connect")
+        return scenario.outcome
     }
 }
 

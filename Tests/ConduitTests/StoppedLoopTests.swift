@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Testing
 
 @Suite("Work given to a stopped loop fails at once")

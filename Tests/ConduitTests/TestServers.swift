@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTutorial
 import Synchronization
 
 /// Runs `body` with an echo server on an ephemeral loopback port, then shuts it down.

@@ -1,3 +1,5 @@
+import Conduit
+
 /// Sends back every byte it receives: the tutorial's echo service, on the loop's
 /// zero-copy read path (the bytes go out from the receive buffer itself).
 public final class EchoHandler: ConnectionHandler {

@@ -1,3 +1,5 @@
+import Conduit
+
 /// The tutorial's multi-connection client: opens `count` connections at once
 /// (non-blocking), each sends the same messages and closes when all its bytes are
 /// echoed. Runs on one loop; `run` blocks the calling thread until every connection

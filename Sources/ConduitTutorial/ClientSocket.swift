@@ -1,4 +1,4 @@
-import CShim
+import Conduit
 import Glibc
 
 /// A single non-blocking client socket without an event loop, for programs that want

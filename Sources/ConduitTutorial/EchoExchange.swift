@@ -1,3 +1,5 @@
+import Conduit
+
 /// One client connection that sends a list of messages and waits until every byte has
 /// come back, comparing the echo with what was sent. The tutorial's client stops after
 /// a single `recv` (which may return only part of the echo); this one does not.
