@@ -4,7 +4,7 @@
 /// It allocates nothing until the first append, keeps its storage while in use (no
 /// allocation per message in steady state) and gives large storage back once drained,
 /// so 100,000 idle connections cost no buffer memory.
-public final class ByteBuffer {
+package final class ByteBuffer {
     private var storage: UnsafeMutableRawPointer?
     private var capacity = 0
     private var readerIndex = 0
@@ -14,27 +14,27 @@ public final class ByteBuffer {
     static let retainedCapacity = 16 * 1024
 
     /// Creates an empty buffer without allocating.
-    public init() {}
+    package init() {}
 
     deinit { storage?.deallocate() }
 
     /// Bytes written and not yet consumed.
     @inline(__always)
-    public var count: Int { writerIndex - readerIndex }
+    package var count: Int { writerIndex - readerIndex }
 
     /// True when nothing is waiting.
     @inline(__always)
-    public var isEmpty: Bool { writerIndex == readerIndex }
+    package var isEmpty: Bool { writerIndex == readerIndex }
 
     /// A view of the waiting bytes, valid until the next mutation. Does not copy.
     @inline(__always)
-    public var readableBytes: UnsafeRawBufferPointer {
+    package var readableBytes: UnsafeRawBufferPointer {
         guard let storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: storage + readerIndex, count: count)
     }
 
     /// Copies `bytes` to the end, growing (and compacting) the storage when needed.
-    public func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
         (storage! + writerIndex).copyMemory(from: source, byteCount: bytes.count)
@@ -44,7 +44,7 @@ public final class ByteBuffer {
     @discardableResult
     /// Makes room for `extra` bytes after the writer index and returns a pointer to it;
     /// call `commit(_:)` with how many were written.
-    public func reserve(_ extra: Int) -> UnsafeMutableRawPointer {
+    package func reserve(_ extra: Int) -> UnsafeMutableRawPointer {
         if capacity - writerIndex < extra {
             if readerIndex > 0 && capacity - count >= extra {
                 // Enough room if the waiting bytes move to the front.
@@ -68,20 +68,20 @@ public final class ByteBuffer {
     }
 
     /// Marks `written` bytes after the writer index (from `reserve`) as waiting.
-    public func commit(_ written: Int) {
+    package func commit(_ written: Int) {
         precondition(writerIndex + written <= capacity)
         writerIndex += written
     }
 
     /// Drops `n` bytes from the front.
-    public func consume(_ n: Int) {
+    package func consume(_ n: Int) {
         precondition(n <= count)
         readerIndex += n
         if readerIndex == writerIndex { reset() }
     }
 
     /// Empties the buffer, releasing large storage.
-    public func reset() {
+    package func reset() {
         readerIndex = 0
         writerIndex = 0
         if capacity > Self.retainedCapacity {

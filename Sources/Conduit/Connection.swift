@@ -29,8 +29,6 @@ public final class Connection: Selectable {
     /// The server that accepted this connection (nil for outgoing ones); it is told
     /// when the connection closes and closes only what it owns.
     let server: ServerConnections?
-    /// Free for the application: for example a per-connection index.
-    public var userTag = 0
     /// Nanoseconds of silence after which the connection idles (0: never).
     private var idleNanoseconds: UInt64 = 0
     /// Monotonic nanoseconds by which the handler wants something to have happened; 0: none.

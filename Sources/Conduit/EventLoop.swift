@@ -87,7 +87,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Stops the process with a clear message when called on this loop's thread, where
     /// a blocking wait for the loop itself could never end. Checked in every build.
-    public func preconditionNotInLoop(_ what: StaticString, file: StaticString = #fileID, line: UInt = #line) {
+    package func preconditionNotInLoop(_ what: StaticString, file: StaticString = #fileID, line: UInt = #line) {
         precondition(
             !isInLoop,
             "\(what) blocks until event loops act, so it cannot be called on an event loop's own thread (it would deadlock); call it elsewhere or use its async form",
@@ -95,7 +95,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Number of descriptors currently registered. Call on the loop.
-    public var registeredCount: Int {
+    package var registeredCount: Int {
         assertInLoop()
         return registry.count
     }

@@ -17,6 +17,14 @@ public struct LoopBound<Value>: @unchecked Sendable {
         self.loop = loop
     }
 
+    /// Binds a value nothing else refers to yet (`sending`: the compiler checks that the
+    /// caller keeps no other reference) to `loop`, from any thread. Use it to build
+    /// loop-owned state before handing it over.
+    public init(transferring value: sending Value, to loop: EventLoop) {
+        self.stored = value
+        self.loop = loop
+    }
+
     /// The value; only on `loop`'s thread.
     public var value: Value {
         loop.preconditionInLoop()

@@ -1,10 +1,10 @@
 import Glibc
 
 /// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`), cheap enough for the hot path.
-public enum Monotonic {
+package enum Monotonic {
     /// Nanoseconds since an arbitrary fixed point; never goes backwards.
     @inline(__always)
-    public static func now() -> UInt64 {
+    package static func now() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)

@@ -71,11 +71,6 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         code != 0 ? "\(operation): \(reason) (errno \(code))" : "\(operation): \(reason)"
     }
 
-    /// True when the peer refused the connection (nothing listening).
-    public var isConnectionRefused: Bool { kind == .connectionRefused }
-    /// True when the peer reset the connection.
-    public var isConnectionReset: Bool { kind == .connectionReset }
-
     static func classify(_ code: Int32) -> Kind {
         switch code {
         case ECONNREFUSED: return .connectionRefused

@@ -16,6 +16,7 @@ public final class AppClientSession: ConnectionHandler {
     /// Why the session failed, if it did.
     public private(set) var failure: AppClientFailure?
     private var sent = 0
+    private var opened = false
     private var decoder: MessageDecoder
     private let onEvent: (AppClientEvent) -> Void
 
@@ -36,6 +37,7 @@ public final class AppClientSession: ConnectionHandler {
 
     /// Sends the first window of requests.
     public func connectionDidOpen(_ connection: Connection) {
+        opened = true
         onEvent(.connected)
         sendMore(on: connection)
     }
@@ -87,9 +89,13 @@ public final class AppClientSession: ConnectionHandler {
     /// went away (it closed with our next request unread), said the same way as a close.
     public func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if let error, failure == nil {
-            let wasUp = error.operation != "connect"
-            failure = error.isConnectionReset && wasUp && responses.count < count
-                ? .closedEarly(responses: responses.count, expected: count) : .socket(error)
+            if !opened {
+                failure = .connect(error)
+            } else if error.kind == .connectionReset && responses.count < count {
+                failure = .closedEarly(responses: responses.count, expected: count)
+            } else {
+                failure = .socket(error)
+            }
         }
         onEvent(.closed)
     }
@@ -109,7 +115,9 @@ public enum AppClientEvent {
 
 /// Why an application client session failed.
 public enum AppClientFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The socket failed (connect refused, reset, …).
+    /// The connection could not be made (refused, unreachable, …).
+    case connect(SocketError)
+    /// The socket failed once connected (reset, …).
     case socket(SocketError)
     /// The server closed before every response came.
     case closedEarly(responses: Int, expected: Int)
@@ -119,7 +127,7 @@ public enum AppClientFailure: Error, Equatable, Sendable, CustomStringConvertibl
     /// One line for the user.
     public var description: String {
         switch self {
-        case .socket(let error): return error.description
+        case .connect(let error), .socket(let error): return error.description
         case .closedEarly(let responses, let expected):
             return "server closed the connection after \(responses) of \(expected) responses"
         case .protocolError(let error): return "bad response: \(error)"

@@ -41,15 +41,18 @@ public final class AppServer: Sendable {
     public var address: SocketAddress { server.address }
 }
 
-/// One `LoopService` per loop, found by the loop's identity.
-final class LoopServices: @unchecked Sendable {
-    private let services: [ObjectIdentifier: LoopService]
+/// One `LoopService` per loop, found by the loop's identity; each is bound to its loop.
+final class LoopServices: Sendable {
+    private let services: [ObjectIdentifier: LoopBound<LoopService>]
 
     init(loops: [EventLoop], router: Router, log: AppLog) {
-        var services: [ObjectIdentifier: LoopService] = [:]
-        for loop in loops { services[ObjectIdentifier(loop)] = LoopService(router: router, log: log) }
+        var services: [ObjectIdentifier: LoopBound<LoopService>] = [:]
+        for loop in loops {
+            services[ObjectIdentifier(loop)] = LoopBound(transferring: LoopService(router: router, log: log), to: loop)
+        }
         self.services = services
     }
 
-    func service(for loop: EventLoop) -> LoopService { services[ObjectIdentifier(loop)]! }
+    /// The service of `loop`; call on that loop.
+    func service(for loop: EventLoop) -> LoopService { services[ObjectIdentifier(loop)]!.value }
 }

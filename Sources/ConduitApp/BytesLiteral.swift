@@ -4,7 +4,7 @@
 ///
 /// With `limit`, only the first `limit` bytes are shown, followed by how many more
 /// there were, so log lines stay short under load.
-public func bytesLiteral<Bytes: Collection>(_ bytes: Bytes, limit: Int? = nil) -> String where Bytes.Element == UInt8 {
+package func bytesLiteral<Bytes: Collection>(_ bytes: Bytes, limit: Int? = nil) -> String where Bytes.Element == UInt8 {
     var text = "b'"
     var shown = 0
     for byte in bytes {

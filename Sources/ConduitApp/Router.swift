@@ -3,15 +3,17 @@ import ConduitMessage
 /// Sends each request to a handler: `text/json` requests by their `action`, every
 /// other content type to the binary handler.
 ///
-/// Register your own actions before the server starts:
+/// A value: build it, then give it to a server, which keeps its own copy, so what a
+/// server routes cannot change while it serves:
 /// ```swift
-/// let router = Router.tutorial()
+/// var router = Router.tutorial()
 /// router.register(action: "upper") { request in
 ///     .string((request["value"]?.stringValue ?? "").uppercased())
 /// }
+/// let server = try AppServer(group: group, address: address, router: router)
 /// ```
 /// Handlers run on the loop thread that received the request; they must not block.
-public final class Router: @unchecked Sendable {
+public struct Router: Sendable {
     /// Answers a `text/json` request (its decoded content object) with the `result`.
     public typealias ActionHandler = @Sendable (_ request: JSONValue) -> JSONValue
     /// Answers a request of any other content type.
@@ -27,13 +29,13 @@ public final class Router: @unchecked Sendable {
 
     /// The tutorial's service: the `search` action and the binary responder.
     public static func tutorial() -> Router {
-        let router = Router(binary: BinaryResponder.respond)
+        var router = Router(binary: BinaryResponder.respond)
         router.register(action: "search", SearchService.search)
         return router
     }
 
-    /// Adds (or replaces) the handler for `action`. Call before serving.
-    public func register(action: String, _ handler: @escaping ActionHandler) {
+    /// Adds (or replaces) the handler for `action`.
+    public mutating func register(action: String, _ handler: @escaping ActionHandler) {
         actions[action] = handler
     }
 

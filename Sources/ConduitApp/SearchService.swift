@@ -1,9 +1,9 @@
 import ConduitMessage
 
 /// The tutorial's `search` action: a tiny fixed lookup table.
-public enum SearchService {
+package enum SearchService {
     /// The table, as in the tutorial.
-    public static let table: [String: String] = [
+    package static let table: [String: String] = [
         "morpheus": "Follow the white rabbit. 🐰",
         "ring": "In the caves beneath the Misty Mountains. 💍",
         "🐶": "🐾 Playing ball! 🏐",
@@ -11,7 +11,7 @@ public enum SearchService {
 
     /// Looks up `request["value"]`: the answer, or the tutorial's `No match for 'VALUE'.`
     /// (with Python's str() of the value: `None` when absent).
-    public static func search(_ request: JSONValue) -> JSONValue {
+    package static func search(_ request: JSONValue) -> JSONValue {
         let query = request["value"] ?? .null
         if let key = query.stringValue, let answer = table[key] { return .string(answer) }
         return .string("No match for '\(PythonText.str(query))'.")
@@ -20,12 +20,12 @@ public enum SearchService {
 
 /// The tutorial's answer to any binary request: `First 10 bytes of request: ` and the
 /// first 10 bytes of its content, as `binary/custom-server-binary-type`.
-public enum BinaryResponder {
+package enum BinaryResponder {
     /// The response content type.
-    public static let contentType = "binary/custom-server-binary-type"
+    package static let contentType = "binary/custom-server-binary-type"
 
     /// Builds the answer for `content`.
-    public static func respond(_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response {
+    package static func respond(_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response {
         var answer = Array("First 10 bytes of request: ".utf8)
         answer.append(contentsOf: content.prefix(10))
         return .binary(contentType: contentType, content: answer)

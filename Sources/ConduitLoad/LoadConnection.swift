@@ -135,33 +135,39 @@ final class LoadConnection: ConnectionHandler {
 }
 
 /// The error kinds a load run reports (the keys of `LoadStats.errors`).
-public enum LoadErrors {
+package enum LoadErrors {
     /// A response differed from the expected bytes.
-    public static let wrongResponse = "wrong response (bytes differ from the expected answer)"
+    package static let wrongResponse = "wrong response (bytes differ from the expected answer)"
     /// Bytes arrived while no request was in flight.
-    public static let unexpectedBytes = "unexpected bytes with no request in flight"
+    package static let unexpectedBytes = "unexpected bytes with no request in flight"
     /// The server closed the connection: counted for the oldest request in flight (the
     /// one it left unanswered), or once for the connection if none was.
-    public static let closedByServer = "connection closed by server"
+    package static let closedByServer = "connection closed by server"
     /// A request queued behind the one that failed (wrong answer, close, reset) when
     /// its connection closed.
-    public static let unansweredClosed = "request unanswered: connection closed"
+    package static let unansweredClosed = "request unanswered: connection closed"
     /// A request still waiting for (the rest of) its response when the run ended.
-    public static let unansweredAtEnd = "request unanswered at the end of the drain period"
+    package static let unansweredAtEnd = "request unanswered at the end of the drain period"
 
-    /// The kind for a failed connect, with advice where a system limit is the cause.
-    public static func connect(_ error: SocketError) -> String {
-        switch error.code {
-        case EADDRNOTAVAIL:
-            return "connect: no free local port (EADDRNOTAVAIL); use --source-addresses or widen net.ipv4.ip_local_port_range"
-        case EMFILE, ENFILE:
-            return "connect: out of file descriptors (\(error.reason)); raise ulimit -n or use --processes"
-        default:
-            return "connect: \(error.reason)"
+    /// A connect refused: nothing listens at the target.
+    package static let connectRefused = "connect: connection refused"
+    /// A connect that found no free local port for the target.
+    package static let noFreeLocalPort = "connect: no free local port (EADDRNOTAVAIL or EAGAIN)"
+    /// A connect that found the process (or system) out of descriptors.
+    package static let outOfDescriptors = "connect: out of file descriptors"
+
+    /// The kind for a failed connect (the front end adds advice for the system limits).
+    package static func connect(_ error: SocketError) -> String {
+        switch error.kind {
+        case .connectionRefused: return connectRefused
+        case .addressUnavailable where error.code == EADDRNOTAVAIL: return noFreeLocalPort
+        case .outOfResources where error.code == EMFILE || error.code == ENFILE: return outOfDescriptors
+        case _ where error.code == EAGAIN: return noFreeLocalPort
+        default: return "connect: \(error.reason)"
         }
     }
 
     /// The kind for a socket error on an established connection (counted like
     /// `closedByServer`).
-    public static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
+    package static func socket(_ error: SocketError) -> String { "\(error.operation): \(error.reason)" }
 }

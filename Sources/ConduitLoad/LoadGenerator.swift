@@ -8,17 +8,17 @@ import Synchronization
 /// connections over `threads` event loops, reports progress once a second, stops
 /// sending after the duration (or at `stop()`), waits for responses in flight (the drain period) and
 /// returns the merged result. `run` blocks the calling thread.
-public final class LoadGenerator {
+public final class LoadGenerator: Sendable {
     /// The options of this run.
     public let options: LoadOptions
-    private let onProgress: (IntervalStats, LoadStats) -> Void
+    private let onProgress: @Sendable (IntervalStats, LoadStats) -> Void
     private let stopRequested = Atomic<Bool>(false)
     /// Wakes the one-second wait in `run` when `stop` is called.
     private let stopWake = DispatchSemaphore(value: 0)
 
     /// Prepares a run; `onProgress` is called on the calling thread once a second with
     /// the last second's figures and the totals so far.
-    public init(options: LoadOptions, onProgress: @escaping (IntervalStats, LoadStats) -> Void = { _, _ in }) {
+    public init(options: LoadOptions, onProgress: @escaping @Sendable (IntervalStats, LoadStats) -> Void = { _, _ in }) {
         self.options = options
         self.onProgress = onProgress
     }

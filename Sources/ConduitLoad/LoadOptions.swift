@@ -35,7 +35,7 @@ public struct LoadOptions: Sendable {
     /// address's ephemeral ports are usable.
     public var sourceAddresses = 1
     /// The first source address index (for worker processes sharing the range).
-    public var sourceAddressOffset = 0
+    package var sourceAddressOffset = 0
     /// I/O backend of the client (and of the embedded server).
     public var backend: IOBackend = .shim
     /// Event loop threads of the embedded server.
@@ -48,21 +48,35 @@ public struct LoadOptions: Sendable {
     /// The defaults (`conduit load` with no arguments).
     public init() {}
 
-    /// Checks the options against each other; returns a message for the user if wrong.
-    public func problem() -> String? {
-        if connections < 1 { return "--connections must be at least 1" }
-        if duration <= 0 { return "--duration must be positive" }
-        if pipeline < 1 { return "--pipeline must be at least 1" }
-        if threads < 1 { return "--threads must be at least 1" }
-        if let rate, rate <= 0 { return "--rate must be positive" }
-        if let connectRate, connectRate <= 0 { return "--connect-rate must be positive" }
-        if size < 1 { return "--size must be at least 1" }
-        if workload == .search && size != 64 { return "--size applies to the binary and echo workloads" }
+    /// An option that is wrong on its own or next to the others: which property, and
+    /// what it needs. A front end names the property its own way (the CLI as a flag).
+    public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The property of `LoadOptions` at fault, e.g. `connectRate`.
+        public let option: String
+        /// What it needs, e.g. `must be positive`.
+        public let requirement: String
+
+        /// `option requirement`.
+        public var description: String { "\(option) \(requirement)" }
+    }
+
+    /// Checks the options against each other; returns the first problem, if any.
+    public func problem() -> Problem? {
+        if connections < 1 { return Problem(option: "connections", requirement: "must be at least 1") }
+        if duration <= 0 { return Problem(option: "duration", requirement: "must be positive") }
+        if pipeline < 1 { return Problem(option: "pipeline", requirement: "must be at least 1") }
+        if threads < 1 { return Problem(option: "threads", requirement: "must be at least 1") }
+        if let rate, rate <= 0 { return Problem(option: "rate", requirement: "must be positive") }
+        if let connectRate, connectRate <= 0 { return Problem(option: "connectRate", requirement: "must be positive") }
+        if size < 1 { return Problem(option: "size", requirement: "must be at least 1") }
+        if workload == .search && size != 64 {
+            return Problem(option: "size", requirement: "applies to the binary and echo workloads")
+        }
         if sourceAddresses < 1 || sourceAddresses + sourceAddressOffset > 254 {
-            return "--source-addresses must be 1-254 (127.0.0.1 … 127.0.0.254)"
+            return Problem(option: "sourceAddresses", requirement: "must be 1-254 (127.0.0.1 … 127.0.0.254)")
         }
         if sourceAddresses > 1, let target, target.family != AF_INET {
-            return "--source-addresses needs an IPv4 target"
+            return Problem(option: "sourceAddresses", requirement: "needs an IPv4 target")
         }
         return nil
     }

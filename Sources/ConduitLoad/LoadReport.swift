@@ -5,7 +5,7 @@ import Histogram
 /// (`--json`) and the HdrHistogram percentile distribution (`--hgrm`).
 public enum LoadReport {
     /// The percentiles every report shows.
-    public static let percentiles: [(label: String, value: Double)] = [
+    package static let percentiles: [(label: String, value: Double)] = [
         ("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9), ("p99.99", 99.99),
     ]
 
@@ -47,7 +47,7 @@ public enum LoadReport {
     }
 
     /// `nanoseconds` with a unit that keeps 3 significant digits (`812 µs`, `1.25 ms`).
-    public static func duration(_ nanoseconds: UInt64) -> String {
+    package static func duration(_ nanoseconds: UInt64) -> String {
         let value = Double(nanoseconds)
         let (scaled, unit): (Double, String) =
             value < 1e3 ? (value, "ns") : value < 1e6 ? (value / 1e3, "µs") : value < 1e9 ? (value / 1e6, "ms") : (value / 1e9, "s")
@@ -56,7 +56,7 @@ public enum LoadReport {
     }
 
     /// `1234567` as `1,234,567`.
-    public static func grouped(_ value: Int) -> String {
+    package static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (index, character) in digits.enumerated() {
@@ -69,7 +69,7 @@ public enum LoadReport {
     /// One progress line for stderr: the last second's requests, the p99 of the whole
     /// run so far (of the last second's, when only that is known: worker processes
     /// report intervals), and the errors so far.
-    public static func progressLine(_ interval: IntervalStats, totals: LoadStats, connections: Int) -> String {
+    package static func progressLine(_ interval: IntervalStats, totals: LoadStats, connections: Int) -> String {
         let nanoseconds = totals.latency.totalCount > 0 ? totals.latency.valueAtPercentile(99) : interval.p99Nanoseconds
         let p99 = nanoseconds > 0 ? duration(nanoseconds) : "-"
         return "[\(interval.second)s] connections \(grouped(interval.connectionsUp))/\(grouped(connections))  \(grouped(interval.requests)) req/s  p99 so far \(p99)  errors \(grouped(totals.errorCount))"

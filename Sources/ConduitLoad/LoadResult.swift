@@ -28,7 +28,7 @@ public struct LoadResult: Codable, Sendable {
 
     /// Adds another process's result (for `--processes`): counts, histograms and the
     /// per-second series add up; connections asked for add up too.
-    public mutating func merge(_ other: LoadResult) {
+    package mutating func merge(_ other: LoadResult) {
         stats.merge(other.stats)
         connections += other.connections
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)

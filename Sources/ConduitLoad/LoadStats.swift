@@ -20,7 +20,7 @@ public struct LoadStats: Codable, Sendable {
     public var connectNanoseconds: UInt64 = 0
 
     /// A histogram from 1 ns to 100 s with 3 significant digits.
-    public static func makeHistogram() -> Histogram<UInt64> {
+    package static func makeHistogram() -> Histogram<UInt64> {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
@@ -31,12 +31,12 @@ public struct LoadStats: Codable, Sendable {
     public var errorCount: Int { errors.values.reduce(0, +) }
 
     /// Counts one error of `kind`.
-    public mutating func recordError(_ kind: String, count: Int = 1) {
+    package mutating func recordError(_ kind: String, count: Int = 1) {
         errors[kind, default: 0] += count
     }
 
     /// Adds `other` into this record (connect time: the slowest).
-    public mutating func merge(_ other: LoadStats) {
+    package mutating func merge(_ other: LoadStats) {
         requests += other.requests
         sent += other.sent
         for (kind, count) in other.errors { errors[kind, default: 0] += count }

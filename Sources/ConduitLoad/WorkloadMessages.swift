@@ -3,14 +3,14 @@ import ConduitMessage
 
 /// The bytes of one request of a workload and of the exact response it must get.
 /// Every response is compared byte for byte with `response`.
-public struct WorkloadMessages: Sendable {
+package struct WorkloadMessages: Sendable {
     /// One request.
-    public let request: [UInt8]
+    package let request: [UInt8]
     /// The one correct response.
-    public let response: [UInt8]
+    package let response: [UInt8]
 
     /// The request and expected response for `workload` with payload `size`.
-    public init(workload: Workload, size: Int) {
+    package init(workload: Workload, size: Int) {
         switch workload {
         case .search:
             request = AppRequest(action: "search", value: "morpheus").encoded()

@@ -28,7 +28,7 @@ extension JSONHeader {
 
     /// The same validation through a full `JSONValue` tree: simpler and slower, kept as
     /// the reference the one-pass decoder is checked against (tests and the fuzzer).
-    public static func referenceDecode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits = MessageLimits())
+    @_spi(Reference) public static func referenceDecode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits = MessageLimits())
         throws(MessageError) -> JSONHeader
     {
         let value: JSONValue

@@ -4,13 +4,13 @@ import Glibc
 /// A single non-blocking client socket without an event loop, for programs that want
 /// to see each `send` result themselves — the tutorial's buffer-filling test client.
 /// Uses the same backend calls as the event loop.
-public final class ClientSocket {
+package final class ClientSocket {
     private let socket: Socket
     /// The server address.
-    public let peer: SocketAddress
+    package let peer: SocketAddress
 
     /// What one non-blocking send did.
-    public enum SendOutcome: Equatable, Sendable {
+    package enum SendOutcome: Equatable, Sendable {
         /// The kernel took this many bytes.
         case sent(Int)
         /// The send buffer is full (`EAGAIN`).
@@ -19,7 +19,7 @@ public final class ClientSocket {
 
     /// Connects to `address`, waiting at most `timeoutMilliseconds` (the socket stays
     /// non-blocking afterwards). Throws the connect error (e.g. connection refused).
-    public init(connectingTo address: SocketAddress, backend: IOBackend = .shim, timeoutMilliseconds: Int32 = 10_000)
+    package init(connectingTo address: SocketAddress, backend: IOBackend = .shim, timeoutMilliseconds: Int32 = 10_000)
         throws(SocketError)
     {
         let calls = SystemCalls(backend: backend)
@@ -39,7 +39,7 @@ public final class ClientSocket {
     }
 
     /// Sends what the kernel will take now, without blocking.
-    public func trySend(_ bytes: UnsafeRawBufferPointer) throws(SocketError) -> SendOutcome {
+    package func trySend(_ bytes: UnsafeRawBufferPointer) throws(SocketError) -> SendOutcome {
         switch IOResult.retryingInterrupts({ socket.calls.send(socket.descriptor, bytes.baseAddress!, bytes.count) }) {
         case .processed(let count): return .sent(count)
         case .wouldBlock: return .wouldBlock
@@ -48,11 +48,11 @@ public final class ClientSocket {
     }
 
     /// The local address (with the ephemeral port the kernel chose).
-    public var localAddress: SocketAddress? { socket.localAddress() }
+    package var localAddress: SocketAddress? { socket.localAddress() }
 
     /// The kernel's Recv-Q and Send-Q for this socket, in bytes.
-    public func queueSizes() -> (receive: Int, send: Int) { socket.queueSizes() }
+    package func queueSizes() -> (receive: Int, send: Int) { socket.queueSizes() }
 
     /// Closes the socket.
-    public func close() { socket.close() }
+    package func close() { socket.close() }
 }

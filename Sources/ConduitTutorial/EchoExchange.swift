@@ -3,29 +3,31 @@ import Conduit
 /// One client connection that sends a list of messages and waits until every byte has
 /// come back, comparing the echo with what was sent. The tutorial's client stops after
 /// a single `recv` (which may return only part of the echo); this one does not.
-public final class EchoExchange: ConnectionHandler {
+package final class EchoExchange: ConnectionHandler {
     /// The messages sent, in order, as soon as the connection is up.
-    public let messages: [[UInt8]]
+    package let messages: [[UInt8]]
     /// Bytes expected back: all messages concatenated.
-    public let expected: [UInt8]
+    package let expected: [UInt8]
     /// Bytes received so far.
-    public private(set) var received: [UInt8] = []
+    package private(set) var received: [UInt8] = []
     /// Why the exchange failed, if it did.
-    public private(set) var failure: EchoFailure?
+    package private(set) var failure: EchoFailure?
     /// True once every byte came back intact and the connection closed.
-    public var succeeded: Bool { failure == nil && finished && received.count == expected.count }
+    package var succeeded: Bool { failure == nil && finished && received.count == expected.count }
     private var finished = false
+    private var opened = false
     private let onEvent: (EchoExchange, EchoExchangeEvent) -> Void
 
     /// Creates an exchange for `messages`; `onEvent` hears about each step, on the loop.
-    public init(messages: [[UInt8]], onEvent: @escaping (EchoExchange, EchoExchangeEvent) -> Void = { _, _ in }) {
+    package init(messages: [[UInt8]], onEvent: @escaping (EchoExchange, EchoExchangeEvent) -> Void = { _, _ in }) {
         self.messages = messages
         self.expected = messages.flatMap { $0 }
         self.onEvent = onEvent
     }
 
     /// Sends every message.
-    public func connectionDidOpen(_ connection: Connection) {
+    package func connectionDidOpen(_ connection: Connection) {
+        opened = true
         onEvent(self, .connected)
         for message in messages {
             onEvent(self, .sending(message))
@@ -35,7 +37,7 @@ public final class EchoExchange: ConnectionHandler {
     }
 
     /// Collects the echo and checks it; closes once it is complete.
-    public func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+    package func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         let start = received.count
         received.append(contentsOf: bytes)
         onEvent(self, .received(Array(bytes)))
@@ -49,7 +51,7 @@ public final class EchoExchange: ConnectionHandler {
     }
 
     /// The server closed before the whole echo came back.
-    public func connectionDidReachEnd(_ connection: Connection) {
+    package func connectionDidReachEnd(_ connection: Connection) {
         if received.count < expected.count {
             failure = .closedEarly(received: received.count, expected: expected.count)
         }
@@ -57,9 +59,9 @@ public final class EchoExchange: ConnectionHandler {
     }
 
     /// Records the outcome.
-    public func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         finished = true
-        if let error, failure == nil { failure = .socket(error) }
+        if let error, failure == nil { failure = opened ? .socket(error) : .connect(error) }
         onEvent(self, .closed)
     }
 
@@ -69,7 +71,7 @@ public final class EchoExchange: ConnectionHandler {
 }
 
 /// A step of an `EchoExchange`, for progress output.
-public enum EchoExchangeEvent: Sendable {
+package enum EchoExchangeEvent: Sendable {
     /// The connection is being opened.
     case connecting
     /// The connection is up.
@@ -83,8 +85,10 @@ public enum EchoExchangeEvent: Sendable {
 }
 
 /// Why an echo exchange failed.
-public enum EchoFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The socket failed (refused, reset, …).
+package enum EchoFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The connection could not be made (refused, unreachable, …).
+    case connect(SocketError)
+    /// The socket failed once connected (reset, …).
     case socket(SocketError)
     /// The server closed before all bytes came back.
     case closedEarly(received: Int, expected: Int)
@@ -92,9 +96,9 @@ public enum EchoFailure: Error, Equatable, Sendable, CustomStringConvertible {
     case mismatch(at: Int)
 
     /// One line for the user.
-    public var description: String {
+    package var description: String {
         switch self {
-        case .socket(let error): return error.description
+        case .connect(let error), .socket(let error): return error.description
         case .closedEarly(let received, let expected): return "server closed after \(received) of \(expected) bytes"
         case .mismatch(let offset): return "echo differs from what was sent at byte \(offset)"
         }

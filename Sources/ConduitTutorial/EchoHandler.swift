@@ -2,35 +2,35 @@ import Conduit
 
 /// Sends back every byte it receives: the tutorial's echo service, on the loop's
 /// zero-copy read path (the bytes go out from the receive buffer itself).
-public final class EchoHandler: ConnectionHandler {
+package final class EchoHandler: ConnectionHandler {
     private let log: ((EchoEvent) -> Void)?
 
     /// Creates an echo handler; `log`, when given, hears about every event (it costs a
     /// copy of the echoed bytes, so leave it out for load tests).
-    public init(log: ((EchoEvent) -> Void)? = nil) {
+    package init(log: ((EchoEvent) -> Void)? = nil) {
         self.log = log
     }
 
     /// Logs the new connection.
-    public func connectionDidOpen(_ connection: Connection) {
+    package func connectionDidOpen(_ connection: Connection) {
         log?(.accepted(connection.peerAddress))
     }
 
     /// Writes `bytes` straight back and consumes all of them.
-    public func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+    package func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         log?(.echoing(Array(bytes), to: connection.peerAddress))
         connection.write(bytes)
         return bytes.count
     }
 
     /// Logs the close.
-    public func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         log?(.closed(connection.peerAddress, error))
     }
 }
 
 /// What an `EchoHandler` reports to its log.
-public enum EchoEvent: Sendable {
+package enum EchoEvent: Sendable {
     /// A client connected.
     case accepted(SocketAddress?)
     /// Bytes arrived and are being sent back.

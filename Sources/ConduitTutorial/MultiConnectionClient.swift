@@ -4,15 +4,15 @@ import Conduit
 /// (non-blocking), each sends the same messages and closes when all its bytes are
 /// echoed. Runs on one loop; `run` blocks the calling thread until every connection
 /// has finished.
-public final class MultiConnectionClient {
+package final class MultiConnectionClient {
     /// Outcome of a run.
-    public struct Summary: Sendable {
+    package struct Summary: Sendable {
         /// Connections whose echo came back complete and byte-exact.
-        public var succeeded = 0
+        package var succeeded = 0
         /// Failures, by connection number (1-based).
-        public var failures: [(connection: Int, failure: EchoFailure)] = []
+        package var failures: [(connection: Int, failure: EchoFailure)] = []
         /// Bytes echoed back in total.
-        public var bytesEchoed = 0
+        package var bytesEchoed = 0
     }
 
     private let address: SocketAddress
@@ -23,7 +23,7 @@ public final class MultiConnectionClient {
 
     /// Prepares a run of `count` connections to `address`, each sending `messages`;
     /// `log` hears each connection's events (connection numbers start at 1).
-    public init(
+    package init(
         address: SocketAddress, count: Int, messages: [[UInt8]], backend: IOBackend,
         log: ((Int, EchoExchangeEvent) -> Void)? = nil
     ) {
@@ -35,7 +35,7 @@ public final class MultiConnectionClient {
     }
 
     /// Runs every connection to completion on a loop driven by the calling thread.
-    public func run() throws(SocketError) -> Summary {
+    package func run() throws(SocketError) -> Summary {
         let loop = try EventLoop(backend: backend)
         var exchanges: [EchoExchange] = []
         var open = count
@@ -66,7 +66,7 @@ public final class MultiConnectionClient {
 
     /// The tutorial's messages (`Message 1 from client.` …), `count` of them; with
     /// `size`, each is padded with `.` (or cut) to exactly `size` bytes.
-    public static func messages(count: Int, size: Int? = nil) -> [[UInt8]] {
+    package static func messages(count: Int, size: Int? = nil) -> [[UInt8]] {
         stride(from: 1, through: count, by: 1).map { index in
             var bytes = Array("Message \(index) from client.".utf8)
             if let size {

@@ -3,7 +3,7 @@ import ConduitMessage
 
 extension Response {
     /// The tutorial client's line: `Got result: …` or `Got response: b'…'`.
-    public var display: String {
+    package var display: String {
         switch self {
         case .result(let value): return "Got result: \(value.stringValue ?? JSONWriter.text(value))"
         case .binary(_, let content): return "Got response: \(bytesLiteral(content))"

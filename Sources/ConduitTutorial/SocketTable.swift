@@ -2,35 +2,35 @@ import Glibc
 
 /// One TCP socket as the kernel lists it in `/proc/net/tcp` and `/proc/net/tcp6`:
 /// what `netstat -an` shows.
-public struct SocketTableEntry: Sendable, Equatable {
+package struct SocketTableEntry: Sendable, Equatable {
     /// `tcp4` or `tcp6`.
-    public var proto: String
+    package var proto: String
     /// Bytes received and not yet read by the application (for a listener: connections
     /// waiting to be accepted).
-    public var receiveQueue: Int
+    package var receiveQueue: Int
     /// Bytes sent and not yet acknowledged by the peer.
-    public var sendQueue: Int
+    package var sendQueue: Int
     /// Local address (`127.0.0.1:65432`, `*:65432` for any).
-    public var local: String
+    package var local: String
     /// Remote address (`*:*` for a listener).
-    public var remote: String
+    package var remote: String
     /// Local port.
-    public var localPort: Int
+    package var localPort: Int
     /// Remote port.
-    public var remotePort: Int
+    package var remotePort: Int
     /// The TCP state name (`ESTABLISHED`, `LISTEN`, …).
-    public var state: String
+    package var state: String
 }
 
 /// Reads the kernel's TCP socket tables.
-public enum SocketTable {
+package enum SocketTable {
     static let states = [
         1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
         7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING", 12: "NEW_SYN_RECV",
     ]
 
     /// Every TCP socket of this network namespace, IPv4 then IPv6. Reads two files.
-    public static func read() -> [SocketTableEntry] {
+    package static func read() -> [SocketTableEntry] {
         parse(contents("/proc/net/tcp"), proto: "tcp4") + parse(contents("/proc/net/tcp6"), proto: "tcp6")
     }
 
@@ -48,7 +48,7 @@ public enum SocketTable {
     }
 
     /// Parses the text of one table (`proto` is `tcp4` or `tcp6`).
-    public static func parse(_ text: String, proto: String) -> [SocketTableEntry] {
+    package static func parse(_ text: String, proto: String) -> [SocketTableEntry] {
         text.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count > 4, let state = Int(fields[3], radix: 16) else { return nil }
@@ -89,7 +89,7 @@ public enum SocketTable {
     }
 
     /// Lines like netstat's, with a header.
-    public static func format(_ entries: [SocketTableEntry]) -> String {
+    package static func format(_ entries: [SocketTableEntry]) -> String {
         func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
             let space = String(repeating: " ", count: max(0, width - text.count))
             return right ? space + text : text + space

@@ -48,7 +48,7 @@ struct AppClientCommand: ParsableCommand {
         loop.run()
         say("Closing connection to \(address)")
         if let failure = session.failure {
-            if case .socket(let error) = failure, error.operation == "connect" {
+            if case .connect(let error) = failure {
                 throw fail(connectFailure(error, to: address))
             }
             throw fail(failure.description)

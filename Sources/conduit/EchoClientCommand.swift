@@ -28,7 +28,7 @@ struct EchoClientCommand: ParsableCommand {
         switch exchange.failure {
         case nil:
             say("Received \(bytesLiteral(exchange.received))")
-        case .socket(let error) where error.operation == "connect":
+        case .connect(let error):
             throw fail(connectFailure(error, to: address))
         case let failure?:
             throw fail(failure.description)

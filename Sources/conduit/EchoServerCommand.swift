@@ -3,6 +3,7 @@ import Conduit
 import ConduitApp
 import ConduitTutorial
 import Dispatch
+import Synchronization
 
 /// `conduit echo-server`: serves one client, echoing everything, then exits.
 struct EchoServerCommand: ParsableCommand {
@@ -44,13 +45,10 @@ struct EchoServerCommand: ParsableCommand {
 }
 
 /// Lets exactly one connection through (the tutorial's server accepts once).
-final class ServedOnce: @unchecked Sendable {
-    private var taken = false
-    /// True the first time; the server's single loop calls it, so no lock is needed.
-    func claim() -> Bool {
-        defer { taken = true }
-        return !taken
-    }
+final class ServedOnce: Sendable {
+    private let taken = Atomic<Bool>(false)
+    /// True the first time only.
+    func claim() -> Bool { !taken.exchange(true, ordering: .relaxed) }
 }
 
 /// Closes a connection at once: for clients beyond the one the echo server serves.

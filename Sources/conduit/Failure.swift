@@ -11,7 +11,7 @@ func fail(_ message: String) -> ExitCode {
 
 /// The line for a connection that could not be made to `address`.
 func connectFailure(_ error: SocketError, to address: SocketAddress) -> String {
-    if error.isConnectionRefused { return "connection refused: is a server listening on \(address)?" }
+    if error.kind == .connectionRefused { return "connection refused: is a server listening on \(address)?" }
     return "cannot connect to \(address): \(error.reason)"
 }
 

@@ -51,7 +51,9 @@ struct LoadCommand: ParsableCommand {
         // A numeric target is resolved here so that the address family can be checked; a
         // name that does not resolve is left for `run`, which says so (exit 1).
         if let target { options.target = try? SocketAddress.resolve(host: target.host, port: target.port) }
-        if let problem = options.problem() { throw ValidationError(problem) }
+        if let problem = options.problem() {
+            throw ValidationError("--\(Self.flagName(problem.option)) \(problem.requirement)")
+        }
         guard serverThreads >= 1 else { throw ValidationError("--server-threads must be at least 1") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
         guard processes <= options.connections else {
@@ -91,7 +93,7 @@ struct LoadCommand: ParsableCommand {
         let generator = LoadGenerator(options: options) { interval, totals in
             FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))
         }
-        let interrupt = Self.stopOnInterrupt { [stopper = Stopper(generator)] in stopper.stop() }
+        let interrupt = Self.stopOnInterrupt { [generator] in generator.stop() }
         defer { interrupt.cancel() }
         let result: LoadResult
         do {
@@ -135,8 +137,15 @@ struct LoadCommand: ParsableCommand {
     /// Prints the report, writes the files, and fails if anything went wrong.
     func finish(_ result: LoadResult) throws {
         say(LoadReport.text(result))
+        if result.stats.errors[LoadErrors.noFreeLocalPort] != nil {
+            FileHandleOutput.standardError(
+                "hint: no free local ports: use --source-addresses N or widen net.ipv4.ip_local_port_range")
+        }
+        if result.stats.errors[LoadErrors.outOfDescriptors] != nil {
+            FileHandleOutput.standardError("hint: out of file descriptors: raise ulimit -n or use --processes N")
+        }
         try writeOutputs(result)
-        if result.stats.connectionsUp == 0, result.stats.errors.keys.contains(where: { $0.contains("refused") }) {
+        if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.connectRefused] != nil {
             throw fail("connection refused: is a server listening on \(result.target)?")
         }
         if result.stats.errorCount > 0 { throw ExitCode.failure }
@@ -190,10 +199,11 @@ struct LoadCommand: ParsableCommand {
     }
 }
 
-/// Carries the generator to the signal handler's queue; `stop` is the one method that
-/// may be called from another thread.
-struct Stopper: @unchecked Sendable {
-    let generator: LoadGenerator
-    init(_ generator: LoadGenerator) { self.generator = generator }
-    func stop() { generator.stop() }
+extension LoadCommand {
+    /// The flag for a `LoadOptions` property: `connectRate` → `connect-rate`.
+    static func flagName(_ property: String) -> String {
+        property.reduce(into: "") { name, character in
+            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
+    }
 }

@@ -28,9 +28,9 @@ extension LoadCommand {
         // when the parent died (or wants us gone): nobody will read a result, so go at
         // once. Both are taken as events because a signal mask inherited from whoever
         // started the parent can leave their default actions blocked.
-        let signals = SignalEvents(SignalEvents.termination) { [stopper = Stopper(generator)] name, _ in
+        let signals = SignalEvents(SignalEvents.termination) { [generator] name, _ in
             if name == "SIGTERM" { _exit(143) }
-            stopper.stop()
+            generator.stop()
         }
         defer { signals.cancel() }
         let result: LoadResult
@@ -122,41 +122,45 @@ extension LoadCommand {
     }
 }
 
-/// Gathers the workers' progress lines and results.
-final class WorkerCollector: @unchecked Sendable {
-    private let lock = NSLock()
+/// Gathers the workers' progress lines and results (lines arrive on reader threads).
+final class WorkerCollector: Sendable {
+    private struct State {
+        var intervals: [Int: [Int: IntervalStats]] = [:]
+        var resultsByWorker: [Int: LoadResult] = [:]
+        var errorsSoFar: [Int: Int] = [:]
+    }
+
     private let count: Int
-    private var intervals: [Int: [Int: IntervalStats]] = [:]
-    private(set) var resultsByWorker: [Int: LoadResult] = [:]
-    private var errorsSoFar: [Int: Int] = [:]
-    private let decoder = JSONDecoder()
+    private let state = Mutex(State())
 
     init(count: Int) { self.count = count }
 
     func receive(_ worker: Int, _ line: String) {
         if line.hasPrefix(LoadCommand.progressPrefix),
-            let interval = try? decoder.decode(IntervalStats.self, from: Data(line.dropFirst(2).utf8))
+            let interval = try? JSONDecoder().decode(IntervalStats.self, from: Data(line.dropFirst(2).utf8))
         {
-            lock.withLock {
-                intervals[interval.second, default: [:]][worker] = interval
-                errorsSoFar[worker, default: 0] += interval.errors
+            state.withLock {
+                $0.intervals[interval.second, default: [:]][worker] = interval
+                $0.errorsSoFar[worker, default: 0] += interval.errors
             }
         } else if line.hasPrefix(LoadCommand.resultPrefix),
-            let result = try? decoder.decode(LoadResult.self, from: Data(line.dropFirst(2).utf8))
+            let result = try? JSONDecoder().decode(LoadResult.self, from: Data(line.dropFirst(2).utf8))
         {
-            lock.withLock { resultsByWorker[worker] = result }
+            state.withLock { $0.resultsByWorker[worker] = result }
         } else if !line.isEmpty {
             FileHandleOutput.standardError("worker \(worker): \(line)")
         }
     }
 
-    var allFinished: Bool { lock.withLock { resultsByWorker.count == count } }
-    var results: [LoadResult] { lock.withLock { resultsByWorker.keys.sorted().map { resultsByWorker[$0]! } } }
+    var allFinished: Bool { state.withLock { $0.resultsByWorker.count == count } }
+    var results: [LoadResult] {
+        state.withLock { state in state.resultsByWorker.keys.sorted().map { state.resultsByWorker[$0]! } }
+    }
 
     /// The next second every worker has reported, summed.
     func completeSecond(after second: Int) -> IntervalStats? {
-        lock.withLock { () -> IntervalStats? in
-            guard let parts = intervals[second + 1], parts.count == count else { return nil }
+        state.withLock { state -> IntervalStats? in
+            guard let parts = state.intervals[second + 1], parts.count == count else { return nil }
             var total = IntervalStats(second: second + 1)
             for part in parts.values {
                 total.requests += part.requests
@@ -170,7 +174,7 @@ final class WorkerCollector: @unchecked Sendable {
 
     func errorTotals() -> LoadStats {
         var stats = LoadStats()
-        let total = lock.withLock { errorsSoFar.values.reduce(0, +) }
+        let total = state.withLock { $0.errorsSoFar.values.reduce(0, +) }
         if total > 0 { stats.recordError("errors", count: total) }
         return stats
     }

@@ -46,7 +46,7 @@ struct MulticonnClientCommand: ParsableCommand {
         )
         let summary = try client.run()
         for (number, failure) in summary.failures.prefix(10) {
-            if case .socket(let error) = failure, error.operation == "connect" {
+            if case .connect(let error) = failure {
                 FileHandleOutput.standardError("connection \(number): \(connectFailure(error, to: address))")
             } else {
                 FileHandleOutput.standardError("connection \(number): \(failure)")

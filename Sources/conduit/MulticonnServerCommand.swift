@@ -4,6 +4,7 @@ import ConduitApp
 import ConduitTutorial
 import Dispatch
 import Glibc
+import Synchronization
 
 /// `conduit multiconn-server`: echoes for any number of clients until interrupted.
 struct MulticonnServerCommand: ParsableCommand {
@@ -68,8 +69,9 @@ func waitForTermination() -> String {
     return name.value
 }
 
-/// The name of the signal that arrived (written once by a Dispatch handler).
-final class SignalName: @unchecked Sendable {
-    private(set) var value = "signal"
-    func set(_ name: String) { value = name }
+/// The name of the signal that arrived (written by a Dispatch handler, read after).
+final class SignalName: Sendable {
+    private let name = Mutex("signal")
+    var value: String { name.withLock { $0 } }
+    func set(_ name: String) { self.name.withLock { $0 = name } }
 }

@@ -6,12 +6,13 @@ import Synchronization
 /// dying at once, so a command can finish its work (print a report, write files)
 /// first. Each delivery calls `handler` with the signal's name and how many of
 /// these signals have arrived so far (1 for the first).
-final class SignalEvents: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
+final class SignalEvents: Sendable {
+    private let sources: Mutex<[DispatchSourceSignal]>
     /// Shared by the handlers, which may still be running when this object goes away.
     private let count = SignalCount()
 
     init(_ signals: [(number: Int32, name: String)], handler: @escaping @Sendable (String, Int) -> Void) {
+        var sources: [DispatchSourceSignal] = []
         for (number, name) in signals {
             // Ignored, so the default action no longer applies; the source still sees it.
             signal(number, SIG_IGN)
@@ -20,11 +21,12 @@ final class SignalEvents: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+        self.sources = Mutex(sources)
     }
 
     /// Stops listening (the signals stay ignored).
     func cancel() {
-        for source in sources { source.cancel() }
+        sources.withLock { for source in $0 { source.cancel() } }
     }
 
     /// SIGINT (Ctrl-C) and SIGTERM.

@@ -3,12 +3,14 @@ import Conduit
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
 
 /// Copies of this executable started as workers (`--processes N`): every process
 /// here may open at most 20,000 files, so large runs spread over several. Only these
 /// PIDs are ever signalled.
-final class WorkerProcesses: @unchecked Sendable {
-    private(set) var processes: [Process] = []
+final class WorkerProcesses: Sendable {
+    /// Written once, in `init`.
+    let processes: [Process]
     /// Environment variable carrying the parent's PID to each worker.
     static let parentVariable = "CONDUIT_PARENT_PID"
     /// True in a process that a `WorkerProcesses` started.
@@ -21,10 +23,11 @@ final class WorkerProcesses: @unchecked Sendable {
     /// stdout. Workers always share our stderr. `onExit` is called (on another thread)
     /// whenever a worker ends, however it ends.
     init(
-        arguments: [[String]], onLine: ((Int, String) -> Void)? = nil,
+        arguments: [[String]], onLine: (@Sendable (Int, String) -> Void)? = nil,
         onExit: (@Sendable () -> Void)? = nil
     ) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var started: [Process] = []
         for (index, list) in arguments.enumerated() {
             let process = Process()
             process.executableURL = executable
@@ -53,8 +56,9 @@ final class WorkerProcesses: @unchecked Sendable {
             }
             if let onExit { process.terminationHandler = { _ in onExit() } }
             try process.run()
-            processes.append(process)
+            started.append(process)
         }
+        processes = started
     }
 
     /// Sends `signal` to every worker still running.
@@ -87,16 +91,15 @@ final class WorkerProcesses: @unchecked Sendable {
     }
 }
 
-/// Splits a byte stream into lines.
-final class LineReader: @unchecked Sendable {
-    private var pending = Data()
-    private let lock = NSLock()
-    private let onLine: (String) -> Void
+/// Splits a byte stream into lines (fed from a reader thread).
+final class LineReader: Sendable {
+    private let pending = Mutex(Data())
+    private let onLine: @Sendable (String) -> Void
 
-    init(onLine: @escaping (String) -> Void) { self.onLine = onLine }
+    init(onLine: @escaping @Sendable (String) -> Void) { self.onLine = onLine }
 
     func feed(_ data: Data) {
-        let lines: [String] = lock.withLock {
+        let lines: [String] = pending.withLock { pending in
             pending.append(data)
             var lines: [String] = []
             while let newline = pending.firstIndex(of: 0x0a) {
@@ -109,7 +112,7 @@ final class LineReader: @unchecked Sendable {
     }
 
     func finish() {
-        let rest: Data = lock.withLock {
+        let rest: Data = pending.withLock { pending in
             defer { pending.removeAll() }
             return pending
         }

@@ -88,7 +88,7 @@ struct AppServerTests {
     }
 
     @Test func customActionsAreRouted() throws {
-        let router = Router.tutorial()
+        var router = Router.tutorial()
         router.register(action: "upper") { request in .string((request["value"]?.stringValue ?? "").uppercased()) }
         #expect(router.actionNames == ["search", "upper"])
         try withAppServer(backend: .shim, router: router) { port in

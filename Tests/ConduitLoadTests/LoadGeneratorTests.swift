@@ -142,7 +142,7 @@ struct LoadGeneratorTests {
         let result = try LoadGenerator(options: options { $0.target = .loopback(port: UInt16(port)) }).run()
         #expect(result.stats.connectionsUp == 0)
         #expect(result.stats.requests == 0)
-        #expect(result.stats.errors["connect: Connection refused"] == 10)
+        #expect(result.stats.errors[LoadErrors.connectRefused] == 10)
     }
 
     @Test func openLoopSendsAtTheAskedRate() throws {

@@ -1,4 +1,4 @@
-import ConduitMessage
+@_spi(Reference) import ConduitMessage
 import Testing
 
 /// The one-pass header decoder against the tree-building reference: the same header or

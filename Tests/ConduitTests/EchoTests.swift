@@ -55,12 +55,11 @@ struct EchoTests {
         // Bind a port and close it again, so nothing listens there.
         let port = try withEchoServer(backend: backend) { $0.port }
         let result = try exchange([Array("x".utf8)], with: .loopback(port: UInt16(port)), backend: backend)
-        guard case .socket(let error)? = result.failure else {
-            Issue.record("expected a socket failure, got \(String(describing: result.failure))")
+        guard case .connect(let error)? = result.failure else {
+            Issue.record("expected a connect failure, got \(String(describing: result.failure))")
             return
         }
-        #expect(error.isConnectionRefused)
-        #expect(error.operation == "connect")
+        #expect(error.kind == .connectionRefused)
     }
 }
 

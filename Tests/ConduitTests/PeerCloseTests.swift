@@ -31,7 +31,7 @@ struct PeerCloseTests {
             #expect(result.failure != nil)
             #expect(!result.succeeded)
             switch result.failure {
-            case .socket(let error)?: #expect(error.isConnectionReset)
+            case .socket(let error)?: #expect(error.kind == .connectionReset)
             case .closedEarly(let received, _)?: #expect(received == 0)
             default: Issue.record("unexpected failure \(String(describing: result.failure))")
             }

@@ -74,7 +74,7 @@ struct LoadCommandTests {
         let port = freePort()
         let result = try runConduit(["load", "--target", "127.0.0.1:\(port)", "--duration", "500ms", "--connections", "5", "--quiet"])
         #expect(result.status == 1)
-        #expect(result.stdout.contains("5  connect: Connection refused"))
+        #expect(result.stdout.contains("5  connect: connection refused"))
         #expect(result.stderr.contains("connection refused: is a server listening on 127.0.0.1:\(port)?"))
     }
 

@@ -37,7 +37,7 @@ let benchmarks: @Sendable () -> Void = {
                 "echo round trip \(size)B (\(backend))", backend: backend,
                 request: [UInt8](repeating: UInt8(ascii: "x"), count: size), responseSize: size
             ) { group in
-                let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+                let server = try Server(group: group, address: .loopback(port: 0)) { _ in Echo() }
                 return (server.address, { server.stopAccepting() })
             }
         }

@@ -1,4 +1,4 @@
-import ConduitMessage
+@_spi(Reference) import ConduitMessage
 
 /// libFuzzer entry point: decodes the input as a message stream and checks the
 /// decoder's invariants, so that a logic error (not only a crash) stops the fuzzer:

@@ -277,14 +277,14 @@ public struct JSONParser {
 
 /// UTF-8 validation over raw bytes (overlongs, surrogates and values past U+10FFFF
 /// are invalid), with an ASCII fast path.
-public enum UTF8Validation {
+package enum UTF8Validation {
     /// True when `bytes` is well-formed UTF-8.
-    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         firstInvalidOffset(bytes) == bytes.count
     }
 
     /// The offset of the first byte of the first ill-formed sequence, or `count`.
-    public static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int {
+    package static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int {
         var i = 0
         let n = bytes.count
         while i < n {

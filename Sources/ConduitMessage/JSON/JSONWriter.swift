@@ -3,7 +3,7 @@
 /// non-ASCII characters raw as UTF-8, `"` and `\` and control characters escaped.
 public enum JSONWriter {
     /// Appends `value` to `out`.
-    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    package static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -41,7 +41,7 @@ public enum JSONWriter {
     }
 
     /// Appends `text` as a quoted JSON string.
-    public static func writeString(_ text: String, into out: inout [UInt8]) {
+    package static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
