@@ -25,7 +25,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     precondition(whole.error == pieces.error, "split at \(split) changed the error")
     for message in whole.messages {
         var encoded: [UInt8] = []
-        try MessageEncoder.appendHeaders(message.header, to: &encoded)
+        do {
+            try MessageEncoder.appendHeaders(message.header, to: &encoded)
+        } catch {
+            // Inputs are at most 4 KiB, so a header cannot grow past 65,535 bytes.
+            preconditionFailure("re-encoding a decoded header failed: \(error)")
+        }
         encoded += message.content
         let again = decodeAll(encoded, limits: MessageLimits(maxHeaderBytes: 65_535, maxContentLength: 1 << 16))
         precondition(again.error == nil && again.messages == [message], "re-encoding changed a message")
