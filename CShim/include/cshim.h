@@ -80,18 +80,4 @@ int cshim_outq(int fd);
 /// Returns 0 or -errno.
 int cshim_die_with_parent(int signal);
 
-// --- the application protocol's proto header ------------------------------------
-
-/// The 2-byte big-endian length at `p` (the tutorial's ntohs header), read in place.
-static inline uint16_t cshim_read_be16(const void *p) {
-    uint16_t raw;
-    memcpy(&raw, p, sizeof raw);
-    return ntohs(raw);
-}
-/// Writes `value` as 2 big-endian bytes at `p`.
-static inline void cshim_write_be16(void *p, uint16_t value) {
-    uint16_t raw = htons(value);
-    memcpy(p, &raw, sizeof raw);
-}
-
 #endif
