@@ -47,7 +47,7 @@ let package = Package(
             name: "ConduitAppTests",
             dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "ConduitTestSupport"]),
         .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["conduit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["conduit", "ConduitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -140,30 +140,12 @@ final class ReuseScenario: Sendable {
     }
 }
 
-/// A blocking listener with a backlog of 0 and one connection already waiting in its
-/// accept queue, so further SYNs are dropped and connects to it stay in progress.
+/// A listener with a backlog of 0 and one connection already waiting in its accept
+/// queue, so further SYNs are dropped and connects to it stay in progress.
 final class FullListener {
-    let fd: Int32
-    let port: UInt16
+    private let listener = LoopbackListener(backlog: 0)
     private let waiting: BlockingClient
+    var port: UInt16 { UInt16(listener.port) }
 
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        listen(fd, 0)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = UInt16(bigEndian: address.sin_port)
-        waiting = try BlockingClient(port: Int(port))
-    }
-
-    deinit { close(fd) }
+    init() throws { waiting = try BlockingClient(port: listener.port) }
 }

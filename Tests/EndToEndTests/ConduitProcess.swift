@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import Foundation
 import Glibc
 
@@ -135,19 +136,5 @@ func python(_ script: String, _ arguments: [String]) throws -> ChildProcess {
         ["python3", interopDirectory.appendingPathComponent(script).path] + arguments)
 }
 
-/// A loopback port that was free a moment ago (bind to 0, read it, close).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length)
-            return getsockname(fd, $0, &length)
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+/// A loopback port that was free a moment ago.
+func freePort() -> Int { freeLoopbackPort() }

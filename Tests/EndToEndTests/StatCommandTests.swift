@@ -1,34 +1,9 @@
+import ConduitTestSupport
 import Foundation
 import Testing
 
-/// A listening socket of this test process on a free loopback port.
-final class TestListener {
-    let fd: Int32
-    let port: Int
-    init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length)
-                return getsockname(fd, $0, &length)
-            }
-        }
-        listen(fd, 16)
-        self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-    deinit { close(fd) }
-
-    /// True if a connection is waiting to be accepted (it would be, had anyone connected).
-    var hasPendingConnection: Bool {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, 0) == 1
-    }
-}
+/// A listener of the test process itself.
+typealias TestListener = LoopbackListener
 
 /// The command name the kernel keeps for `pid` (what `ps -o comm` shows).
 func commandName(_ pid: Int32) -> String {
