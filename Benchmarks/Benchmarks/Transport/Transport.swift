@@ -69,7 +69,7 @@ let benchmarks: @Sendable () -> Void = {
         let response = Response.result(.string("Follow the white rabbit. 🐰"))
         for _ in benchmark.scaledIterations {
             out.removeAll(keepingCapacity: true)
-            response.encode(into: &out)
+            try? response.encode(into: &out)
             blackHole(out.count)
         }
     }
