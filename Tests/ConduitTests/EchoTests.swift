@@ -1,6 +1,7 @@
 import Conduit
 import ConduitTutorial
 import Testing
+import Glibc
 
 @Suite("Echo over loopback, for both backends")
 struct EchoTests {
@@ -43,7 +44,8 @@ struct EchoTests {
     func ipv6Loopback(backend: IOBackend) throws {
         let address = try SocketAddress.resolve(host: "::1", port: 0)
         try withEchoServer(backend: backend, address: address) { bound in
-            #expect(bound.description.hasPrefix("[::1]:"))
+            #expect(bound.port > 0)
+            #expect(bound.description == "[::1]:\(bound.port)")
             let result = try exchange([Array("over IPv6".utf8)], with: bound, backend: backend)
             #expect(result.failure == nil)
             #expect(result.received == Array("over IPv6".utf8))
@@ -85,7 +87,15 @@ struct BufferSizeTests {
         connect.receiveBufferSize = 131_072
         connect.sendBufferSize = 131_072
         let connection = try Connection.connect(to: server.address, on: loop, options: connect, handler: exchange)
-        #expect(connection.kernelQueueSizes().send >= 0)
+        // The kernel took both sizes: Linux doubles what is asked (for its bookkeeping)
+        // and reports the doubled value (128 KiB is below net.core.wmem_max/rmem_max,
+        // 208 KiB by default). Left alone, the buffers autotune to other sizes.
+        for option in [SO_SNDBUF, SO_RCVBUF] {
+            var size: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            #expect(getsockopt(connection.descriptor, SOL_SOCKET, option, &size, &length) == 0)
+            #expect(size == 2 * 131_072, "option \(option)")
+        }
         loop.run()
         #expect(exchange.succeeded)
         #expect(exchange.received == data)

@@ -79,13 +79,20 @@ struct AppCommandTests {
         let peer = try python("py_app_server.py", ["127.0.0.1", "0"])
         let ourPort = String(try #require(ours.listeningPort()))
         let pythonPort = String(try #require(peer.listeningPort()))
-        for (action, value) in [("search", "xyz"), ("search", "🐶"), ("search", "it's \"quoted\""), ("binary", "😃")] {
+        for (action, value, line) in [
+            ("search", "xyz", "Got result: No match for 'xyz'."),
+            ("search", "🐶", "Got result: 🐾 Playing ball! 🏐"),
+            ("search", "it's \"quoted\"", "Got result: No match for 'it's \"quoted\"'."),
+            ("binary", "😃", #"Got response: b'First 10 bytes of request: binary\xf0\x9f\x98\x83'"#),
+        ] {
             let raw = try [ourPort, pythonPort].map { port -> String in
                 let client = try python("py_app_client.py", ["127.0.0.1", port, action, value]).finish(seconds: 20)
                 #expect(client.status == 0, "\(client.stderr)")
+                // The independent client decoded the answer to the tutorial's text, then
+                // printed the bytes it came in.
+                #expect(client.stdout.hasPrefix(line + "\nraw: "), "\(port): \(client.stdout)")
                 return client.stdout.split(separator: "\n").first { $0.hasPrefix("raw: ") }.map(String.init) ?? ""
             }
-            #expect(!raw[0].isEmpty)
             #expect(raw[0] == raw[1], "\(action) \(value)")
         }
         peer.signal(SIGKILL)

@@ -35,8 +35,18 @@ struct BufferFillTests {
     }
 
     @Test func statFiltersByState() throws {
+        // A listener of ours, and a connection to it whose two ends are ESTABLISHED (the
+        // kernel completes the handshake without an accept): the filter has a socket in
+        // the state to keep and sockets in another state to leave out.
+        let listener = TestListener()
+        let client = try #require(RawConnection(port: listener.port))
         let result = try runConduit(["stat", "--state", "listen"])
         #expect(result.status == 0)
-        #expect(statRows(result.stdout).allSatisfy { $0[5] == "LISTEN" })
+        let rows = statRows(result.stdout)
+        #expect(rows.contains { $0[3] == "127.0.0.1:\(listener.port)" && $0[5] == "LISTEN" }, "\(result.stdout)")
+        #expect(!rows.contains { $0[3] == "127.0.0.1:\(listener.port)" && $0[5] != "LISTEN" }, "\(result.stdout)")
+        #expect(!rows.contains { $0[4] == "127.0.0.1:\(listener.port)" }, "\(result.stdout)")
+        #expect(rows.allSatisfy { $0[5] == "LISTEN" }, "\(result.stdout)")
+        withExtendedLifetime(client) {}
     }
 }

@@ -9,14 +9,18 @@ struct EchoCommandTests {
     func echoServerServesOneClientAndExits(backend: String) throws {
         let port = String(freePort())
         let server = try ChildProcess(["echo-server", "127.0.0.1", port, "--backend", backend])
-        var client = RunResult(status: -1, stdout: "", stderr: "")
-        // The server may need a moment to listen; a refused attempt does not count.
-        for _ in 0..<100 {
-            client = try runConduit(["echo-client", "127.0.0.1", port, "Hello, world", "--backend", backend])
-            if client.status == 0 { break }
-            usleep(50_000)
+        let arguments = ["echo-client", "127.0.0.1", port, "Hello, world", "--backend", backend]
+        // The server may need a moment to listen, and no event says when it does: it
+        // prints nothing before its one client, and a probe connection would be that
+        // client. So this retries, with a deadline, while (and only while) the
+        // connection is refused, which the server does not see.
+        let deadline = Date().addingTimeInterval(10)
+        var client = try runConduit(arguments)
+        while client.stderr.contains("connection refused"), Date() < deadline {
+            usleep(20_000)
+            client = try runConduit(arguments)
         }
-        #expect(client.status == 0)
+        #expect(client.status == 0, "\(client.stderr)")
         #expect(client.stdout == "Received b'Hello, world'\n")
         let served = server.finish(seconds: 10)
         #expect(served.status == 0)

@@ -138,16 +138,16 @@ struct WorkerLifetimeTests {
         let children = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
             .split(separator: " ").compactMap { Int32($0) }
         #expect(children.count == 2)
-        // Let both workers finish starting (slow under sanitizers): this test is about a
-        // parent dying while its workers serve.
-        usleep(1_000_000)
+        // This test is about a parent dying while its workers serve, so wait until both
+        // have finished starting: they listen (the parent's line says so), then set up
+        // the handling of SIGTERM, the signal their parent's death sends them. Until
+        // then that signal would meet the default action (death, but not by the path
+        // under test) or, while the handler is being installed, find it ignored.
+        #expect(Self.waitUntilCatchingSIGTERM(children), "workers \(children) never set up SIGTERM handling")
         server.signal(SIGKILL)
+        // Also waits for the end of file on the output pipes the workers inherited.
         server.finish(seconds: 10)
-        var alive = children
-        for _ in 0..<100 where !alive.isEmpty {
-            usleep(50_000)
-            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
-        }
+        let alive = Self.survivors(children)
         #expect(alive.isEmpty, "workers \(alive) outlived their parent")
         for pid in alive { kill(pid, SIGKILL) }
     }
@@ -159,13 +159,12 @@ struct WorkerLifetimeTests {
         #expect(load.waitForError(containing: "[1s] connections 4/4", seconds: 20))
         let descendants = Self.descendants(of: load.process.processIdentifier)
         #expect(descendants.count == 5, "2 load workers, the server's parent and its 2 workers: \(descendants)")
+        // Every one of them is past its start-up (see above), not just serving.
+        #expect(Self.waitUntilCatchingSIGTERM(descendants), "\(descendants) never set up SIGTERM handling")
         load.signal(SIGKILL)
+        // Also waits for the end of file on the stderr pipe they all inherited.
         load.finish(seconds: 10)
-        var alive = descendants
-        for _ in 0..<200 where !alive.isEmpty {
-            usleep(50_000)
-            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
-        }
+        let alive = Self.survivors(descendants)
         #expect(alive.isEmpty, "\(alive) outlived the load process")
         for pid in alive { kill(pid, SIGKILL) }
     }
@@ -176,8 +175,43 @@ struct WorkerLifetimeTests {
         return children + children.flatMap { descendants(of: $0) }
     }
 
-    func isZombie(_ pid: Int32) -> Bool {
+    static func isZombie(_ pid: Int32) -> Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    /// True once `pid` has a handler for SIGTERM (the SigCgt mask in /proc: Dispatch's
+    /// signal sources install one when they start).
+    static func catchesSIGTERM(_ pid: Int32) -> Bool {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") } ?? ""
+        let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+    }
+
+    /// Waits (at most `seconds`) until every one of `pids` catches SIGTERM. A process
+    /// says nothing when it gets there, so this polls /proc with a deadline.
+    static func waitUntilCatchingSIGTERM(_ pids: [Int32], seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !pids.allSatisfy(catchesSIGTERM) {
+            guard Date() < deadline else { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Which of `pids` still run (at most `seconds` later). They are not our children,
+    /// so there is no wait(); a pidfd would be the event, but pidfd_open is not in
+    /// Swift's Glibc module and syscall() is variadic. So this polls with a deadline;
+    /// normally everything is gone at the first look, because the caller has already
+    /// waited for the end of file on a pipe they all held.
+    static func survivors(_ pids: [Int32], seconds: Double = 10) -> [Int32] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var alive = pids.filter { kill($0, 0) == 0 && !isZombie($0) }
+        while !alive.isEmpty && Date() < deadline {
+            usleep(20_000)
+            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
+        }
+        return alive
     }
 }
