@@ -262,7 +262,7 @@ public final class EventLoop: @unchecked Sendable {
 
 extension Duration {
     /// Whole nanoseconds, saturating: negative durations are 0, huge ones `UInt64.max`.
-    var nanoseconds: UInt64 {
+    package var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         if seconds < 0 { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)

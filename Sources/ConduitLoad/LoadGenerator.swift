@@ -64,7 +64,7 @@ public final class LoadGenerator: Sendable {
         _ = Self.collect(boxes) { $0.start(at: start) }
 
         var series: [IntervalStats] = []
-        let durationNanos = UInt64(options.duration * 1e9)
+        let durationNanos = options.duration.nanoseconds
         var second = 0
         while Monotonic.now() - start < durationNanos && !isStopped {
             second += 1
@@ -91,7 +91,7 @@ public final class LoadGenerator: Sendable {
         }
         let elapsed = Double(Monotonic.now() - start) / 1e9
         _ = Self.collect(boxes) { $0.stopSending() }
-        let drainDeadline = Monotonic.now() + UInt64(options.drainSeconds * 1e9)
+        let drainDeadline = Monotonic.now() &+ options.drain.nanoseconds
         while Monotonic.now() < drainDeadline {
             if Self.collect(boxes, { $0.inFlight }).reduce(0, +) == 0 { break }
             sleepUntil(Monotonic.now() + 20_000_000)

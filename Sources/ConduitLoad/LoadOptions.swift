@@ -20,7 +20,7 @@ public struct LoadOptions: Sendable {
     /// New connections per second in total (`nil`: as fast as possible).
     public var connectRate: Double?
     /// How long to send requests, in seconds.
-    public var duration: Double = 5
+    public var duration: Duration = .seconds(5)
     /// The request kind.
     public var workload: Workload = .search
     /// Payload bytes for `binary` and `echo`.
@@ -40,8 +40,8 @@ public struct LoadOptions: Sendable {
     public var backend: IOBackend = .shim
     /// Event loop threads of the embedded server.
     public var serverThreads = 1
-    /// How long to wait after `duration` for responses still in flight, in seconds.
-    public var drainSeconds: Double = 2
+    /// How long to wait after `duration` for responses still in flight.
+    public var drain: Duration = .seconds(2)
     /// Print one progress line per second to stderr.
     public var progress = true
 
@@ -63,7 +63,7 @@ public struct LoadOptions: Sendable {
     /// Checks the options against each other; returns the first problem, if any.
     public func problem() -> Problem? {
         if connections < 1 { return Problem(option: "connections", requirement: "must be at least 1") }
-        if duration <= 0 { return Problem(option: "duration", requirement: "must be positive") }
+        if duration <= .zero { return Problem(option: "duration", requirement: "must be positive") }
         if pipeline < 1 { return Problem(option: "pipeline", requirement: "must be at least 1") }
         if threads < 1 { return Problem(option: "threads", requirement: "must be at least 1") }
         if let rate, rate <= 0 { return Problem(option: "rate", requirement: "must be positive") }

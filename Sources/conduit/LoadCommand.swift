@@ -66,7 +66,7 @@ struct LoadCommand: ParsableCommand {
         var options = LoadOptions()
         options.connections = connections.intValue
         options.connectRate = connectRate?.value
-        options.duration = duration.value
+        options.duration = duration.duration
         options.workload = workload
         options.size = size
         options.pipeline = pipeline
@@ -74,7 +74,7 @@ struct LoadCommand: ParsableCommand {
         options.threads = threads
         options.serverThreads = serverThreads
         options.sourceAddresses = sourceAddresses
-        options.drainSeconds = drain.value
+        options.drain = drain.duration
         options.backend = common.backend
         options.progress = !quiet
         return options

@@ -110,9 +110,9 @@ extension LoadCommand {
     private func workerArguments(_ options: LoadOptions, target: SocketAddress, connections: Int) -> [String] {
         var list = [
             "load", "--worker-output", "--quiet", "--target", target.description, "--connections", String(connections),
-            "--duration", "\(options.duration)s", "--workload", options.workload.rawValue, "--size", String(options.size),
+            "--duration", Seconds.text(options.duration), "--workload", options.workload.rawValue, "--size", String(options.size),
             "--pipeline", String(options.pipeline), "--threads", String(options.threads),
-            "--source-addresses", String(options.sourceAddresses), "--drain", "\(options.drainSeconds)s",
+            "--source-addresses", String(options.sourceAddresses), "--drain", Seconds.text(options.drain),
             "--backend", options.backend.rawValue,
         ]
         let share = Double(connections) / Double(options.connections)

@@ -33,6 +33,12 @@ struct Seconds: ExpressibleByArgument, CustomStringConvertible, Sendable {
     /// The same length of time as a `Duration`.
     var duration: Duration { .seconds(value) }
 
+    /// `duration` as this type parses it back (`2.5s`), for a worker's command line.
+    static func text(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return "\(Double(seconds) + Double(attoseconds) / 1e18)s"
+    }
+
     init?(argument: String) {
         let text = argument.lowercased()
         let (number, scale): (Substring, Double) =

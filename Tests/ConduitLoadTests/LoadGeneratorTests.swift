@@ -33,10 +33,10 @@ final class OneAnswerHandler: ConnectionHandler {
 
 func options(_ change: (inout LoadOptions) -> Void) -> LoadOptions {
     var options = LoadOptions()
-    options.duration = 0.6
+    options.duration = .milliseconds(600)
     options.connections = 10
     options.progress = false
-    options.drainSeconds = 1
+    options.drain = .seconds(1)
     change(&options)
     return options
 }
@@ -128,7 +128,7 @@ struct LoadGeneratorTests {
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in
             WrongAnswerHandler(answer: Array(correct.dropLast(5)))
         }
-        let result = try LoadGenerator(options: options { $0.target = server.address; $0.drainSeconds = 0.3 }).run()
+        let result = try LoadGenerator(options: options { $0.target = server.address; $0.drain = .milliseconds(300) }).run()
         #expect(result.stats.requests == 0)
         #expect(result.stats.errors[LoadErrors.unansweredAtEnd] == 10)
     }
@@ -153,7 +153,7 @@ struct LoadGeneratorTests {
         let before = Monotonic.now()
         let result = try LoadGenerator(options: options {
             $0.rate = rate
-            $0.duration = 1.0
+            $0.duration = .seconds(1)
             $0.pipeline = 8
         }).run()
         let after = Monotonic.now()
@@ -214,7 +214,7 @@ struct LoadStopTests {
     /// the run so far, with every response in flight drained.
     @Test func stopEndsTheRunWithTheResultSoFar() throws {
         let holder = GeneratorHolder()
-        let generator = LoadGenerator(options: options { $0.duration = 60; $0.progress = true }) { interval, _ in
+        let generator = LoadGenerator(options: options { $0.duration = .seconds(60); $0.progress = true }) { interval, _ in
             if interval.second == 1 { holder.generator?.stop() }
         }
         holder.generator = generator
