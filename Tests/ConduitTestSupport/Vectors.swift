@@ -43,7 +43,7 @@ public enum Vectors {
     public static let dogResponse = bytes(
         #"\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 37}{"result": "\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90"}"#)
     public static let noMatchXYZ = bytes(
-        #"\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 35}{"result": "No match for \\"xyz\\"."}"#)
+        #"\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 33}{"result": "No match for 'xyz'."}"#)
     public static let binaryRequest = bytes(
         #"\x00\x7f{"byteorder": "little", "content-type": "binary/custom-client-binary-type", "content-encoding": "binary", "content-length": 10}binary\xf0\x9f\x98\x83"#)
     public static let binaryResponse = bytes(
