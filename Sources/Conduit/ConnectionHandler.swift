@@ -22,10 +22,11 @@ public protocol ConnectionHandler: AnyObject {
     /// Called exactly once, also when an outgoing connect fails.
     func connectionDidClose(_ connection: Connection, error: SocketError?)
 
-    /// `connection.deadline` passed. The default closes the connection.
+    /// The deadline set with `connection.setDeadline(after:)` passed. The default closes
+    /// the connection.
     func connectionDeadlinePassed(_ connection: Connection)
 
-    /// Nothing arrived for `connection.idleTimeoutNanoseconds` and nothing is waiting
+    /// Nothing arrived for `connection.idleTimeout` and nothing is waiting
     /// to be sent. The default closes the connection.
     func connectionDidIdle(_ connection: Connection)
 }

@@ -37,15 +37,16 @@ public final class EventLoopGroup: Sendable {
 
     /// Stops every loop (each runs the tasks already given to it, then closes what is
     /// registered on it; later tasks are refused) and waits for the threads to end.
-    /// Blocks: not on one of the group's loops.
-    @available(*, noasync, message: "use the async form; this one blocks the thread")
-    public func shutdown() {
-        preconditionNotInAnyLoop("EventLoopGroup.shutdown")
+    /// Blocks the calling thread: not on one of the group's loops, and not in async
+    /// code (use `shutdown()` there).
+    @available(*, noasync, message: "use 'await shutdown()'; this one blocks the thread")
+    public func syncShutdown() {
+        preconditionNotInAnyLoop("EventLoopGroup.syncShutdown")
         for loop in loops { loop.stop() }
         finished.wait()
     }
 
-    /// Stops every loop and returns once their threads have ended; see `shutdown()`.
+    /// Stops every loop and returns once their threads have ended; see `syncShutdown()`.
     public func shutdown() async {
         for loop in loops { loop.stop() }
         await withCheckedContinuation { continuation in

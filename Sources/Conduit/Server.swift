@@ -20,8 +20,8 @@ public final class Server: Sendable {
     /// listens. `makeHandler` runs on the accepting loop for each new connection.
     /// `onAcceptError` hears about accept failures (out of descriptors, over the
     /// connection limit) for logging. Not on one of the group's loops (it would wait
-    /// for itself); in async code use the `async` form.
-    @available(*, noasync, message: "use the async form; this one blocks the thread")
+    /// for itself), and not in async code: use `Server.start` there.
+    @available(*, noasync, message: "use 'try await Server.start(…)'; this one blocks the thread")
     public convenience init(
         group: EventLoopGroup,
         address: SocketAddress,
@@ -45,21 +45,21 @@ public final class Server: Sendable {
     }
 
     /// Binds and starts listening on every loop of `group`; returns once every loop
-    /// listens. See the blocking form for the parameters.
-    public convenience init(
+    /// listens. The async form of `init`; see it for the parameters.
+    public static func start(
         group: EventLoopGroup,
         address: SocketAddress,
         options: ServerOptions = ServerOptions(),
         onAcceptError: @escaping @Sendable (SocketError) -> Void = { _ in },
         makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
-    ) async throws(SocketError) {
-        let bound = try Self.bind(group: group, address: address, options: options)
+    ) async throws(SocketError) -> Server {
+        let bound = try bind(group: group, address: address, options: options)
         let result = await withCheckedContinuation { continuation in
-            Self.startListeners(
+            startListeners(
                 bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
             ) { continuation.resume(returning: $0) }
         }
-        self.init(address: bound.address, group: group, listeners: try result.get(), connections: bound.connections)
+        return Server(address: bound.address, group: group, listeners: try result.get(), connections: bound.connections)
     }
 
     private init(
@@ -83,6 +83,9 @@ public final class Server: Sendable {
         group: EventLoopGroup, address: SocketAddress, options: ServerOptions
     ) throws(SocketError) -> Bound {
         let reusePort = options.reusePort ?? (group.loops.count > 1)
+        // Sharing the port between our own loops must not let us join someone else's
+        // listener: only an explicit `reusePort: true` asks for that.
+        if options.reusePort == nil && reusePort && address.port != 0 { try checkPortIsFree(address) }
         var bound = address
         var sockets: [Socket] = []
         for loop in group.loops {
@@ -142,6 +145,18 @@ public final class Server: Sendable {
             throw SocketError(code: errno, operation: "listen \(address)")
         }
         return socket
+    }
+
+    /// Throws `.addressInUse` when something already listens on `address` — even a
+    /// listener with `SO_REUSEPORT`, which a socket of ours with that option would
+    /// silently join, splitting the traffic. Binds a probe socket without the option.
+    package static func checkPortIsFree(_ address: SocketAddress) throws(SocketError) {
+        let probe = try Socket.open(family: address.family, calls: SystemCalls(backend: .swift))
+        defer { probe.close() }
+        try probe.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+        if address.family == AF_INET6 { try probe.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
+        let bound = address.withSockAddr { Glibc.bind(probe.descriptor, $0, $1) }
+        if bound < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
     }
 
     /// Open connections of this server, across its loops.

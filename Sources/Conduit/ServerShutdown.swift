@@ -3,10 +3,11 @@ import Synchronization
 
 extension Server {
     /// Stops accepting on every loop (this server's connections stay open) and waits
-    /// until its listening sockets are closed. Blocks: not on one of the group's loops.
-    @available(*, noasync, message: "use the async form; this one blocks the thread")
-    public func stopAccepting() {
-        group.preconditionNotInAnyLoop("Server.stopAccepting")
+    /// until its listening sockets are closed. Blocks: not on one of the group's loops,
+    /// and not in async code (use `stopAccepting()` there).
+    @available(*, noasync, message: "use 'await stopAccepting()'; this one blocks the thread")
+    public func syncStopAccepting() {
+        group.preconditionNotInAnyLoop("Server.syncStopAccepting")
         let done = DispatchSemaphore(value: 0)
         closeListeners { done.signal() }
         done.wait()
@@ -23,12 +24,13 @@ extension Server {
     /// received are queued by then, because handlers answer synchronously), and waits
     /// at most `timeout` for that. Returns how many of its connections were still open
     /// at the deadline. Other servers on the group are untouched; shut the group down
-    /// afterwards if nothing else uses it. Blocks: not on one of the group's loops.
-    @available(*, noasync, message: "use the async form; this one blocks the thread")
+    /// afterwards if nothing else uses it. Blocks: not on one of the group's loops, and
+    /// not in async code (use `shutdownGracefully(timeout:)` there).
+    @available(*, noasync, message: "use 'await shutdownGracefully()'; this one blocks the thread")
     @discardableResult
-    public func shutdownGracefully(timeout: Duration = .seconds(5)) -> Int {
-        group.preconditionNotInAnyLoop("Server.shutdownGracefully")
-        stopAccepting()
+    public func syncShutdownGracefully(timeout: Duration = .seconds(5)) -> Int {
+        group.preconditionNotInAnyLoop("Server.syncShutdownGracefully")
+        syncStopAccepting()
         let drained = DispatchSemaphore(value: 0)
         closeConnectionsGracefully { drained.signal() }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -36,7 +38,7 @@ extension Server {
         return openConnections
     }
 
-    /// Graceful stop of this server only; see the blocking form. Returns how many of
+    /// Graceful stop of this server only; see `syncShutdownGracefully`. Returns how many of
     /// its connections were still open when `timeout` ran out.
     @discardableResult
     public func shutdownGracefully(timeout: Duration = .seconds(5)) async -> Int {

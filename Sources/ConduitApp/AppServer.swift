@@ -8,15 +8,44 @@ public final class AppServer: Sendable {
     /// The underlying transport server (address, stop accepting).
     public let server: Server
 
-    /// Starts serving on `address` with `router` (the tutorial's service by default).
+    /// Starts serving on `address` with `router` (the tutorial's service by default),
+    /// blocking until every loop listens (not in async code: use `AppServer.start`).
     /// A header not complete within `headerTimeout` (`.zero`: no limit) gets an
     /// error response and a close; a connection over `options.maxConnections` gets
     /// an error response saying so.
-    public init(
+    @available(*, noasync, message: "use 'try await AppServer.start(…)'; this one blocks the thread")
+    public convenience init(
         group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
         limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
         headerTimeout: Duration = .zero, log: AppLog = .silent
     ) throws(SocketError) {
+        let (options, makeHandler) = Self.setUp(group, router, limits, options, headerTimeout, log)
+        self.init(
+            server: try Server(
+                group: group, address: address, options: options,
+                onAcceptError: { error in log(.error, "accept failed: \(error)") }, makeHandler: makeHandler))
+    }
+
+    /// Starts serving; the async form of `init`, with the same parameters.
+    public static func start(
+        group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
+        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
+        headerTimeout: Duration = .zero, log: AppLog = .silent
+    ) async throws(SocketError) -> AppServer {
+        let (options, makeHandler) = setUp(group, router, limits, options, headerTimeout, log)
+        return AppServer(
+            server: try await Server.start(
+                group: group, address: address, options: options,
+                onAcceptError: { error in log(.error, "accept failed: \(error)") }, makeHandler: makeHandler))
+    }
+
+    private init(server: Server) { self.server = server }
+
+    /// The server options and handler factory both forms start the transport with.
+    private static func setUp(
+        _ group: EventLoopGroup, _ router: Router, _ limits: MessageLimits, _ options: ServerOptions,
+        _ headerTimeout: Duration, _ log: AppLog
+    ) -> (ServerOptions, @Sendable (Connection) -> ConnectionHandler) {
         let services = LoopServices(loops: group.loops, router: router, log: log)
         var options = options
         if let limit = options.maxConnections, options.overLimitResponse == nil {
@@ -27,14 +56,25 @@ public final class AppServer: Sendable {
         // Header deadlines and the linger after a protocol error are checked by the
         // same sweep as idle timeouts.
         options.sweepTimeouts = true
-        server = try Server(
-            group: group, address: address, options: options,
-            onAcceptError: { error in log(.error, "accept failed: \(error)") }
-        ) { connection in
+        return (options, { connection in
             AppConnectionHandler(
-                service: services.service(for: connection.loop), limits: limits,
-                headerTimeout: headerTimeout)
-        }
+                service: services.service(for: connection.loop), limits: limits, headerTimeout: headerTimeout)
+        })
+    }
+
+    /// Graceful stop (see `Server.shutdownGracefully`): answers to requests already
+    /// received are sent, then each connection closes; returns how many were still
+    /// open after `timeout`.
+    @discardableResult
+    public func shutdownGracefully(timeout: Duration = .seconds(5)) async -> Int {
+        await server.shutdownGracefully(timeout: timeout)
+    }
+
+    /// The blocking form of `shutdownGracefully` (not on a loop thread, not in async code).
+    @available(*, noasync, message: "use 'await shutdownGracefully()'; this one blocks the thread")
+    @discardableResult
+    public func syncShutdownGracefully(timeout: Duration = .seconds(5)) -> Int {
+        server.syncShutdownGracefully(timeout: timeout)
     }
 
     /// The address being served.

@@ -16,20 +16,20 @@ final class EmbeddedServer {
             if workload == .echo {
                 let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
                 address = server.address
-                stop = { server.stopAccepting() }
+                stop = { server.syncStopAccepting() }
             } else {
                 let server = try AppServer(group: group, address: .loopback(port: 0))
                 address = server.address
-                stop = { server.server.stopAccepting() }
+                stop = { server.server.syncStopAccepting() }
             }
         } catch {
-            group.shutdown()
+            group.syncShutdown()
             throw error
         }
     }
 
     func shutdown() {
         stop()
-        group.shutdown()
+        group.syncShutdown()
     }
 }

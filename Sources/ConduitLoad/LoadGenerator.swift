@@ -44,7 +44,7 @@ public final class LoadGenerator: Sendable {
         defer { embedded?.shutdown() }
         let target = options.target ?? embedded!.address
         let group = try EventLoopGroup(threads: options.threads, backend: options.backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
 
         let messages = WorkloadMessages(workload: options.workload, size: options.size)
         let sources = (0..<(options.sourceAddresses > 1 ? options.sourceAddresses : 0)).map {

@@ -73,7 +73,7 @@ extension AppServerCommand {
         }
         defer { close(reservation) }
         let shown = try resolve(host: host, port: chosenPort)
-        var arguments = [
+        let arguments = [
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),

@@ -21,7 +21,7 @@ struct EchoServerCommand: ParsableCommand {
     func run() throws {
         let address = try resolve(host: host, port: port)
         let group = try EventLoopGroup(threads: 1, backend: common.backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let done = DispatchSemaphore(value: 0)
         let served = ServedOnce()
         let server: Server
@@ -40,7 +40,7 @@ struct EchoServerCommand: ParsableCommand {
             throw fail("cannot listen on \(address): \(error.reason)")
         }
         done.wait()
-        server.stopAccepting()
+        server.syncStopAccepting()
     }
 }
 

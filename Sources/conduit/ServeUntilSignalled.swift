@@ -12,13 +12,13 @@ func serveUntilSignalled(
     do {
         server = try start(group)
     } catch {
-        group.shutdown()
+        group.syncShutdown()
         throw fail("cannot listen on \(address): \(error.reason)")
     }
     if announce { say("Listening on \(server.address)") }
     let signal = waitForTermination()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }
-    let left = server.shutdownGracefully(timeout: .seconds(graceSeconds))
+    let left = server.syncShutdownGracefully(timeout: .seconds(graceSeconds))
     if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }
-    group.shutdown()
+    group.syncShutdown()
 }

@@ -154,6 +154,9 @@ func waitUntilListening(_ workers: WorkerProcesses, port: Int, seconds: Double) 
 /// process holds the port, before any worker starts; for port 0 it learns a free port
 /// for the workers to share. Keep it open until they listen: it holds the port for them.
 func reservePort(_ address: SocketAddress) throws(SocketError) -> (port: Int, descriptor: Int32) {
+    // With SO_REUSEPORT the bind below would join another server's listener; a probe
+    // without it fails if anything listens there.
+    if address.port != 0 { try Server.checkPortIsFree(address) }
     let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw SocketError(code: errno, operation: "socket") }
     var one: Int32 = 1

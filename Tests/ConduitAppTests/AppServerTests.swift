@@ -10,7 +10,7 @@ func withAppServer<R>(
     headerTimeout: Duration = .zero, log: AppLog = .silent, _ body: (Int) throws -> R
 ) throws -> R {
     let group = try EventLoopGroup(threads: 1, backend: backend)
-    defer { group.shutdown() }
+    defer { group.syncShutdown() }
     let server = try AppServer(
         group: group, address: .loopback(port: 0), router: router, limits: limits,
         headerTimeout: headerTimeout, log: log)

@@ -15,7 +15,7 @@ struct TimeoutTests {
     @Test(arguments: IOBackend.allCases)
     func headerDeadlineStopsSlowloris(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let server = try AppServer(
             group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(400))
         let port = server.address.port
@@ -38,7 +38,7 @@ struct TimeoutTests {
     /// Content may arrive slowly once the header is complete: only the idle timeout applies.
     @Test func slowContentAfterACompleteHeaderIsFine() throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let server = try AppServer(group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(200))
         let client = try BlockingClient(port: server.address.port)
         let request = Vectors.searchMorpheus
@@ -54,7 +54,7 @@ struct TimeoutTests {
     @Test(arguments: IOBackend.allCases)
     func idleConnectionsAreClosed(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         var options = ServerOptions()
         options.idleTimeout = .milliseconds(300)
         let server = try Server(group: group, address: .loopback(port: 0), options: options) { _ in EchoHandler() }
@@ -70,7 +70,7 @@ struct TimeoutTests {
     @Test(arguments: IOBackend.allCases)
     func maxConnectionsRefusesClearlyAndRecovers(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 2, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         var options = ServerOptions()
         options.maxConnections = 3
         // The server logs each close after it has counted the connection out.
@@ -116,13 +116,13 @@ struct TimeoutTests {
         let left = Mutex(-1)
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            let open = server.shutdownGracefully(timeout: .seconds(5))
+            let open = server.syncShutdownGracefully(timeout: .seconds(5))
             left.withLock { $0 = open }
             finished.signal()
         }
         let (echoed, closed) = client.receiveUntilClosed()
         finished.wait()
-        group.shutdown()
+        group.syncShutdown()
         #expect(closed)
         #expect(echoed.count == data.count)
         #expect(echoed == data)

@@ -70,7 +70,7 @@ struct LoadGeneratorTests {
 
     @Test func wrongAnswersAreErrorsNotSuccesses() throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let correct = WorkloadMessages(workload: .search, size: 64).response
         var flipped = correct
         flipped[flipped.count - 3] ^= 0x01
@@ -86,7 +86,7 @@ struct LoadGeneratorTests {
     @Test(arguments: [1, 3])
     func aWorkloadTheServerDoesNotSpeakIsOneErrorPerRequest(pipeline: Int) throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let result = try LoadGenerator(options: options { $0.target = server.address; $0.pipeline = pipeline }).run()
         #expect(result.stats.requests == 0)
@@ -99,7 +99,7 @@ struct LoadGeneratorTests {
     /// error and closes: one error per request.
     @Test func echoWorkloadAgainstAnAppServerIsOneErrorPerRequest() throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let server = try AppServer(group: group, address: .loopback(port: 0))
         let result = try LoadGenerator(options: options { $0.target = server.address; $0.workload = .echo }).run()
         #expect(result.stats.requests == 0)
@@ -112,7 +112,7 @@ struct LoadGeneratorTests {
     /// whether the close arrives as end of stream or as a reset.
     @Test func aServerClosingWithARequestInFlightIsOneErrorForIt() throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let correct = WorkloadMessages(workload: .search, size: 64).response
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in OneAnswerHandler(answer: correct) }
         let result = try LoadGenerator(options: options { $0.target = server.address }).run()
@@ -123,7 +123,7 @@ struct LoadGeneratorTests {
 
     @Test func shortAnswersAreUnansweredErrors() throws {
         let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let correct = WorkloadMessages(workload: .search, size: 64).response
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in
             WrongAnswerHandler(answer: Array(correct.dropLast(5)))
@@ -136,7 +136,7 @@ struct LoadGeneratorTests {
     @Test func closedPortGivesConnectErrors() throws {
         let port = try { () throws -> Int in
             let group = try EventLoopGroup(threads: 1)
-            defer { group.shutdown() }
+            defer { group.syncShutdown() }
             return try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandlerFactory.make() }.address.port
         }()
         let result = try LoadGenerator(options: options { $0.target = .loopback(port: UInt16(port)) }).run()

@@ -51,8 +51,8 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// Stops the proxy and closes its connections.
     public func shutdown() {
-        server.stopAccepting()
-        group.shutdown()
+        server.syncStopAccepting()
+        group.syncShutdown()
     }
 }
 

@@ -7,7 +7,7 @@ struct AsyncConnectionTests {
     @Test(arguments: IOBackend.allCases)
     func sendAndReceiveAnEcho(backend: IOBackend) async throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        let server = try await Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())
         let message = payload(count: 2 << 20)
         try await connection.send(message)

@@ -11,7 +11,7 @@ struct BackpressureTests {
     func sixtyFourMebibytesEchoThroughSmallSocketBuffers(backend: IOBackend) throws {
         let big = payload(count: 64 << 20)
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         var serverOptions = ServerOptions()
         serverOptions.receiveBufferSize = 64 << 10
         serverOptions.sendBufferSize = 64 << 10

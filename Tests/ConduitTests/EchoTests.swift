@@ -73,7 +73,7 @@ struct BufferSizeTests {
     @Test(arguments: IOBackend.allCases)
     func smallBuffersStillEchoExactly(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         var options = ServerOptions()
         options.receiveBufferSize = 131_072
         options.sendBufferSize = 131_072

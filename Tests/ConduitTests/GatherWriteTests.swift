@@ -13,7 +13,7 @@ struct GatherWriteTests {
         let header = Array("HEADER:".utf8)
         let body = payload(count: 4 << 20, seed: 7)
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let opened = OpenedConnection()
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in opened }
         let client = try BlockingClient(port: Int(server.address.port))

@@ -15,7 +15,7 @@ struct HandlerContractTests {
     @Test(arguments: Mistake.allCases, IOBackend.allCases)
     func aBadCountClosesOnlyThatConnection(mistake: Mistake, backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let closes = CloseLog()
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in
             MisbehavingHandler(mistake: mistake, closes: closes)

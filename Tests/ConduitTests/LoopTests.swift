@@ -7,7 +7,7 @@ struct LoopTests {
     @Test(arguments: IOBackend.allCases)
     func crossThreadExecuteAndTimersRunOnTheLoop(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let loop = group.loops[0]
         let done = DispatchSemaphore(value: 0)
         let order = OrderLog()

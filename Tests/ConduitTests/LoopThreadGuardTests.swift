@@ -11,7 +11,7 @@ struct LoopThreadGuardTests {
     @Test func groupShutdownOnItsOwnLoopStopsWithAMessage() async {
         await #expect(processExitsWith: .failure) {
             let group = try EventLoopGroup(threads: 1)
-            try group.loops[0].execute { group.shutdown() }
+            try group.loops[0].execute { group.syncShutdown() }
             // Without the guard the loop deadlocks and this child would exit 0 here.
             try await Task.sleep(for: .seconds(10))
         }
@@ -30,8 +30,8 @@ struct LoopThreadGuardTests {
     @Test func gracefulShutdownOnALoopOfItsGroupStopsWithAMessage() async {
         await #expect(processExitsWith: .failure) {
             let group = try EventLoopGroup(threads: 1)
-            let server = try await Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
-            try group.loops[0].execute { server.shutdownGracefully() }
+            let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+            try group.loops[0].execute { server.syncShutdownGracefully() }
             try await Task.sleep(for: .seconds(10))
         }
     }
@@ -40,7 +40,7 @@ struct LoopThreadGuardTests {
     @Test func fromAnOrdinaryThreadTheyWork() throws {
         let group = try EventLoopGroup(threads: 1)
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
-        #expect(server.shutdownGracefully(timeout: .seconds(1)) == 0)
-        group.shutdown()
+        #expect(server.syncShutdownGracefully(timeout: .seconds(1)) == 0)
+        group.syncShutdown()
     }
 }

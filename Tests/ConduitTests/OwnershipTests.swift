@@ -11,7 +11,7 @@ struct OwnershipTests {
     @Test(arguments: IOBackend.allCases)
     func shuttingDownOneServerLeavesAnotherAlone(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let first = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let second = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let toFirst = try BlockingClient(port: Int(first.address.port))
@@ -21,7 +21,7 @@ struct OwnershipTests {
         toSecond.send(Array("b".utf8))
         #expect(toSecond.receive(count: 1) == Array("b".utf8))
 
-        let left = first.shutdownGracefully(timeout: .seconds(5))
+        let left = first.syncShutdownGracefully(timeout: .seconds(5))
         #expect(left == 0)
         let ended = toFirst.receiveUntilClosed()
         #expect(ended.closed && ended.bytes.isEmpty)
@@ -32,5 +32,19 @@ struct OwnershipTests {
         let late = try BlockingClient(port: Int(second.address.port))
         late.send(Array("new".utf8))
         #expect(late.receive(count: 3) == Array("new".utf8))
+    }
+
+    /// A group of several loops shares its port between its own loops with SO_REUSEPORT;
+    /// that must not let a second server join a port that is already served.
+    @Test(arguments: IOBackend.allCases)
+    func aSecondServerOnABusyPortFailsWithSeveralLoops(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 2, backend: backend)
+        defer { group.syncShutdown() }
+        let first = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
+        #expect {
+            _ = try Server(group: group, address: first.address) { _ in EchoHandler() }
+        } throws: { error in
+            (error as? SocketError)?.kind == .addressInUse
+        }
     }
 }

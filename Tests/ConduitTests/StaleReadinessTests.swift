@@ -30,7 +30,7 @@ struct StaleReadinessTests {
         // (the kernel drops the SYN), so only a wrong event could make it "open".
         let full = try FullListener()
         let group = try EventLoopGroup(threads: 1, backend: backend)
-        defer { group.shutdown() }
+        defer { group.syncShutdown() }
         let loop = group.loops[0]
         let scenario = ReuseScenario(blockedTarget: .loopback(port: full.port))
         let server = try Server(group: group, address: .loopback(port: 0)) { connection in

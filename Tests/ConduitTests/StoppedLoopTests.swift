@@ -9,7 +9,7 @@ struct StoppedLoopTests {
     @Test(arguments: IOBackend.allCases)
     func receiveAfterShutdownThrows(backend: IOBackend) async throws {
         let serverGroup = try EventLoopGroup(threads: 1, backend: backend)
-        let server = try await Server(group: serverGroup, address: .loopback(port: 0)) { _ in EchoHandler() }
+        let server = try await Server.start(group: serverGroup, address: .loopback(port: 0)) { _ in EchoHandler() }
         let clientGroup = try EventLoopGroup(threads: 1, backend: backend)
         let connection = try await AsyncConnection.connect(to: server.address, on: clientGroup.next())
         await clientGroup.shutdown()

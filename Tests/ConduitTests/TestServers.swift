@@ -17,7 +17,7 @@ func withServer<R>(
     _ body: (SocketAddress) throws -> R
 ) throws -> R {
     let group = try EventLoopGroup(threads: threads, backend: backend)
-    defer { group.shutdown() }
+    defer { group.syncShutdown() }
     let server = try Server(group: group, address: address, makeHandler: makeHandler)
     return try body(server.address)
 }

@@ -16,6 +16,19 @@ struct AppServerProcessesTests {
         #expect(Date().timeIntervalSince(started) < 10)
     }
 
+    /// A second `--processes` server on the port of a first one: its listeners would
+    /// share the port through SO_REUSEPORT and take half the connections; it must fail.
+    @Test func aSecondMultiProcessServerOnTheSamePortFails() throws {
+        let first = try ChildProcess(["app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"])
+        let port = String(try #require(first.listeningPort()))
+        let second = try runConduit(["app-server", "127.0.0.1", port, "--processes", "2"], seconds: 15)
+        #expect(second.status == 1, "\(second.stdout) \(second.stderr)")
+        #expect(second.stderr.contains("Address already in use"), "\(second.stderr)")
+        #expect(!second.stdout.contains("Listening on"), "\(second.stdout)")
+        first.signal(SIGTERM)
+        #expect(first.finish(seconds: 15).status == 0)
+    }
+
     /// The parent learns that its workers listen without connecting to them, so no
     /// probe connection appears in the log: the one client is the one connection.
     @Test func readinessLeavesNoConnectionInTheLog() throws {

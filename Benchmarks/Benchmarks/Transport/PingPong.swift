@@ -83,7 +83,7 @@ final class RoundTripRig {
     func shutdown() {
         connection.close()
         stopServer()
-        group.shutdown()
+        group.syncShutdown()
     }
 }
 

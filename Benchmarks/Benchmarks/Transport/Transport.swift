@@ -38,14 +38,14 @@ let benchmarks: @Sendable () -> Void = {
                 request: [UInt8](repeating: UInt8(ascii: "x"), count: size), responseSize: size
             ) { group in
                 let server = try Server(group: group, address: .loopback(port: 0)) { _ in Echo() }
-                return (server.address, { server.stopAccepting() })
+                return (server.address, { server.syncStopAccepting() })
             }
         }
         let search = AppRequest(action: "search", value: "morpheus").encoded()
         roundTripBenchmark("search round trip (\(backend))", backend: backend, request: search, responseSize: 148) {
             group in
             let server = try AppServer(group: group, address: .loopback(port: 0))
-            return (server.address, { server.server.stopAccepting() })
+            return (server.address, { server.server.syncStopAccepting() })
         }
     }
 
