@@ -1,6 +1,7 @@
 import Conduit
 import ConduitTestSupport
 import Dispatch
+import Glibc
 import Synchronization
 import Testing
 
@@ -32,6 +33,49 @@ struct HandlerContractTests {
     }
 }
 
+extension HandlerContractTests {
+    /// epoll refusing an interest change (`EPOLL_CTL_MOD` failing) closes that connection
+    /// with the error; it used to stop the whole process.
+    @Test(arguments: IOBackend.allCases)
+    func aRefusedInterestChangeClosesOnlyThatConnection(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        let closes = CloseLog()
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in
+            DescriptorSwapper(closes: closes)
+        }
+        let bystander = try BlockingClient(port: server.address.port)
+        let victim = try BlockingClient(port: server.address.port)
+        victim.send(Array("swap".utf8))
+        #expect(closes.waitForError()?.operation == "epoll_ctl(MOD)")
+        bystander.send(Array("ok".utf8))
+        #expect(bystander.receive(count: 2) == Array("ok".utf8))
+    }
+}
+
+/// On "swap", puts /dev/null in place of its socket's descriptor (so epoll no longer
+/// knows the descriptor) and then asks epoll for a change; echoes anything else.
+final class DescriptorSwapper: ConnectionHandler {
+    let closes: CloseLog
+    init(closes: CloseLog) { self.closes = closes }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        guard bytes.starts(with: "swap".utf8) else {
+            connection.write(bytes)
+            return bytes.count
+        }
+        let null = open("/dev/null", O_RDONLY)
+        dup2(null, connection.descriptor)
+        close(null)
+        connection.pauseReading()
+        return bytes.count
+    }
+
+    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        if let error { closes.record(error) }
+    }
+}
+
 /// Echoes input starting with "ok"; otherwise makes `mistake`.
 final class MisbehavingHandler: ConnectionHandler {
     let mistake: HandlerContractTests.Mistake
@@ -60,22 +104,26 @@ final class MisbehavingHandler: ConnectionHandler {
     }
 
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
-        if let error { closes.record(error.kind) }
+        if let error { closes.record(error) }
     }
 }
 
-/// The kind of the first error a connection closed with, awaited by the test.
+/// The first error a connection closed with, awaited by the test.
 final class CloseLog: Sendable {
-    private let kind = Mutex<SocketError.Kind?>(nil)
+    private let error = Mutex<SocketError?>(nil)
     private let recorded = DispatchSemaphore(value: 0)
 
-    func record(_ kind: SocketError.Kind) {
-        self.kind.withLock { $0 = $0 ?? kind }
+    func record(_ error: SocketError) {
+        self.error.withLock { $0 = $0 ?? error }
         recorded.signal()
     }
 
-    func wait() -> SocketError.Kind? {
+    func record(_ kind: SocketError.Kind) { record(SocketError(kind, operation: "\(kind)")) }
+
+    func waitForError() -> SocketError? {
         _ = recorded.wait(timeout: .now() + 10)
-        return kind.withLock { $0 }
+        return error.withLock { $0 }
     }
+
+    func wait() -> SocketError.Kind? { waitForError()?.kind }
 }
