@@ -3,6 +3,7 @@ import ConduitTutorial
 import ConduitApp
 import ConduitLoad
 import Foundation
+import Synchronization
 import Testing
 
 /// Answers every request with bytes that are almost, but not exactly, right.
@@ -233,7 +234,11 @@ struct LoadStopTests {
     }
 }
 
-/// Lets a generator's progress callback reach the generator.
-final class GeneratorHolder: @unchecked Sendable {
-    var generator: LoadGenerator?
+/// Lets a generator's progress callback reach the generator (set once, after init).
+final class GeneratorHolder: Sendable {
+    private let stored = Mutex<LoadGenerator?>(nil)
+    var generator: LoadGenerator? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }

@@ -1,5 +1,6 @@
 import Conduit
 import Dispatch
+import Synchronization
 import Testing
 
 @Suite("Event loop")
@@ -27,9 +28,8 @@ struct LoopTests {
     }
 }
 
-final class OrderLog: @unchecked Sendable {
-    private let lock = DispatchQueue(label: "order")
-    private var items: [String] = []
-    func append(_ item: String) { lock.sync { items.append(item) } }
-    var entries: [String] { lock.sync { items } }
+final class OrderLog: Sendable {
+    private let items = Mutex<[String]>([])
+    func append(_ item: String) { items.withLock { $0.append(item) } }
+    var entries: [String] { items.withLock { $0 } }
 }
