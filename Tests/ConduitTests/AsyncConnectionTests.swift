@@ -1,5 +1,6 @@
 import Conduit
 import ConduitTutorial
+import ConduitTestSupport
 import Testing
 
 @Suite("async/await client face")
@@ -15,7 +16,7 @@ struct AsyncConnectionTests {
         while echoed.count < message.count, let chunk = try await connection.receive() {
             echoed += chunk
         }
-        #expect(echoed == message)
+        #expect(firstDifference(echoed, message) == nil)
         await connection.close()
         #expect(try await connection.receive() == nil)
         await group.shutdown()
