@@ -35,6 +35,8 @@ public final class Connection: Selectable {
     private var deadlineNanoseconds: UInt64 = 0
     /// When bytes last arrived (the loop's time of that iteration).
     private var lastActivity: UInt64
+    /// How long a graceful close drains the peer's input at most.
+    private var drainLimitNanoseconds: UInt64 = 0
 
     init(loop: EventLoop, socket: Socket, handler: ConnectionHandler, connecting: Bool, server: ServerConnections? = nil) {
         self.loop = loop
@@ -219,7 +221,7 @@ public final class Connection: Selectable {
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         }
         if state.phase == .closing {
-            finishClose(error: nil)
+            if state.drainAfterFlush { beginDraining() } else { finishClose(error: nil) }
             return
         }
         handler?.connectionDidDrain(self)
@@ -234,7 +236,7 @@ public final class Connection: Selectable {
         switch state.phase {
         case .closed:
             return
-        case .closing:
+        case .closing, .draining:
             if !afterFlush { finishClose(error: nil) }
         case .open, .connecting:
             if afterFlush && !outbound.isEmpty && state.phase == .open {
@@ -242,6 +244,57 @@ public final class Connection: Selectable {
                 applyInterest()
             } else {
                 finishClose(error: nil)
+            }
+        }
+    }
+
+    /// Closes without losing what the peer has not read yet: stops reading, sends what
+    /// is queued, ends our side (FIN), then reads and discards whatever the peer still
+    /// sends until it closes or `drainLimit` passes. Closing with unread input would
+    /// make the kernel send a reset, which can destroy responses the peer has not read.
+    public func closeGracefully(drainLimit: Duration = .seconds(2)) {
+        loop.assertInLoop()
+        switch state.phase {
+        case .closed, .closing, .draining:
+            return
+        case .connecting:
+            finishClose(error: nil)
+        case .open:
+            state.drainAfterFlush = true
+            drainLimitNanoseconds = drainLimit.nanoseconds
+            if outbound.isEmpty {
+                beginDraining()
+            } else {
+                state.phase = .closing
+                applyInterest()
+            }
+        }
+    }
+
+    private func beginDraining() {
+        _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
+        if state.reachedEnd {
+            finishClose(error: nil)
+            return
+        }
+        state.phase = .draining
+        applyInterest()
+        // The loop owns this timer; the connection may close before it fires.
+        loop.schedule(afterNanoseconds: drainLimitNanoseconds) { [weak self] in self?.finishClose(error: nil) }
+    }
+
+    /// Reads and throws away what the peer sends while draining; closes at its end.
+    private func discardInput() {
+        let buffer = loop.receiveBuffer
+        for _ in 0..<16 {
+            switch IOResult.retryingInterrupts({ loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count) }) {
+            case .processed(0), .failed:
+                finishClose(error: nil)
+                return
+            case .processed:
+                continue
+            case .wouldBlock:
+                return
             }
         }
     }
@@ -288,7 +341,6 @@ public final class Connection: Selectable {
 
     func loopDidStop(_ error: SocketError) { finishClose(error: error) }
 
-    func closeGracefully() { close(afterFlush: true) }
 
     func sweep(now: UInt64) {
         guard state.phase == .open else { return }
@@ -303,6 +355,10 @@ public final class Connection: Selectable {
     // MARK: events
 
     func handleEvents(_ flags: UInt32) {
+        if state.phase == .draining {
+            if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0 { discardInput() }
+            return
+        }
         if state.phase == .connecting {
             // Only writability or an error answers a connect; anything else is not ours.
             if flags & (EpollFlag.writable | EpollFlag.error | EpollFlag.hangUp) != 0 { completeConnect() }

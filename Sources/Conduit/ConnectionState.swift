@@ -10,6 +10,10 @@ struct ConnectionState: Equatable {
         case open
         /// Closing after the queued output has been sent; no more reading.
         case closing
+        /// Our side is finished (output sent, FIN sent); reading and discarding what the
+        /// peer still sends until it closes, so that closing does not reset the
+        /// connection while the peer is still reading our last output.
+        case draining
         /// Closed; nothing more happens.
         case closed
     }
@@ -25,6 +29,8 @@ struct ConnectionState: Equatable {
     var shutdownAfterFlush = false
     /// Output is queued that the kernel has not taken.
     var outputQueued = false
+    /// Once the queued output is sent, drain the peer's input before closing.
+    var drainAfterFlush = false
 
     init(connecting: Bool) { phase = connecting ? .connecting : .open }
 
@@ -38,6 +44,7 @@ struct ConnectionState: Equatable {
     var interest: UInt32 {
         switch phase {
         case .connecting, .closing: return EpollFlag.writable
+        case .draining: return EpollFlag.readable
         case .closed: return 0
         case .open: return (wantsToRead ? EpollFlag.readable : 0) | (outputQueued ? EpollFlag.writable : 0)
         }

@@ -186,10 +186,11 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Asks everything registered by `owner` to close gracefully (connections send what
-    /// they have queued first). Call on the loop.
-    func closeGracefully(ownedBy owner: AnyObject) {
+    /// they have queued, end their side and drain the peer's input for at most
+    /// `drainLimit`). Call on the loop.
+    func closeGracefully(ownedBy owner: AnyObject, drainLimit: Duration) {
         assertInLoop()
-        for target in registry.all where target.owner === owner { target.closeGracefully() }
+        for target in registry.all where target.owner === owner { target.closeGracefully(drainLimit: drainLimit) }
     }
 
     private func wake() {

@@ -8,8 +8,9 @@ protocol Selectable: AnyObject {
     /// Called by the loop's periodic sweep (only when timeouts are enabled) to check
     /// deadlines against `now`.
     func sweep(now: UInt64)
-    /// Asked to close gracefully: stop reading, send what is queued, then close.
-    func closeGracefully()
+    /// Asked to close gracefully: stop reading, send what is queued, end our side, and
+    /// drain the peer's input for at most `drainLimit` before closing.
+    func closeGracefully(drainLimit: Duration)
     /// The server this belongs to, if any (a server closes only what it owns).
     var owner: AnyObject? { get }
 }

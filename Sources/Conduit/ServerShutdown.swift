@@ -19,10 +19,11 @@ extension Server {
         await withCheckedContinuation { continuation in closeListeners { continuation.resume() } }
     }
 
-    /// Graceful stop of this server only: stops accepting, lets each of its
-    /// connections send what it has queued and close (responses to requests already
-    /// received are queued by then, because handlers answer synchronously), and waits
-    /// at most `timeout` for that. Returns how many of its connections were still open
+    /// Graceful stop of this server only: stops accepting; each of its connections
+    /// stops reading, sends what it has queued (responses to requests already received
+    /// are queued by then, because handlers answer synchronously), ends its side (FIN)
+    /// and reads and discards the peer's input until the peer closes, so no reset
+    /// destroys a response the peer has not read yet. Waits at most `timeout` for that. Returns how many of its connections were still open
     /// at the deadline. Other servers on the group are untouched; shut the group down
     /// afterwards if nothing else uses it. Blocks: not on one of the group's loops, and
     /// not in async code (use `shutdownGracefully(timeout:)` there).
@@ -32,7 +33,7 @@ extension Server {
         group.preconditionNotInAnyLoop("Server.syncShutdownGracefully")
         syncStopAccepting()
         let drained = DispatchSemaphore(value: 0)
-        closeConnectionsGracefully { drained.signal() }
+        closeConnectionsGracefully(drainLimit: timeout) { drained.signal() }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         _ = drained.wait(timeout: .now() + min(max(seconds, 0), 1e9))
         return openConnections
@@ -46,7 +47,7 @@ extension Server {
         let once = ResumeOnce()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             once.arm(continuation)
-            closeConnectionsGracefully { once.resume() }
+            closeConnectionsGracefully(drainLimit: timeout) { once.resume() }
             Task {
                 try? await Task.sleep(for: timeout)
                 once.resume()
@@ -73,10 +74,10 @@ extension Server {
         }
     }
 
-    private func closeConnectionsGracefully(whenDrained: @escaping @Sendable () -> Void) {
+    private func closeConnectionsGracefully(drainLimit: Duration, whenDrained: @escaping @Sendable () -> Void) {
         let connections = self.connections
         for loop in group.loops {
-            try? loop.execute { loop.closeGracefully(ownedBy: connections) }
+            try? loop.execute { loop.closeGracefully(ownedBy: connections, drainLimit: drainLimit) }
         }
         connections.whenDrained(whenDrained)
     }

@@ -121,6 +121,8 @@ struct TimeoutTests {
             finished.signal()
         }
         let (echoed, closed) = client.receiveUntilClosed()
+        // Our end of stream ends the server's drain of our input.
+        client.shutdownWrite()
         finished.wait()
         group.syncShutdown()
         #expect(closed)

@@ -219,6 +219,8 @@ struct LoadStopTests {
             if interval.second == 1 { holder.generator?.stop() }
         }
         holder.generator = generator
+        // The progress closure holds the holder, which holds the generator.
+        defer { holder.generator = nil }
         let started = Date()
         let result = try generator.run()
         // Ten times what the run takes here (1 s and a drain); a run that went on to the

@@ -2,6 +2,7 @@ import Conduit
 import ConduitTutorial
 import ConduitTestSupport
 import Dispatch
+import Synchronization
 import Testing
 
 @Suite("A server owns only its own listener and connections")
@@ -21,10 +22,19 @@ struct OwnershipTests {
         toSecond.send(Array("b".utf8))
         #expect(toSecond.receive(count: 1) == Array("b".utf8))
 
-        let left = first.syncShutdownGracefully(timeout: .seconds(5))
-        #expect(left == 0)
+        // The stop waits for A's peer to close after A's FIN, so it runs beside the peer.
+        let left = Mutex(-1)
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let open = first.syncShutdownGracefully(timeout: .seconds(5))
+            left.withLock { $0 = open }
+            stopped.signal()
+        }
         let ended = toFirst.receiveUntilClosed()
         #expect(ended.closed && ended.bytes.isEmpty)
+        toFirst.shutdownWrite()
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+        #expect(left.withLock { $0 } == 0)
 
         // B's existing connection still echoes, and B still accepts.
         toSecond.send(Array("still here".utf8))

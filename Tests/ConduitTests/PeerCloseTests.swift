@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitTutorial
 import Testing
 

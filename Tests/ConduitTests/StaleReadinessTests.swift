@@ -96,7 +96,8 @@ final class ReuseScenario: Sendable {
     /// Reads the first byte, then closes the victim and reuses its descriptor.
     final class Trigger: ConnectionHandler {
         var victim: Connection?
-        let scenario: ReuseScenario
+        /// Unowned: the scenario holds this trigger.
+        unowned let scenario: ReuseScenario
         init(scenario: ReuseScenario) { self.scenario = scenario }
 
         func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {

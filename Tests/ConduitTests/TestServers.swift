@@ -34,38 +34,10 @@ func exchange(_ messages: [[UInt8]], with address: SocketAddress, backend: IOBac
     return exchange
 }
 
-/// A deterministic pseudo-random payload, so a mismatch shows up at a known offset.
-func payload(count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return UInt8(truncatingIfNeeded: state >> 56)
-    }
-}
 
 /// Counts events from loop threads for assertions on the test thread.
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() { value.add(1, ordering: .relaxed) }
     var count: Int { value.load(ordering: .relaxed) }
-}
-
-/// Like `exchange`, but gives up after `seconds` (a stalled exchange fails the test
-/// instead of hanging it). `finishedInTime` says which happened.
-func boundedExchange(
-    _ messages: [[UInt8]], with address: SocketAddress, backend: IOBackend,
-    options: ConnectOptions = ConnectOptions(), seconds: Int = 60
-) throws -> (exchange: EchoExchange, finishedInTime: Bool) {
-    let loop = try EventLoop(backend: backend)
-    var finished = false
-    let exchange = EchoExchange(messages: messages) { _, event in
-        if case .closed = event {
-            finished = true
-            loop.stop()
-        }
-    }
-    try Connection.connect(to: address, on: loop, options: options, handler: exchange)
-    loop.schedule(after: .seconds(seconds)) { loop.stop() }
-    loop.run()
-    return (exchange, finished)
 }

@@ -1,0 +1,137 @@
+import Conduit
+import ConduitApp
+import ConduitMessage
+import ConduitTestSupport
+import Dispatch
+import Glibc
+import Synchronization
+import Testing
+
+/// A graceful stop delivers every response the server produced, even to a client that
+/// pipelined far more than the server read: the server stops reading, sends what it
+/// has, ends its side, and drains the client's input, so no reset cuts the answers.
+@Suite("Graceful stop with unread pipelined input")
+struct GracefulStopTests {
+    /// The server has input it never read (it paused reading) and a large answer still
+    /// queued when the stop begins: the peer gets the whole answer and then an orderly
+    /// end of stream. Closing with unread input would send a reset instead, which ends
+    /// the peer's reads with ECONNRESET and can destroy data it has not read yet.
+    @Test(arguments: IOBackend.allCases)
+    func unreadInputDoesNotTurnTheCloseIntoAReset(backend: IOBackend) throws {
+        let answer = payload(count: 4 << 20)
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in AnswerThenPause(answer) }
+        let client = try BlockingClient(port: server.address.port, socketBuffers: 64 << 10)
+        client.send(Array("go".utf8))
+        let first = client.receive(count: 1)
+        #expect(first == [answer[0]], "the server did not answer")
+        // Sent after the server paused reading: it stays unread in the server's socket.
+        client.send([UInt8](repeating: 7, count: 32 << 10))
+
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = server.syncShutdownGracefully(timeout: .seconds(10))
+            finished.signal()
+        }
+        var received = first
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var ending: Int32 = -1
+        while true {
+            let n = recv(client.fd, &buffer, buffer.count, 0)
+            if n <= 0 {
+                ending = n == 0 ? 0 : errno
+                break
+            }
+            received += buffer[..<n]
+        }
+        client.shutdownWrite()
+        #expect(finished.wait(timeout: .now() + 20) == .success)
+        #expect(ending == 0, "the connection ended with errno \(ending) (a reset) instead of end of stream")
+        #expect(received.count == answer.count)
+        #expect(firstDifference(received, answer) == nil)
+    }
+
+    @Test(arguments: IOBackend.allCases)
+    func everyProducedResponseArrivesWithoutAReset(backend: IOBackend) throws {
+        let answered = Atomic<Int>(0)
+        var router = Router.tutorial()
+        router.register(action: "tick") { _ in
+            answered.add(1, ordering: .relaxed)
+            return .string("ok")
+        }
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        // Small socket buffers, so the server's answers back up and it stops reading
+        // (backpressure) long before it has read everything the client sent.
+        let options = ServerOptions(receiveBufferSize: 64 << 10, sendBufferSize: 64 << 10)
+        let app = try AppServer(group: group, address: .loopback(port: 0), router: router, options: options)
+        let request = MessageEncoder.jsonMessage(.object([("action", .string("tick")), ("value", .string("x"))]))
+        var response: [UInt8] = []
+        try Response.result(.string("ok")).encode(into: &response)
+
+        let client = try BlockingClient(port: app.address.port, socketBuffers: 64 << 10)
+        let sent = pipelineWithoutReading(request, count: 40_000, on: client.fd)
+        #expect(sent > 1_000, "the client could pipeline only \(sent) requests")
+
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = app.syncShutdownGracefully(timeout: .seconds(10))
+            finished.signal()
+        }
+        let (bytes, ending) = readUntilClosed(client.fd)
+        #expect(finished.wait(timeout: .now() + 20) == .success)
+        #expect(ending == 0, "the connection ended with errno \(ending) (a reset) instead of end of stream")
+        #expect(bytes % response.count == 0, "the last response was cut: \(bytes) bytes")
+        #expect(bytes / response.count == answered.load(ordering: .relaxed))
+        #expect(bytes > 0)
+    }
+}
+
+/// Answers the first bytes it gets with `answer`, then stops reading for good.
+final class AnswerThenPause: ConnectionHandler {
+    let answer: [UInt8]
+    init(_ answer: [UInt8]) { self.answer = answer }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        connection.write(answer)
+        connection.pauseReading()
+        return bytes.count
+    }
+}
+
+/// Sends `count` copies of `request` without reading anything back, as far as the
+/// kernel takes them; stops once sending has been blocked for 1 s (the server
+/// stopped reading). Returns how many whole requests went out.
+func pipelineWithoutReading(_ request: [UInt8], count: Int, on fd: Int32) -> Int {
+    let flags = fcntl(fd, F_GETFL)
+    _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    defer { _ = fcntl(fd, F_SETFL, flags) }
+    var stream: [UInt8] = []
+    for _ in 0..<count { stream += request }
+    var offset = 0
+    while offset < stream.count {
+        let n = stream.withUnsafeBytes { send(fd, $0.baseAddress! + offset, stream.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n > 0 {
+            offset += n
+            continue
+        }
+        guard n < 0, errno == EAGAIN else { break }
+        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        if poll(&poller, 1, 1000) == 0 { break }
+    }
+    return offset / request.count
+}
+
+/// Reads until the peer closes; returns the bytes read and 0 for an orderly end of
+/// stream, or the errno that ended it (ECONNRESET for a reset).
+func readUntilClosed(_ fd: Int32) -> (bytes: Int, ending: Int32) {
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var total = 0
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n == 0 { return (total, 0) }
+        if n < 0 { return (total, errno) }
+        total += n
+    }
+}
