@@ -61,13 +61,8 @@ final class AppConnectionHandler: ConnectionHandler {
         }
     }
 
-    /// A peer trickled a header for longer than the header timeout (slowloris), or a
-    /// rejected connection's linger time is over.
+    /// A peer trickled a header for longer than the header timeout (slowloris).
     func connectionDeadlinePassed(_ connection: Connection) {
-        if failed {
-            connection.close()
-            return
-        }
         let (whole, fraction) = headerTimeout.components
         let seconds = Double(whole) + Double(fraction) / 1e18
         let text = fraction == 0 ? String(whole) : String(seconds)
@@ -86,14 +81,15 @@ final class AppConnectionHandler: ConnectionHandler {
         failAndLinger(with: .error(error.description), on: connection)
     }
 
-    /// Sends `response`, ends our side (FIN after the response), and keeps reading and
-    /// discarding for a moment before closing. Closing with unread input would make the
-    /// kernel send a reset, which can destroy the error response before the peer reads it.
+    /// Sends `response` and closes gracefully: FIN after the response, then the peer's
+    /// input is read and discarded for a moment. Closing with unread input would make
+    /// the kernel send a reset, which can destroy the error response before the peer
+    /// reads it.
     private func failAndLinger(with response: Response, on connection: Connection) {
         failed = true
         service.send(response, on: connection)
-        connection.shutdownOutput()
-        connection.setDeadline(after: Self.linger)
+        connection.clearDeadline()
+        connection.closeGracefully(drainLimit: Self.linger)
     }
 
     /// How long a rejected connection is drained before it is closed.
