@@ -13,16 +13,16 @@ struct MulticonnClientCommand: ParsableCommand {
     @Argument(help: "Server address.") var host: String
     @Argument(help: "Server port.") var port: Int
     @Argument(help: "Number of connections.") var numConnections: Int
-    @Option(help: "Messages per connection.") var messages = 2
-    @Option(help: "Pad or cut each message to this many bytes.") var messageSize: Int?
+    @Option(help: "Messages per connection (\(FlagRange.messages.typed)).") var messages = 2
+    @Option(help: "Pad or cut each message to this many bytes (\(FlagRange.payload.typed)).") var messageSize: Int?
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try validatePort(port, "PORT", allowZero: false)
         guard numConnections >= 1 else { throw ValidationError("NUM_CONNECTIONS must be at least 1") }
-        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
-        if let size = messageSize, size < 1 { throw ValidationError("--message-size must be at least 1") }
+        try messages.validate("--messages", in: FlagRange.messages)
+        try messageSize?.validate("--message-size", in: FlagRange.payload)
         guard numConnections <= 18_000 else {
             throw ValidationError("NUM_CONNECTIONS above 18000 needs more descriptors than one process has; use 'conduit load'")
         }
