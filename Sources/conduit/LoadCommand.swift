@@ -197,11 +197,16 @@ struct LoadCommand: ParsableCommand {
             FileHandleOutput.standardError(
                 "note: net.core.somaxconn is \(backlog); opening \(options.connections) connections at once can overflow the server's accept queue (SYN retries then add seconds). Use --connect-rate, or raise it: sysctl -w net.core.somaxconn=65535")
         }
-        // Both sides' user memory plus the kernel's minimum socket buffers, per connection.
-        let bytesPerConnection = (options.target == nil ? 2 : 1) * 12 * 1024
+        // Both sides' user memory plus the kernel's minimum socket buffers, per connection,
+        // and the requests a connection may have queued (all of --pipeline when the server
+        // does not keep up); the embedded server may hold one whole request as it reads it.
+        // Within the flags' ranges this is at most about 1.7e17, far inside an Int.
+        let requestBytes = options.size + 128  // the payload and, for the app server, its headers
+        let bytesPerConnection = (options.target == nil ? 2 : 1) * 12 * 1024 + options.pipeline * requestBytes
+            + (options.target == nil ? requestBytes : 0)
         if let available = SystemLimits.availableMemory(), options.connections * bytesPerConnection > available {
             throw fail(
-                "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections or free memory.")
+                "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections, a smaller --pipeline or --size, or free memory.")
         }
         let ports = SystemLimits.ephemeralPorts()
         let perAddress = options.connections / options.sourceAddresses
