@@ -111,6 +111,51 @@ struct UsageTests {
         #expect(result.stderr.contains("Usage: conduit \(arguments[0])"), "\(result.stderr)")
     }
 
+    /// The ends of each load range are accepted, and nothing after validation traps on
+    /// them: each run against the embedded server ends normally (exit 0, a report).
+    static let loadRangeEnds: [[String]] = [
+        ["--rate", "0.001", "--connections", "1"],
+        ["--rate", "100000000"],
+        ["--connect-rate", "0.001", "--connections", "2"],
+        ["--connect-rate", "100000000"],
+        ["--duration", "0.001s"],
+        ["--drain", "1000000s"],
+        ["--workload", "binary", "--size", "16777216", "--connections", "1"],
+        ["--workload", "echo", "--size", "1", "--pipeline", "10000", "--connections", "1"],
+    ]
+
+    @Test(arguments: loadRangeEnds)
+    func loadRangeEndsRun(arguments: [String]) throws {
+        let duration = arguments.contains("--duration") ? [] : ["--duration", "1s"]
+        let result = try runConduit(["load", "--quiet"] + duration + arguments, seconds: 60)
+        #expect(result.status == 0, "\(arguments): \(result.status) \(result.stdout) \(result.stderr.suffix(2000))")
+        #expect(result.stdout.contains("requests: "), "\(arguments): \(result.stdout)")
+    }
+
+    /// Timeouts at both ends of 0…1,000,000 s: the servers start, answer, and stop on
+    /// SIGINT with exit 0 (the grace period is converted only then).
+    @Test(arguments: ["0s", "1000000s"])
+    func serverTimeoutEndsServeAndStop(timeout: String) throws {
+        let app = try ChildProcess([
+            "app-server", "127.0.0.1", "0", "--header-timeout", timeout, "--idle-timeout", timeout,
+            "--shutdown-grace", timeout, "--log-level", "error",
+        ])
+        let appPort = String(try #require(app.listeningPort()))
+        let search = try runConduit(["app-client", "127.0.0.1", appPort, "search", "morpheus"])
+        #expect(search.status == 0, "\(search.stderr)")
+        app.signal(SIGINT)
+        let appEnd = app.finish(seconds: 10)
+        #expect(appEnd.status == 0, "\(appEnd.stderr.suffix(2000))")
+
+        let echo = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--idle-timeout", timeout, "--quiet"])
+        let echoPort = String(try #require(echo.listeningPort()))
+        let client = try runConduit(["multiconn-client", "127.0.0.1", echoPort, "2", "--quiet"])
+        #expect(client.status == 0, "\(client.stderr)")
+        echo.signal(SIGINT)
+        let echoEnd = echo.finish(seconds: 10)
+        #expect(echoEnd.status == 0, "\(echoEnd.stderr.suffix(2000))")
+    }
+
     /// Defaults read as a user would type them.
     @Test func loadHelpShowsPlainDefaults() throws {
         let help = try runConduit(["load", "--help"])
