@@ -6,7 +6,7 @@ extension LogLevel: ExpressibleByArgument {}
 
 /// Limits on incoming messages, shared by the app server and client.
 struct LimitOptions: ParsableArguments {
-    @Option(help: "Largest JSON header accepted, in bytes (at most 65535).")
+    @Option(help: "Largest JSON header accepted, in bytes (\(FlagRange.headerBytes.typed)).")
     var maxHeaderBytes = MessageLimits().maxHeaderBytes
     @Option(help: "Largest content-length accepted, in bytes.")
     var maxContentLength = MessageLimits().maxContentLength
@@ -14,7 +14,7 @@ struct LimitOptions: ParsableArguments {
     var limits: MessageLimits { MessageLimits(maxHeaderBytes: maxHeaderBytes, maxContentLength: maxContentLength) }
 
     func validate() throws {
-        guard (1...65_535).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be 1-65535") }
+        try maxHeaderBytes.validate("--max-header-bytes", in: FlagRange.headerBytes)
         guard maxContentLength >= 0 else { throw ValidationError("--max-content-length must not be negative") }
     }
 }

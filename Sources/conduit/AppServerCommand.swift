@@ -14,12 +14,12 @@ struct AppServerCommand: ParsableCommand {
 
     @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
     @Argument(help: "Port to listen on (0 picks a free one).") var port: Int
-    @Option(help: "Event loop threads.") var threads = 1
-    @Option(help: "Worker processes sharing the port with SO_REUSEPORT (each may open 20,000 files).")
+    @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
+    @Option(help: "Worker processes sharing the port with SO_REUSEPORT, \(FlagRange.processes.typed) (each may open 20,000 files).")
     var processes = 1
-    @Option(help: "Close a connection whose request header is not complete within this long (0 disables).")
+    @Option(help: "Close a connection whose request header is not complete within this long (0 disables; \(FlagRange.timeout.typed)).")
     var headerTimeout = Seconds(10)
-    @Option(help: "On SIGINT/SIGTERM, wait this long for responses in flight to be sent.")
+    @Option(help: "On SIGINT/SIGTERM, wait this long for responses in flight to be sent (\(FlagRange.timeout.typed)).")
     var shutdownGrace = Seconds(5)
     @OptionGroup var serverLimits: ServerLimitOptions
     @Flag(help: .hidden) var worker = false
@@ -29,8 +29,10 @@ struct AppServerCommand: ParsableCommand {
 
     func validate() throws {
         try validatePort(port, "PORT")
-        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try threads.validate("--threads", in: FlagRange.threads)
+        try processes.validate("--processes", in: FlagRange.processes)
+        try headerTimeout.validate("--header-timeout", in: FlagRange.timeout)
+        try shutdownGrace.validate("--shutdown-grace", in: FlagRange.timeout)
     }
 
     func run() throws {

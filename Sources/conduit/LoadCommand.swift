@@ -23,22 +23,25 @@ struct LoadCommand: ParsableCommand {
     )
 
     @Option(help: "Server to load, HOST:PORT (default: an embedded server).") var target: HostPort?
-    @Option(help: "Concurrent connections (k suffix accepted).") var connections = Count(50)
-    @Option(help: "New connections per second, with start jitter (default: all at once).") var connectRate: Count?
-    @Option(help: "How long to send: 10s, 2m, 500ms.") var duration = Seconds(5)
+    @Option(help: "Concurrent connections, \(FlagRange.connections.typed) (k and m suffixes accepted).")
+    var connections = Count(50)
+    @Option(help: "New connections per second, \(FlagRange.rate.typed), with start jitter (default: all at once).")
+    var connectRate: Count?
+    @Option(help: "How long to send: 10s, 2m, 500ms (\(FlagRange.duration.typed)).") var duration = Seconds(5)
     @Option(help: "search (app-server), binary (app-server) or echo (multiconn-server).") var workload: Workload = .search
-    @Option(help: "Payload bytes for binary and echo.") var size = 64
-    @Option(help: "Requests in flight per connection (closed loop), or the cap on them (open loop).") var pipeline = 1
-    @Option(help: "Open-loop rate in requests/s in total (k suffix accepted); latency is then corrected for coordinated omission.")
+    @Option(help: "Payload bytes for binary and echo (\(FlagRange.payload.typed)).") var size = 64
+    @Option(help: "Requests in flight per connection (closed loop), or the cap on them (open loop); \(FlagRange.pipeline.typed).")
+    var pipeline = 1
+    @Option(help: "Open-loop rate in requests/s in total, \(FlagRange.rate.typed) (k and m suffixes accepted); latency is then corrected for coordinated omission.")
     var rate: Count?
-    @Option(help: "Event loop threads for the connections.") var threads = 1
-    @Option(help: "Event loop threads for the embedded server.") var serverThreads = 1
-    @Option(help: "Bind connections to 127.0.0.1 … 127.0.0.N, for more ephemeral ports.") var sourceAddresses = 1
-    @Option(help: "Wait this long after --duration for responses in flight.") var drain = Seconds(2)
+    @Option(help: "Event loop threads for the connections (\(FlagRange.threads.typed)).") var threads = 1
+    @Option(help: "Event loop threads for the embedded server (\(FlagRange.threads.typed)).") var serverThreads = 1
+    @Option(help: "Bind connections to 127.0.0.1 … 127.0.0.N, for more ephemeral ports (1-254).") var sourceAddresses = 1
+    @Option(help: "Wait this long after --duration for responses in flight (\(FlagRange.timeout.typed)).") var drain = Seconds(2)
     @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
     @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
-    @Option(help: "Spread the connections over this many processes (each may open 20,000 files); without --target the embedded server gets as many.")
+    @Option(help: "Spread the connections over this many processes, \(FlagRange.processes.typed) (each may open 20,000 files); without --target the embedded server gets as many.")
     var processes = 1
     @Flag(help: .hidden) var workerOutput = false
     @OptionGroup var common: CommonOptions
@@ -46,6 +49,17 @@ struct LoadCommand: ParsableCommand {
     /// Every bad value or combination is a usage error (exit 64), found before any
     /// work starts.
     func validate() throws {
+        // The ranges first: `options()` converts these values, which must not trap.
+        try connections.validate("--connections", in: FlagRange.connections)
+        try connectRate?.validate("--connect-rate", in: rateRange)
+        try duration.validate("--duration", in: FlagRange.duration)
+        try size.validate("--size", in: FlagRange.payload)
+        try pipeline.validate("--pipeline", in: FlagRange.pipeline)
+        try rate?.validate("--rate", in: rateRange)
+        try threads.validate("--threads", in: FlagRange.threads)
+        try serverThreads.validate("--server-threads", in: FlagRange.threads)
+        try drain.validate("--drain", in: FlagRange.timeout)
+        try processes.validate("--processes", in: FlagRange.processes)
         if let target { try validatePort(target.port, "--target port", allowZero: false) }
         var options = options()
         // A numeric target is resolved here so that the address family can be checked; a
@@ -54,11 +68,18 @@ struct LoadCommand: ParsableCommand {
         if let problem = options.problem() {
             throw ValidationError("--\(Self.flagName(problem.option)) \(problem.requirement)")
         }
-        guard serverThreads >= 1 else { throw ValidationError("--server-threads must be at least 1") }
-        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
         guard processes <= options.connections else {
             throw ValidationError("--processes \(processes) needs at least as many --connections (one per process)")
         }
+    }
+
+    /// `--rate` and `--connect-rate`. A worker process of `--processes` is given its
+    /// share of the total, which may be below the least total rate (by at most the
+    /// number of connections); the arithmetic is safe there too, as every worker's
+    /// schedule is the same as one process's would be.
+    var rateRange: ClosedRange<Count> {
+        guard workerOutput else { return FlagRange.rate }
+        return Count(FlagRange.rate.lowerBound.value / FlagRange.connections.upperBound.value)...FlagRange.rate.upperBound
     }
 
     /// The options as given, without the target (resolving it may need the network).
@@ -176,11 +197,16 @@ struct LoadCommand: ParsableCommand {
             FileHandleOutput.standardError(
                 "note: net.core.somaxconn is \(backlog); opening \(options.connections) connections at once can overflow the server's accept queue (SYN retries then add seconds). Use --connect-rate, or raise it: sysctl -w net.core.somaxconn=65535")
         }
-        // Both sides' user memory plus the kernel's minimum socket buffers, per connection.
-        let bytesPerConnection = (options.target == nil ? 2 : 1) * 12 * 1024
+        // Both sides' user memory plus the kernel's minimum socket buffers, per connection,
+        // and the requests a connection may have queued (all of --pipeline when the server
+        // does not keep up); the embedded server may hold one whole request as it reads it.
+        // Within the flags' ranges this is at most about 1.7e17, far inside an Int.
+        let requestBytes = options.size + 128  // the payload and, for the app server, its headers
+        let bytesPerConnection = (options.target == nil ? 2 : 1) * 12 * 1024 + options.pipeline * requestBytes
+            + (options.target == nil ? requestBytes : 0)
         if let available = SystemLimits.availableMemory(), options.connections * bytesPerConnection > available {
             throw fail(
-                "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections or free memory.")
+                "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections, a smaller --pipeline or --size, or free memory.")
         }
         let ports = SystemLimits.ephemeralPorts()
         let perAddress = options.connections / options.sourceAddresses

@@ -13,16 +13,16 @@ struct MulticonnClientCommand: ParsableCommand {
     @Argument(help: "Server address.") var host: String
     @Argument(help: "Server port.") var port: Int
     @Argument(help: "Number of connections.") var numConnections: Int
-    @Option(help: "Messages per connection.") var messages = 2
-    @Option(help: "Pad or cut each message to this many bytes.") var messageSize: Int?
+    @Option(help: "Messages per connection (\(FlagRange.messages.typed)).") var messages = 2
+    @Option(help: "Pad or cut each message to this many bytes (\(FlagRange.payload.typed)).") var messageSize: Int?
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try validatePort(port, "PORT", allowZero: false)
         guard numConnections >= 1 else { throw ValidationError("NUM_CONNECTIONS must be at least 1") }
-        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
-        if let size = messageSize, size < 1 { throw ValidationError("--message-size must be at least 1") }
+        try messages.validate("--messages", in: FlagRange.messages)
+        try messageSize?.validate("--message-size", in: FlagRange.payload)
         guard numConnections <= 18_000 else {
             throw ValidationError("NUM_CONNECTIONS above 18000 needs more descriptors than one process has; use 'conduit load'")
         }
@@ -30,6 +30,7 @@ struct MulticonnClientCommand: ParsableCommand {
 
     func run() throws {
         let address = try resolve(host: host, port: port)
+        try checkMemory()
         let payloads = MultiConnectionClient.messages(count: messages, size: messageSize)
         let quiet = self.quiet
         let client = MultiConnectionClient(
@@ -57,5 +58,19 @@ struct MulticonnClientCommand: ParsableCommand {
         }
         say("\(summary.succeeded) of \(numConnections) connections echoed \(summary.bytesEchoed) bytes; \(summary.failures.count) failed")
         if !summary.failures.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Fails with one line (exit 1) if the messages would not fit in memory: each
+    /// connection keeps what it expects back and what it received, and may queue all it
+    /// sends, about three times its messages, so that a large `--messages` ×
+    /// `--message-size` is refused instead of aborting the process when allocating.
+    func checkMemory() throws {
+        // Within the flags' ranges (18,000 × 3 × 100,000 × 16 MiB at most) this fits in an Int.
+        let perConnection = 3 * messages * (messageSize ?? 32)
+        let needed = numConnections * perConnection + messages * (messageSize ?? 32)
+        if let available = SystemLimits.availableMemory(), needed > available {
+            throw fail(
+                "\(numConnections) connections of \(messages) messages need about \(needed >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections or messages, or a smaller --message-size.")
+        }
     }
 }

@@ -15,14 +15,14 @@ struct MulticonnServerCommand: ParsableCommand {
 
     @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
     @Argument(help: "Port to listen on.") var port: Int
-    @Option(help: "Event loop threads.") var threads = 1
+    @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
     @Flag(help: "Log only listening and shutdown, not every connection and echo.") var quiet = false
     @OptionGroup var serverLimits: ServerLimitOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try validatePort(port, "PORT")
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try threads.validate("--threads", in: FlagRange.threads)
     }
 
     func run() throws {

@@ -18,7 +18,7 @@ enum Defaults {
 
 /// Limits every server takes: timeouts, connection cap, output watermarks.
 struct ServerLimitOptions: ParsableArguments {
-    @Option(help: "Close a connection after this long with nothing received (0 disables).")
+    @Option(help: "Close a connection after this long with nothing received (0 disables; \(FlagRange.timeout.typed)).")
     var idleTimeout = Seconds(300)
     @Option(help: "Open connections allowed at once (default: this process's open-file limit minus 64); more are told so and closed.")
     var maxConnections: Int?
@@ -28,6 +28,7 @@ struct ServerLimitOptions: ParsableArguments {
     var lowWatermark = 256 << 10
 
     func validate() throws {
+        try idleTimeout.validate("--idle-timeout", in: FlagRange.timeout)
         guard lowWatermark >= 0, highWatermark > lowWatermark else {
             throw ValidationError("--high-watermark must be above --low-watermark")
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Conduit
 
 /// A count typed with an optional `k` or `m` suffix: `500`, `10k`, `1.5m`.
-struct Count: ExpressibleByArgument, CustomStringConvertible, Sendable {
+struct Count: ExpressibleByArgument, CustomStringConvertible, Equatable, Sendable {
     let value: Double
 
     init(_ value: Double) { self.value = value }
@@ -11,10 +11,13 @@ struct Count: ExpressibleByArgument, CustomStringConvertible, Sendable {
         let text = argument.lowercased()
         let (number, scale): (Substring, Double) =
             text.hasSuffix("k") ? (text.dropLast(), 1e3) : text.hasSuffix("m") ? (text.dropLast(), 1e6) : (text[...], 1)
-        guard let parsed = Double(number), parsed >= 0, parsed.isFinite else { return nil }
+        // The product too must be finite: `1e308k` is no number.
+        guard let parsed = Double(number), parsed >= 0, (parsed * scale).isFinite else { return nil }
         value = parsed * scale
     }
 
+    /// Rounded to an `Int`; only for a value already checked against a `FlagRange`
+    /// (converting one above `Int.max` traps).
     var intValue: Int { Int(value.rounded()) }
     static var defaultCompletionKind: CompletionKind { .default }
 
@@ -25,12 +28,13 @@ struct Count: ExpressibleByArgument, CustomStringConvertible, Sendable {
 }
 
 /// A duration typed as `10s`, `2m`, `500ms` or plain seconds.
-struct Seconds: ExpressibleByArgument, CustomStringConvertible, Sendable {
+struct Seconds: ExpressibleByArgument, CustomStringConvertible, Equatable, Sendable {
     let value: Double
 
     init(_ value: Double) { self.value = value }
 
-    /// The same length of time as a `Duration`.
+    /// The same length of time as a `Duration`; only for a value already checked against
+    /// a `FlagRange` (one above about 1.7e20 s traps).
     var duration: Duration { .seconds(value) }
 
     /// `duration` as this type parses it back (`2.5s`), for a worker's command line.
@@ -46,7 +50,7 @@ struct Seconds: ExpressibleByArgument, CustomStringConvertible, Sendable {
             : text.hasSuffix("s") ? (text.dropLast(), 1)
             : text.hasSuffix("m") ? (text.dropLast(), 60)
             : text.hasSuffix("h") ? (text.dropLast(), 3600) : (text[...], 1)
-        guard let parsed = Double(number), parsed >= 0, parsed.isFinite else { return nil }
+        guard let parsed = Double(number), parsed >= 0, (parsed * scale).isFinite else { return nil }
         value = parsed * scale
     }
 

@@ -34,6 +34,75 @@ struct UsageTests {
         (["stat", "--watch", "--count", "0"], "--count"),
     ]
 
+    /// Issue 9: a numeric flag outside its range is a usage error that names the flag
+    /// and the range. Before, the huge and tiny values here trapped (`--duration 1e11`,
+    /// `--connections 1e19`, `--rate 1e30` or `1e-300`, `--connect-rate 1e-12`, timeouts
+    /// of 1e21 s) or aborted allocating (`--size`, `--message-size`), or were taken and
+    /// ran (timeouts of 1e11 s, 257 threads); just past each range end is here too.
+    static let outOfRange: [(arguments: [String], message: String)] = [
+        (["load", "--duration", "1e11"], "--duration must be between 0.001s and 1000000s (got 100000000000s)"),
+        (["load", "--duration", "1000001s"], "--duration must be between 0.001s and 1000000s (got 1000001s)"),
+        (["load", "--duration", "0.0009s"], "--duration must be between 0.001s and 1000000s (got 0.0009s)"),
+        (["load", "--duration", "0s"], "--duration must be between 0.001s and 1000000s (got 0s)"),
+        (["load", "--drain", "1e11", "--duration", "1s"], "--drain must be between 0s and 1000000s (got 100000000000s)"),
+        (["load", "--drain", "1000001", "--duration", "1s"], "--drain must be between 0s and 1000000s (got 1000001s)"),
+        (["load", "--connections", "1e19"], "--connections must be between 1 and 1000000 (got 1e+19)"),
+        (["load", "--connections", "1000001"], "--connections must be between 1 and 1000000 (got 1000001)"),
+        (["load", "--connections", "0"], "--connections must be between 1 and 1000000 (got 0)"),
+        (["load", "--rate", "1e30"], "--rate must be between 0.001 and 100000000 (got 1e+30)"),
+        (["load", "--rate", "1e-300"], "--rate must be between 0.001 and 100000000 (got 1e-300)"),
+        (["load", "--rate", "0.0009", "--duration", "1s"], "--rate must be between 0.001 and 100000000 (got 0.0009)"),
+        (["load", "--rate", "100000001", "--duration", "1s"], "--rate must be between 0.001 and 100000000 (got 100000001)"),
+        (["load", "--connect-rate", "1e-12"], "--connect-rate must be between 0.001 and 100000000 (got 1e-12)"),
+        (["load", "--connect-rate", "100000001", "--duration", "1s"],
+         "--connect-rate must be between 0.001 and 100000000 (got 100000001)"),
+        (["load", "--server-threads", "0"], "--server-threads must be between 1 and 256 (got 0)"),
+        (["load", "--server-threads", "257", "--duration", "1s"], "--server-threads must be between 1 and 256 (got 257)"),
+        (["load", "--threads", "257", "--duration", "1s"], "--threads must be between 1 and 256 (got 257)"),
+        (["load", "--size", "99999999999", "--workload", "echo"], "--size must be between 1 and 16777216 (got 99999999999)"),
+        (["load", "--size", "16777217", "--workload", "binary", "--connections", "1", "--duration", "1s"],
+         "--size must be between 1 and 16777216 (got 16777217)"),
+        (["load", "--pipeline", "10001", "--duration", "1s"], "--pipeline must be between 1 and 10000 (got 10001)"),
+        // 100 connections: before the range check this was refused for having fewer
+        // connections than processes, so the test never starts 257 processes.
+        (["load", "--processes", "257", "--connections", "100"], "--processes must be between 1 and 256 (got 257)"),
+        (["app-server", "127.0.0.1", "0", "--header-timeout", "1e11"],
+         "--header-timeout must be between 0s and 1000000s (got 100000000000s)"),
+        (["app-server", "127.0.0.1", "0", "--header-timeout", "1e21"],
+         "--header-timeout must be between 0s and 1000000s (got 1e+21s)"),
+        (["app-server", "127.0.0.1", "0", "--header-timeout", "1000001s"],
+         "--header-timeout must be between 0s and 1000000s (got 1000001s)"),
+        (["app-server", "127.0.0.1", "0", "--idle-timeout", "1e11"],
+         "--idle-timeout must be between 0s and 1000000s (got 100000000000s)"),
+        (["app-server", "127.0.0.1", "0", "--shutdown-grace", "1e11"],
+         "--shutdown-grace must be between 0s and 1000000s (got 100000000000s)"),
+        (["app-server", "127.0.0.1", "0", "--shutdown-grace", "1e21"],
+         "--shutdown-grace must be between 0s and 1000000s (got 1e+21s)"),
+        (["app-server", "127.0.0.1", "0", "--threads", "257"], "--threads must be between 1 and 256 (got 257)"),
+        (["app-server", "127.0.0.1", "0", "--max-header-bytes", "65536"],
+         "--max-header-bytes must be between 1 and 65535 (got 65536)"),
+        (["multiconn-server", "127.0.0.1", "0", "--idle-timeout", "1e11"],
+         "--idle-timeout must be between 0s and 1000000s (got 100000000000s)"),
+        (["multiconn-server", "127.0.0.1", "0", "--idle-timeout", "1e21"],
+         "--idle-timeout must be between 0s and 1000000s (got 1e+21s)"),
+        (["multiconn-server", "127.0.0.1", "0", "--threads", "0"], "--threads must be between 1 and 256 (got 0)"),
+        (["multiconn-server", "127.0.0.1", "0", "--threads", "257"], "--threads must be between 1 and 256 (got 257)"),
+        (["multiconn-client", "127.0.0.1", "1", "1", "--messages", "100001"],
+         "--messages must be between 1 and 100000 (got 100001)"),
+        (["multiconn-client", "127.0.0.1", "1", "1", "--message-size", "99999999999"],
+         "--message-size must be between 1 and 16777216 (got 99999999999)"),
+        (["multiconn-client", "127.0.0.1", "1", "1", "--message-size", "16777217"],
+         "--message-size must be between 1 and 16777216 (got 16777217)"),
+    ]
+
+    @Test(arguments: outOfRange)
+    func outOfRangeValuesAreUsageErrors(arguments: [String], message: String) throws {
+        let result = try runConduit(arguments, seconds: 10)
+        #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr.suffix(2000))")
+        #expect(result.stderr.contains("Error: \(message)\n"), "\(arguments): \(result.stderr.suffix(2000))")
+        #expect(result.stderr.contains("Usage: conduit \(arguments[0])"), "\(result.stderr.suffix(2000))")
+    }
+
     @Test(arguments: usageErrors)
     func invalidValuesAreUsageErrors(arguments: [String], mentions: String) throws {
         let result = try runConduit(arguments, seconds: 10)
@@ -42,17 +111,68 @@ struct UsageTests {
         #expect(result.stderr.contains("Usage: conduit \(arguments[0])"), "\(result.stderr)")
     }
 
+    /// The ends of each load range are accepted, and nothing after validation traps on
+    /// them: each run against the embedded server ends normally (exit 0, a report).
+    static let loadRangeEnds: [[String]] = [
+        ["--rate", "0.001", "--connections", "1"],
+        ["--rate", "100000000"],
+        ["--connect-rate", "0.001", "--connections", "2"],
+        ["--connect-rate", "100000000"],
+        ["--duration", "0.001s"],
+        ["--drain", "1000000s"],
+        ["--workload", "binary", "--size", "16777216", "--connections", "1"],
+        ["--workload", "echo", "--size", "1", "--pipeline", "10000", "--connections", "1"],
+    ]
+
+    @Test(arguments: loadRangeEnds)
+    func loadRangeEndsRun(arguments: [String]) throws {
+        let duration = arguments.contains("--duration") ? [] : ["--duration", "1s"]
+        let result = try runConduit(["load", "--quiet"] + duration + arguments, seconds: 60)
+        #expect(result.status == 0, "\(arguments): \(result.status) \(result.stdout) \(result.stderr.suffix(2000))")
+        #expect(result.stdout.contains("requests: "), "\(arguments): \(result.stdout)")
+    }
+
+    /// Timeouts at both ends of 0…1,000,000 s: the servers start, answer, and stop on
+    /// SIGINT with exit 0 (the grace period is converted only then).
+    @Test(arguments: ["0s", "1000000s"])
+    func serverTimeoutEndsServeAndStop(timeout: String) throws {
+        let app = try ChildProcess([
+            "app-server", "127.0.0.1", "0", "--header-timeout", timeout, "--idle-timeout", timeout,
+            "--shutdown-grace", timeout, "--log-level", "error",
+        ])
+        let appPort = String(try #require(app.listeningPort()))
+        let search = try runConduit(["app-client", "127.0.0.1", appPort, "search", "morpheus"])
+        #expect(search.status == 0, "\(search.stderr)")
+        app.signal(SIGINT)
+        let appEnd = app.finish(seconds: 10)
+        #expect(appEnd.status == 0, "\(appEnd.stderr.suffix(2000))")
+
+        let echo = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--idle-timeout", timeout, "--quiet"])
+        let echoPort = String(try #require(echo.listeningPort()))
+        let client = try runConduit(["multiconn-client", "127.0.0.1", echoPort, "2", "--quiet"])
+        #expect(client.status == 0, "\(client.stderr)")
+        echo.signal(SIGINT)
+        let echoEnd = echo.finish(seconds: 10)
+        #expect(echoEnd.status == 0, "\(echoEnd.stderr.suffix(2000))")
+    }
+
     /// Defaults read as a user would type them.
     @Test func loadHelpShowsPlainDefaults() throws {
         let help = try runConduit(["load", "--help"])
         #expect(help.status == 0)
         let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(!text.contains("Count("), "\(help.stdout)")
-        #expect(text.contains("Concurrent connections (k suffix accepted). (default: 50)"), "\(help.stdout)")
+        #expect(text.contains("Concurrent connections, 1-1000000 (k and m suffixes accepted). (default: 50)"), "\(help.stdout)")
+        // The accepted ranges are in the help, as the usage errors give them.
+        for range in ["0.001-100000000", "(0.001s-1000000s)", "(0s-1000000s)", "(1-16777216)", "; 1-10000.", "(1-256)"] {
+            #expect(text.contains(range), "\(range) in \(help.stdout)")
+        }
         #expect(text.contains("(default: 5s)"))
         #expect(text.contains("(default: 2s)"))
         let server = try runConduit(["app-server", "--help"])
         let serverText = server.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(serverText.contains("(default: 10s)") && serverText.contains("(default: 300s)"), "\(server.stdout)")
+        #expect(serverText.contains("Event loop threads (1-256)."), "\(server.stdout)")
+        #expect(serverText.contains("(0 disables; 0s-1000000s)"), "\(server.stdout)")
     }
 }
