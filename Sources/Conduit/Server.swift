@@ -32,7 +32,7 @@ public final class Server: Sendable {
         group.preconditionNotInAnyLoop("Server.init")
         let bound = try Self.bind(group: group, address: address, options: options)
         let started = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<[LoopBound<Listener>], SocketError>?>(nil)
+        let outcome = Locked<Result<[LoopBound<Listener>], SocketError>?>(nil)
         Self.startListeners(
             bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
         ) { result in
@@ -106,7 +106,7 @@ public final class Server: Sendable {
         completion: @escaping @Sendable (Result<[LoopBound<Listener>], SocketError>) -> Void
     ) {
         let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts
-        let progress = Mutex(StartProgress(expected: group.loops.count))
+        let progress = Locked(StartProgress(expected: group.loops.count))
         let report: @Sendable (Int, Result<LoopBound<Listener>, SocketError>) -> Void = { index, result in
             if let finished = progress.withLock({ $0.record(index, result) }) { completion(finished) }
         }

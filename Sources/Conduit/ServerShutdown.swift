@@ -57,9 +57,12 @@ extension Server {
     }
 
     private func closeListeners(_ completion: @escaping @Sendable () -> Void) {
-        let remaining = Atomic<Int>(listeners.count)
+        let remaining = Locked(listeners.count)
         let finishOne: @Sendable () -> Void = {
-            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion() }
+            if remaining.withLock({ count -> Int in
+                count -= 1
+                return count
+            }) == 0 { completion() }
         }
         for listener in listeners {
             do throws(SocketError) {

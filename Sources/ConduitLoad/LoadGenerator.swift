@@ -122,7 +122,7 @@ public final class LoadGenerator: Sendable {
     private static func collect<Item: Sendable, T: Sendable>(
         _ items: [(EventLoop, Item)], _ body: @escaping @Sendable (Int, EventLoop, Item) -> T
     ) -> [T] {
-        let results = Mutex<[T?]>(Array(repeating: nil, count: items.count))
+        let results = Locked<[T?]>(Array(repeating: nil, count: items.count))
         let done = DispatchSemaphore(value: 0)
         for (index, (loop, item)) in items.enumerated() {
             do {

@@ -59,6 +59,9 @@ final class LoadWorker {
     /// Opens every connection as fast as possible, or paced at this worker's share of
     /// `--connect-rate`, each at a random moment within its slot (start jitter).
     private func openMoreConnections() {
+        // A run can end before every connection is opened; a connection opened after
+        // `finish` would outlive its worker (it holds it unowned).
+        guard sending else { return }
         guard let rate = options.connectRate else {
             // In batches, so the loop also serves the connections already up (a connect
             // can take tens of microseconds while the kernel searches for a free port).
