@@ -21,7 +21,7 @@ public final class EventLoop: @unchecked Sendable {
     /// see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
     private var timers = TimerQueue()
-    private let inbox = Mutex(Inbox())
+    private let inbox = Locked(Inbox())
     private let stopRequested = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
     /// Monotonic nanoseconds read once per loop iteration: a cheap "now" for connections.

@@ -7,7 +7,7 @@ import Synchronization
 /// how a server finds, and closes, only its own connections.
 final class ServerConnections: Sendable {
     private let value = Atomic<Int>(0)
-    private let drainWaiters = Mutex<[@Sendable () -> Void]>([])
+    private let drainWaiters = Locked<[@Sendable () -> Void]>([])
 
     /// Adds one if that stays within `limit`; false (and nothing added) otherwise.
     func tryAdd(limit: Int?) -> Bool {
