@@ -49,7 +49,6 @@ struct HeaderScanner {
                         case "content-encoding": contentEncoding = try JSONHeader.string(value, name)
                         case "content-length": contentLength = try JSONHeader.length(value, limits: limits)
                         default:
-                            extra.removeAll { $0.key == name }
                             extra.append((name, value))
                         }
                     }
@@ -77,7 +76,7 @@ struct HeaderScanner {
         guard let contentLength else { throw MessageError.missingKey("content-length") }
         return JSONHeader(
             contentType: ContentType(contentType), contentEncoding: contentEncoding, contentLength: contentLength,
-            byteOrder: byteOrder, extra: extra)
+            byteOrder: byteOrder, extra: JSONHeader.lastOccurrences(extra))
     }
 
     private static func known(_ raw: UnsafeRawBufferPointer) -> Key {

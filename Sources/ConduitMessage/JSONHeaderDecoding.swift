@@ -50,7 +50,6 @@ extension JSONHeader {
             case "content-encoding": contentEncoding = try string(member, key)
             case "content-length": contentLength = try length(member, limits: limits)
             default:
-                extra.removeAll { $0.key == key }
                 extra.append((key, member))
             }
         }
@@ -60,7 +59,7 @@ extension JSONHeader {
         guard let contentLength else { throw .missingKey("content-length") }
         return JSONHeader(
             contentType: ContentType(contentType), contentEncoding: contentEncoding,
-            contentLength: contentLength, byteOrder: byteOrder, extra: extra)
+            contentLength: contentLength, byteOrder: byteOrder, extra: lastOccurrences(extra))
     }
 
     static func string(_ value: JSONValue, _ key: String) throws(MessageError) -> String {
@@ -83,5 +82,20 @@ extension JSONHeader {
             throw .contentTooLong(length: length, limit: limits.maxContentLength)
         }
         return length
+    }
+}
+
+extension JSONHeader {
+    /// The members in the order of their last occurrences, each key once with its last
+    /// value (a repeated key counts where it last appears), in linear time: removing the
+    /// earlier copy of each repeated key as it came made a header of many keys cost
+    /// quadratic time on the loop.
+    static func lastOccurrences(_ members: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
+        guard members.count > 1 else { return members }
+        var last: [String: Int] = [:]
+        last.reserveCapacity(members.count)
+        for (index, member) in members.enumerated() { last[member.key] = index }
+        if last.count == members.count { return members }
+        return members.enumerated().compactMap { last[$0.element.key] == $0.offset ? $0.element : nil }
     }
 }
