@@ -33,7 +33,8 @@ public final class Connection: Selectable {
     private var idleNanoseconds: UInt64 = 0
     /// Monotonic nanoseconds by which the handler wants something to have happened; 0: none.
     private var deadlineNanoseconds: UInt64 = 0
-    /// When bytes last arrived (the loop's time of that iteration).
+    /// When bytes last moved either way: arrived, or were taken by the kernel to send
+    /// (the loop's time of that iteration).
     private var lastActivity: UInt64
     /// How long a graceful close drains the peer's input at most.
     private var drainLimitNanoseconds: UInt64 = 0
@@ -73,7 +74,8 @@ public final class Connection: Selectable {
         }
     }
 
-    /// Close after this long with nothing received (`.zero`: never). Checked by the
+    /// Close after this long with nothing received and nothing sent (`.zero`: never;
+    /// output waiting for a peer that does not read does not count as sent). Checked by the
     /// loop's timeout sweep (`EventLoop.enableTimeoutSweep`), so precise to its interval.
     public var idleTimeout: Duration {
         get { .nanoseconds(Int64(clamping: idleNanoseconds)) }
@@ -199,7 +201,9 @@ public final class Connection: Selectable {
                 loop.calls.send(socket.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             }
             switch outcome {
-            case .processed(let count): offset += count
+            case .processed(let count):
+                offset += count
+                lastActivity = loop.now
             case .wouldBlock: return offset
             case .failed(let code):
                 fail(SocketError(code: code, operation: "send"))
@@ -341,13 +345,20 @@ public final class Connection: Selectable {
 
     func loopDidStop(_ error: SocketError) { finishClose(error: error) }
 
-
     func sweep(now: UInt64) {
+        let idle = idleNanoseconds != 0 && now &- lastActivity >= idleNanoseconds
+        if state.phase == .closing && idle {
+            // Flushing before a close to a peer that stopped reading: nothing will move.
+            finishClose(error: nil)
+            return
+        }
         guard state.phase == .open else { return }
         if deadlineNanoseconds != 0 && now >= deadlineNanoseconds {
             deadlineNanoseconds = 0
             handler?.connectionDeadlinePassed(self)
-        } else if idleNanoseconds != 0 && now &- lastActivity >= idleNanoseconds && outbound.isEmpty {
+        } else if idle {
+            // Output still queued counts too: a peer that stopped reading our answers is
+            // as idle as one that stopped sending.
             handler?.connectionDidIdle(self)
         }
     }

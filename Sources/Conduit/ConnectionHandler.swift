@@ -26,8 +26,9 @@ public protocol ConnectionHandler: AnyObject {
     /// the connection.
     func connectionDeadlinePassed(_ connection: Connection)
 
-    /// Nothing arrived for `connection.idleTimeout` and nothing is waiting
-    /// to be sent. The default closes the connection.
+    /// Nothing moved either way for `connection.idleTimeout`: nothing arrived, and none
+    /// of what is queued was taken by the kernel (a peer that stopped reading our output
+    /// is idle too). The default closes the connection.
     func connectionDidIdle(_ connection: Connection)
 }
 

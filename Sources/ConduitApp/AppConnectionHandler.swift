@@ -19,6 +19,9 @@ final class AppConnectionHandler: ConnectionHandler {
 
     func connectionDidOpen(_ connection: Connection) {
         service.log(.info, "Accepted connection from \(peer(connection))")
+        // The header clock starts at once: a peer that never sends a byte is as slow a
+        // header as one that sends a byte a minute.
+        if headerTimeout > .zero { connection.setDeadline(after: headerTimeout) }
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
