@@ -12,6 +12,10 @@ final class LoadConnection: ConnectionHandler {
     private var actual = TimestampQueue()
     /// Bytes of the current response matched so far.
     private var matched = 0
+    /// Sequence numbers of the next request to send and of the oldest one in flight
+    /// (which variant of the workload each is, and so which answer it must get).
+    private var nextToSend = 0
+    private var oldestInFlight = 0
     private(set) var isUp = false
     private(set) var isFinished = false
 
@@ -36,7 +40,8 @@ final class LoadConnection: ConnectionHandler {
         intended.push(intendedTime)
         actual.push(now)
         worker.stats.sent += 1
-        worker.messages.request.withUnsafeBytes { connection.write($0) }
+        worker.messages.request(nextToSend).withUnsafeBytes { connection.write($0) }
+        nextToSend += 1
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -45,10 +50,10 @@ final class LoadConnection: ConnectionHandler {
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
-        let expected = worker.messages.response
         var offset = 0
         var now: UInt64 = 0
         while offset < bytes.count {
+            let expected = worker.messages.response(oldestInFlight)
             guard !actual.isEmpty else {
                 fail(LoadErrors.unexpectedBytes)
                 return bytes.count
@@ -63,6 +68,7 @@ final class LoadConnection: ConnectionHandler {
             offset += take
             if matched == expected.count {
                 matched = 0
+                oldestInFlight += 1
                 if now == 0 { now = Monotonic.now() }
                 worker.responseCompleted(
                     self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
@@ -113,6 +119,7 @@ final class LoadConnection: ConnectionHandler {
             _ = intended.pop()
             _ = actual.pop()
             matched = 0
+            oldestInFlight += 1
         }
     }
 

@@ -2,6 +2,7 @@ import Conduit
 import ConduitTutorial
 import ConduitApp
 import ConduitLoad
+import ConduitMessage
 import Foundation
 import Synchronization
 import Testing
@@ -24,7 +25,7 @@ final class OneAnswerHandler: ConnectionHandler {
     init(answer: [UInt8]) { self.answer = answer }
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
         received += bytes.count
-        if received >= WorkloadMessages(workload: .search, size: 64).request.count {
+        if received >= WorkloadMessages(workload: .search, size: 64).request(0).count {
             connection.write(answer)
             connection.close(afterFlush: true)
         }
@@ -72,7 +73,7 @@ struct LoadGeneratorTests {
     @Test func wrongAnswersAreErrorsNotSuccesses() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.syncShutdown() }
-        let correct = WorkloadMessages(workload: .search, size: 64).response
+        let correct = WorkloadMessages(workload: .search, size: 64).response(0)
         var flipped = correct
         flipped[flipped.count - 3] ^= 0x01
         let wrong = flipped
@@ -114,7 +115,7 @@ struct LoadGeneratorTests {
     @Test func aServerClosingWithARequestInFlightIsOneErrorForIt() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.syncShutdown() }
-        let correct = WorkloadMessages(workload: .search, size: 64).response
+        let correct = WorkloadMessages(workload: .search, size: 64).response(0)
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in OneAnswerHandler(answer: correct) }
         let result = try LoadGenerator(options: options { $0.target = server.address }).run()
         #expect(result.stats.requests == 10)
@@ -125,7 +126,7 @@ struct LoadGeneratorTests {
     @Test func shortAnswersAreUnansweredErrors() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.syncShutdown() }
-        let correct = WorkloadMessages(workload: .search, size: 64).response
+        let correct = WorkloadMessages(workload: .search, size: 64).response(0)
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in
             WrongAnswerHandler(answer: Array(correct.dropLast(5)))
         }
@@ -264,3 +265,42 @@ struct ShortRunTests {
         }
     }
 }
+
+/// Answers every request twice (a broken server whose answers are all well formed).
+final class DoubleAnswerHandler: ConnectionHandler {
+    let messages = WorkloadMessages(workload: .search, size: 64)
+    private var decoder = MessageDecoder()
+    private var answered = 0
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        let used = (try? decoder.decode(bytes) { _ in
+            let answer = messages.response(answered)
+            answered += 1
+            connection.write(answer)
+            connection.write(answer)
+            return true
+        }) ?? bytes.count
+        return used
+    }
+}
+
+@Suite("The load tool never calls a bad run good")
+struct HonestLoadTests {
+    /// Every answer is a well-formed, correct-looking response, but each comes twice:
+    /// the duplicate must be an error, not the answer to the next request.
+    @Test(arguments: [1, 4])
+    func duplicateAnswersAreErrors(pipeline: Int) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.syncShutdown() }
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in DoubleAnswerHandler() }
+        let result = try LoadGenerator(options: options {
+            $0.target = server.address
+            $0.pipeline = pipeline
+        }).run()
+        // Each connection can count at most its first `pipeline` answers as correct
+        // before the first duplicate shows up out of step and ends it.
+        #expect(result.stats.requests <= 10 * pipeline, "duplicates passed for answers: \(result.stats.requests) correct")
+        #expect(result.stats.errorCount >= 10, "\(result.stats.errors)")
+    }
+}
+
