@@ -169,6 +169,14 @@ struct LoadCommand: ParsableCommand {
         if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.connectRefused] != nil {
             throw fail("connection refused: is a server listening on \(result.target)?")
         }
+        // A run that measured nothing, or less than it was asked to, is not a result.
+        if result.stats.requests == 0 {
+            throw fail(
+                "no request completed (\(result.stats.connectionsUp) of \(result.connections) connections established)")
+        }
+        if result.stats.connectionsUp < result.connections {
+            throw fail("only \(result.stats.connectionsUp) of \(result.connections) connections were established")
+        }
         if result.stats.errorCount > 0 { throw ExitCode.failure }
     }
 

@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import Foundation
 import Testing
 
@@ -213,5 +214,20 @@ struct WorkerLifetimeTests {
             alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
         }
         return alive
+    }
+}
+
+/// A run that measured nothing is not a success.
+@Suite("conduit load fails runs that measured nothing")
+struct EmptyRunTests {
+    /// A listener that never accepts: the handshakes complete in the kernel's backlog,
+    /// so connections "establish", but no request is ever answered.
+    @Test func aListenerThatNeverAnswersFailsTheRun() throws {
+        let silent = LoopbackListener(backlog: 64)
+        let result = try runConduit(
+            ["load", "--target", "127.0.0.1:\(silent.port)", "--duration", "500ms", "--drain", "0s", "--connections", "5", "--quiet"],
+            seconds: 30)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("conduit: no request completed"), "\(result.stderr)")
     }
 }

@@ -112,7 +112,9 @@ struct UsageTests {
     }
 
     /// The ends of each load range are accepted, and nothing after validation traps on
-    /// them: each run against the embedded server ends normally (exit 0, a report).
+    /// them: each run against the embedded server ends normally, with a report — exit 0,
+    /// or exit 1 with one clear line where the run could not measure what was asked
+    /// (a connect rate of 0.001/s opens no connection in 1 s; 1 ms completes no request).
     static let loadRangeEnds: [[String]] = [
         ["--rate", "0.001", "--connections", "1"],
         ["--rate", "100000000"],
@@ -128,7 +130,13 @@ struct UsageTests {
     func loadRangeEndsRun(arguments: [String]) throws {
         let duration = arguments.contains("--duration") ? [] : ["--duration", "1s"]
         let result = try runConduit(["load", "--quiet"] + duration + arguments, seconds: 60)
-        #expect(result.status == 0, "\(arguments): \(result.status) \(result.stdout) \(result.stderr.suffix(2000))")
+        let honestFailure =
+            result.status == 1
+            && (result.stderr.contains("conduit: no request completed")
+                || result.stderr.contains("connections were established"))
+        #expect(
+            result.status == 0 || honestFailure,
+            "\(arguments): \(result.status) \(result.stdout) \(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("requests: "), "\(arguments): \(result.stdout)")
     }
 
