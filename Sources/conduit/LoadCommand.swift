@@ -22,7 +22,7 @@ struct LoadCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Server to load, HOST:PORT (default: an embedded server).") var target: HostPort?
+    @Option(help: "Server to load, HOST:PORT or [IPv6]:PORT (default: an embedded server).") var target: HostPort?
     @Option(help: "Concurrent connections, \(FlagRange.connections.typed) (k and m suffixes accepted).")
     var connections = Count(50)
     @Option(help: "New connections per second, \(FlagRange.rate.typed), with start jitter (default: all at once).")

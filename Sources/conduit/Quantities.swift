@@ -70,12 +70,21 @@ struct HostPort: ExpressibleByArgument, Sendable {
     let host: String
     let port: Int
 
+    /// Nil (a usage error) for a missing host or port, an unclosed bracket, or an IPv6
+    /// address without brackets, instead of guessing (`:1` used to mean `0.0.0.0:1`).
     init?(argument: String) {
         guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]) else {
             return nil
         }
         var host = String(argument[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let bracketed = host.hasPrefix("[") || host.hasSuffix("]")
+        if bracketed {
+            guard host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 else { return nil }
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            return nil
+        }
+        guard !host.isEmpty else { return nil }
         self.host = host
         self.port = port
     }

@@ -6,6 +6,11 @@ struct UsageTests {
     /// Each is a usage error: exit 64 (EX_USAGE) with the usage line, before anything runs.
     static let usageErrors: [(arguments: [String], mentions: String)] = [
         (["load", "--connections", "0"], "--connections"),
+        // A target the tool would otherwise guess at: an unclosed bracket, no host, an
+        // IPv6 address without brackets.
+        (["load", "--target", "[::1"], "--target"),
+        (["load", "--target", ":1"], "--target"),
+        (["load", "--target", "::1:80"], "--target"),
         (["load", "--duration", "0s"], "--duration"),
         (["load", "--pipeline", "0"], "--pipeline"),
         (["load", "--threads", "0"], "--threads"),
