@@ -71,13 +71,7 @@ final class Listener: Selectable {
             try? accepted.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
         }
         guard connections.tryAdd(limit: options.maxConnections) else {
-            // Over the limit: the peer gets the server's refusal message (if any) and an
-            // orderly close at once, rather than waiting in silence.
-            if let refusal = options.overLimitResponse {
-                refusal.withUnsafeBytes { _ = loop.calls.send(accepted.descriptor, $0.baseAddress!, $0.count) }
-            }
-            onAcceptError(
-                SocketError(.connectionLimit, operation: "accept: max connections (\(options.maxConnections ?? 0)) reached, closed a new one"))
+            refuse(accepted)
             return
         }
         let connection = Connection(
@@ -94,6 +88,36 @@ final class Listener: Selectable {
         }
         connection.didOpen()
     }
+
+    /// Over the limit: the peer gets the server's refusal message (if any) and a graceful
+    /// close — FIN, then its input drained for a moment — so the refusal is not destroyed
+    /// by the reset a close with unread input (a request already sent) would cause. At
+    /// most `maxLingeringRefusals` linger at once; beyond that a refusal closes at once.
+    private func refuse(_ accepted: Socket) {
+        onAcceptError(
+            SocketError(
+                .connectionLimit,
+                operation: "accept: max connections (\(options.maxConnections ?? 0)) reached, refused a new one"))
+        guard lingeringRefusals < Self.maxLingeringRefusals else {
+            if let refusal = options.overLimitResponse {
+                refusal.withUnsafeBytes { _ = loop.calls.send(accepted.descriptor, $0.baseAddress!, $0.count) }
+            }
+            return
+        }
+        let handler = RefusalHandler(refusal: options.overLimitResponse, listener: self)
+        let connection = Connection(loop: loop, socket: accepted, handler: handler, connecting: false)
+        do {
+            try connection.start()
+        } catch {
+            return
+        }
+        lingeringRefusals += 1
+        connection.didOpen()
+    }
+
+    /// Refused connections draining now (each holds a descriptor for up to 2 s).
+    var lingeringRefusals = 0
+    static let maxLingeringRefusals = 256
 
     private func handleAcceptError(_ code: Int32) {
         let error = SocketError(code: code, operation: "accept")
@@ -133,3 +157,24 @@ final class PlaceholderHandler: ConnectionHandler, Sendable {
     static let shared = PlaceholderHandler()
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { 0 }
 }
+
+/// Writes the refusal for a connection over the server's limit and closes gracefully.
+final class RefusalHandler: ConnectionHandler {
+    let refusal: [UInt8]?
+    weak var listener: Listener?
+
+    init(refusal: [UInt8]?, listener: Listener) {
+        self.refusal = refusal
+        self.listener = listener
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        if let refusal { connection.write(refusal) }
+        connection.closeGracefully(drainLimit: .seconds(2))
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+
+    func connectionDidClose(_ connection: Connection, error: SocketError?) { listener?.lingeringRefusals -= 1 }
+}
+
