@@ -1,6 +1,10 @@
 // swift-tools-version: 6.1
 // libFuzzer target for the message decoder. Its own package so the main build never
-// needs the fuzzer runtime. Run: Fuzz/run.sh SECONDS
+// needs the fuzzer runtime. Run: Fuzz/run.sh SECONDS. run.sh builds the whole graph
+// with `--sanitize=fuzzer --sanitize=address` and
+// `-sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table`, so the code under
+// test (ConduitMessage) is instrumented for coverage and AddressSanitizer, not only this
+// harness (with the flags on the harness alone, libFuzzer saw 95 edges: its own).
 import Foundation
 import PackageDescription
 
@@ -16,8 +20,7 @@ let package = Package(
         .executableTarget(
             name: "DecoderFuzzer",
             dependencies: [.product(name: "ConduitMessage", package: conduitPackage)],
-            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,12 +8,12 @@ seconds=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 mkdir -p "$here/.build-fuzz"
-if ! swift build --product DecoderFuzzer --scratch-path "$here/.build-fuzz" >"$here/.build-fuzz/build.log" 2>&1; then
+if ! swift build --product DecoderFuzzer --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --scratch-path "$here/.build-fuzz" >"$here/.build-fuzz/build.log" 2>&1; then
     grep -E "error" "$here/.build-fuzz/build.log" | head -20
     echo "building the fuzzer failed"
     exit 1
 fi
-binary=$(swift build --product DecoderFuzzer --scratch-path "$here/.build-fuzz" --show-bin-path)/DecoderFuzzer
+binary=$(swift build --product DecoderFuzzer --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --scratch-path "$here/.build-fuzz" --show-bin-path)/DecoderFuzzer
 corpus="$here/.build-fuzz/corpus"
 mkdir -p "$corpus" "$here/artifacts"
 cp -n "$here"/seeds/* "$corpus"/ 2>/dev/null || true
@@ -24,6 +24,8 @@ set +e
 status=$?
 set -e
 grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY" "$log" || true
+# Coverage of the instrumented code under test: edges (cov), features (ft), corpus size.
+grep -E "^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)" "$log" | tail -1 | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || true
 if [ $status -ne 0 ]; then
     tail -40 "$log"
     echo "fuzzing found a problem (exit $status); inputs are in Fuzz/artifacts/"

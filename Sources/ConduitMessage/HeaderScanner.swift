@@ -28,6 +28,11 @@ struct HeaderScanner {
                 parser.skipWhitespace()
                 guard !parser.atEnd, parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
                 let (range, escaped) = try parser.scanString()
+                // An escaped key is decoded now, before the ':' is checked, so a bad escape
+                // is reported first, as the reference parser reports it.
+                let escapedName = escaped
+                    ? try parser.unescape(UnsafeRawBufferPointer(rebasing: parser.bytes[range]), at: range.lowerBound)
+                    : nil
                 let key = escaped ? Key.other : Self.known(UnsafeRawBufferPointer(rebasing: parser.bytes[range]))
                 parser.skipWhitespace()
                 try parser.expect(UInt8(ascii: ":"), "':' after a key")
@@ -39,8 +44,8 @@ struct HeaderScanner {
                     case .contentEncoding: contentEncoding = try stringValue("content-encoding")
                     case .contentLength: contentLength = try lengthValue()
                     case .other:
-                        let name = escaped ? try parser.unescape(UnsafeRawBufferPointer(rebasing: parser.bytes[range]), at: range.lowerBound)
-                            : String(decoding: UnsafeRawBufferPointer(rebasing: parser.bytes[range]), as: UTF8.self)
+                        let name = escapedName
+                            ?? String(decoding: UnsafeRawBufferPointer(rebasing: parser.bytes[range]), as: UTF8.self)
                         let value = try parser.parseValue(depth: 1)
                         switch name {
                         // An escaped spelling of a known key is still that key.

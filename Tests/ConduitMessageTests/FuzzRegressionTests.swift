@@ -1,4 +1,4 @@
-import ConduitMessage
+@_spi(Reference) import ConduitMessage
 import Foundation
 import Testing
 
@@ -18,6 +18,21 @@ struct FuzzRegressionTests {
     }
 
     @Test func corpusIsThere() { #expect(Self.inputs().count >= 8) }
+
+    /// The fuzz target's first invariant: the one-pass header decoder and the reference
+    /// agree on the input taken as a header, result or error.
+    @Test(arguments: inputs())
+    func bothHeaderDecodersAgree(path: String) throws {
+        let bytes = Array(try Data(contentsOf: Self.root.appendingPathComponent(path)))
+        let limits = MessageLimits(maxHeaderBytes: 4096, maxContentLength: 1 << 16)
+        let (fast, reference) = bytes.withUnsafeBytes { raw in
+            (
+                Result { () throws(MessageError) in try JSONHeader.decode(raw, limits: limits) },
+                Result { () throws(MessageError) in try JSONHeader.referenceDecode(raw, limits: limits) }
+            )
+        }
+        #expect(fast == reference, "\(path)")
+    }
 
     @Test(arguments: inputs())
     func splitAnywhereGivesTheSameResult(path: String) throws {
