@@ -2,9 +2,13 @@
 /// across threads to its own loop, and checks on every access that the access happens
 /// on that loop: the one sanctioned way to hand such a value to `loop.execute`.
 ///
-/// Creating and moving a `LoopBound` is allowed anywhere; touching `value` anywhere but
-/// on `loop`'s thread stops the process with a clear message (in every build: the check
-/// is one atomic load and a compare).
+/// Why `@unchecked Sendable` is sound: the value is reachable only through `value`,
+/// which checks in every build (one atomic load and a compare) that the caller is on
+/// `loop`'s thread, or that the loop is not running, so whoever holds it owns it. A
+/// `LoopBound` is made either on that loop (`init(_:on:)`, checked too) or from a value
+/// nothing else refers to (`init(transferring:to:)`, whose `sending` the compiler
+/// checks). Moving the box between threads is then safe; touching the value off its
+/// loop stops the process with a clear message.
 public struct LoopBound<Value>: @unchecked Sendable {
     private let stored: Value
     /// The loop whose thread alone may use `value`.

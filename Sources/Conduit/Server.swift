@@ -135,15 +135,23 @@ public final class Server: Sendable {
     private static func listen(
         on address: SocketAddress, calls: SystemCalls, options: ServerOptions, reusePort: Bool
     ) throws(SocketError) -> Socket {
+        let socket = try bound(to: address, calls: calls, reusePort: reusePort)
+        if Glibc.listen(socket.descriptor, options.backlog) < 0 {
+            throw SocketError(code: errno, operation: "listen \(address)")
+        }
+        return socket
+    }
+
+    /// A socket bound to `address` with the options every listener of ours has.
+    private static func bound(
+        to address: SocketAddress, calls: SystemCalls, reusePort: Bool
+    ) throws(SocketError) -> Socket {
         let socket = try Socket.open(family: address.family, calls: calls)
         try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
         if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
         if address.family == AF_INET6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-        let bound = address.withSockAddr { Glibc.bind(socket.descriptor, $0, $1) }
-        if bound < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
-        if Glibc.listen(socket.descriptor, options.backlog) < 0 {
-            throw SocketError(code: errno, operation: "listen \(address)")
-        }
+        let result = address.withSockAddr { Glibc.bind(socket.descriptor, $0, $1) }
+        if result < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
         return socket
     }
 
@@ -151,12 +159,8 @@ public final class Server: Sendable {
     /// listener with `SO_REUSEPORT`, which a socket of ours with that option would
     /// silently join, splitting the traffic. Binds a probe socket without the option.
     package static func checkPortIsFree(_ address: SocketAddress) throws(SocketError) {
-        let probe = try Socket.open(family: address.family, calls: SystemCalls(backend: .swift))
-        defer { probe.close() }
-        try probe.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
-        if address.family == AF_INET6 { try probe.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-        let bound = address.withSockAddr { Glibc.bind(probe.descriptor, $0, $1) }
-        if bound < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
+        let probe = try bound(to: address, calls: SystemCalls(backend: .swift), reusePort: false)
+        probe.close()
     }
 
     /// Open connections of this server, across its loops.

@@ -34,17 +34,8 @@ struct GracefulStopTests {
             _ = server.syncShutdownGracefully(timeout: .seconds(10))
             finished.signal()
         }
-        var received = first
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var ending: Int32 = -1
-        while true {
-            let n = recv(client.fd, &buffer, buffer.count, 0)
-            if n <= 0 {
-                ending = n == 0 ? 0 : errno
-                break
-            }
-            received += buffer[..<n]
-        }
+        let (rest, ending) = client.receiveToEnd()
+        let received = first + rest
         client.shutdownWrite()
         #expect(finished.wait(timeout: .now() + 20) == .success)
         #expect(ending == 0, "the connection ended with errno \(ending) (a reset) instead of end of stream")
@@ -79,7 +70,8 @@ struct GracefulStopTests {
             _ = app.syncShutdownGracefully(timeout: .seconds(10))
             finished.signal()
         }
-        let (bytes, ending) = readUntilClosed(client.fd)
+        let (received, ending) = client.receiveToEnd()
+        let bytes = received.count
         #expect(finished.wait(timeout: .now() + 20) == .success)
         #expect(ending == 0, "the connection ended with errno \(ending) (a reset) instead of end of stream")
         #expect(bytes % response.count == 0, "the last response was cut: \(bytes) bytes")
@@ -121,17 +113,4 @@ func pipelineWithoutReading(_ request: [UInt8], count: Int, on fd: Int32) -> Int
         if poll(&poller, 1, 1000) == 0 { break }
     }
     return offset / request.count
-}
-
-/// Reads until the peer closes; returns the bytes read and 0 for an orderly end of
-/// stream, or the errno that ended it (ECONNRESET for a reset).
-func readUntilClosed(_ fd: Int32) -> (bytes: Int, ending: Int32) {
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    var total = 0
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n == 0 { return (total, 0) }
-        if n < 0 { return (total, errno) }
-        total += n
-    }
 }

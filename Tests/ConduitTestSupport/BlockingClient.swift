@@ -56,12 +56,20 @@ public final class BlockingClient {
     /// Reads until the peer closes (or the timeout); returns the bytes and whether
     /// an orderly end of stream (or reset) was seen.
     public func receiveUntilClosed() -> (bytes: [UInt8], closed: Bool) {
+        let (bytes, ending) = receiveToEnd()
+        return (bytes, ending == 0 || ending == ECONNRESET)
+    }
+
+    /// Reads until the connection ends; returns the bytes and how it ended: 0 for an
+    /// orderly end of stream, otherwise the errno (ECONNRESET for a reset, EAGAIN for
+    /// the receive timeout).
+    public func receiveToEnd() -> (bytes: [UInt8], ending: Int32) {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n == 0 { return (out, true) }
-            if n < 0 { return (out, errno == ECONNRESET) }
+            if n == 0 { return (out, 0) }
+            if n < 0 { return (out, errno) }
             out += buffer[..<n]
         }
     }

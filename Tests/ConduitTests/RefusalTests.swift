@@ -33,17 +33,7 @@ struct RefusalTests {
         release.signal()
 
         for client in refused {
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 1024)
-            var ending: Int32 = -1
-            while true {
-                let n = recv(client.fd, &buffer, buffer.count, 0)
-                if n <= 0 {
-                    ending = n == 0 ? 0 : errno
-                    break
-                }
-                received += buffer[..<n]
-            }
+            let (received, ending) = client.receiveToEnd()
             #expect(received == busy)
             #expect(ending == 0, "a refused peer got errno \(ending) (a reset) instead of end of stream")
         }
