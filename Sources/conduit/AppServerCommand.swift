@@ -19,8 +19,6 @@ struct AppServerCommand: ParsableCommand {
     var processes = 1
     @Option(help: "Close a connection whose request header is not complete within this long (0 disables; \(FlagRange.timeout.typed)).")
     var headerTimeout = Seconds(10)
-    @Option(help: "On SIGINT/SIGTERM, wait this long for responses in flight to be sent (\(FlagRange.timeout.typed)).")
-    var shutdownGrace = Seconds(5)
     @OptionGroup var serverLimits: ServerLimitOptions
     @Flag(help: .hidden) var worker = false
     @OptionGroup var limits: LimitOptions
@@ -32,7 +30,6 @@ struct AppServerCommand: ParsableCommand {
         try threads.validate("--threads", in: FlagRange.threads)
         try processes.validate("--processes", in: FlagRange.processes)
         try headerTimeout.validate("--header-timeout", in: FlagRange.timeout)
-        try shutdownGrace.validate("--shutdown-grace", in: FlagRange.timeout)
     }
 
     func run() throws {
@@ -50,7 +47,7 @@ struct AppServerCommand: ParsableCommand {
         let log = logging.log
         try serveUntilSignalled(
             address: address, threads: threads, backend: common.backend, announce: !worker,
-            graceSeconds: shutdownGrace.value
+            graceSeconds: serverLimits.shutdownGrace.value
         ) { group throws(SocketError) in
             try AppServer(
                 group: group, address: address, limits: limits, options: options,
@@ -79,17 +76,18 @@ extension AppServerCommand {
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
-            "--header-timeout", "\(headerTimeout.value)s", "--shutdown-grace", "\(shutdownGrace.value)s",
+            "--header-timeout", "\(headerTimeout.value)s",
         ] + serverLimits.arguments
-        // Woken by SIGINT/SIGTERM or by any worker ending.
+        // Woken by SIGINT/SIGTERM/SIGHUP or by any worker ending.
         let wake = DispatchSemaphore(value: 0)
-        let caught = Mutex<String?>(nil)
-        let signals = SignalEvents(SignalEvents.termination) { name, _ in
-            caught.withLock { $0 = $0 ?? name }
-            wake.signal()
-        }
-        defer { signals.cancel() }
+        let signals = ServerSignals(wake: wake)
         let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes), onExit: { wake.signal() })
+        signals.onStatus { [processes] in
+            workers.signalAll(SIGUSR1)
+            return "\(processes) worker processes on \(shown); each reports its own status"
+        }
+        // Each worker takes a second SIGTERM as "exit now" too.
+        signals.onForcedExit { workers.signalAll(SIGTERM) }
         guard waitUntilListening(workers, port: chosenPort, seconds: 10) else {
             workers.signalAll(SIGTERM)
             workers.waitAll()
@@ -98,7 +96,7 @@ extension AppServerCommand {
         say("Listening on \(shown) (\(processes) processes)")
         while true {
             wake.wait()
-            if let signal = caught.withLock({ $0 }) {
+            if let signal = signals.caught {
                 say("Caught \(signal), stopping \(processes) worker processes")
                 workers.signalAll(SIGTERM)
                 if !workers.waitAll() { throw ExitCode.failure }

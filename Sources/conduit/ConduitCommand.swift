@@ -16,6 +16,8 @@ struct ConduitCommand: ParsableCommand {
     )
 
     static func main() {
+        // First, while this is the only thread: see ProcessSignals.
+        ProcessSignals.takeOver()
         // A peer that closes mid-send must not kill us; sends use MSG_NOSIGNAL too.
         signal(SIGPIPE, SIG_IGN)
         do {

@@ -125,17 +125,18 @@ struct LoadCommand: ParsableCommand {
         try finish(result)
     }
 
-    /// Like wrk: the first Ctrl-C calls `stop` (the run ends early and is reported and
-    /// written as usual, so a long run is never lost); a second one exits at once (130).
+    /// Like wrk: the first Ctrl-C (or SIGTERM, SIGHUP) calls `stop` (the run ends early
+    /// and is reported and written as usual, so a long run is never lost); a second one
+    /// exits at once (128 + the signal: 130 for Ctrl-C).
     static func stopOnInterrupt(_ stop: @escaping @Sendable () -> Void) -> SignalEvents {
-        SignalEvents([(SIGINT, "SIGINT")]) { _, count in
+        SignalEvents(SignalEvents.termination) { number, count in
             if count == 1 {
                 FileHandleOutput.standardError(
                     "interrupted: stopping the run and waiting for responses in flight (Ctrl-C again to quit without a report)")
                 stop()
             } else {
                 FileHandleOutput.standardError("conduit: interrupted again; exiting without a report")
-                _exit(130)
+                _exit(128 + number)
             }
         }
     }

@@ -26,10 +26,9 @@ extension LoadCommand {
         }
         // The parent forwards a Ctrl-C once: report what we have so far. SIGTERM comes
         // when the parent died (or wants us gone): nobody will read a result, so go at
-        // once. Both are taken as events because a signal mask inherited from whoever
-        // started the parent can leave their default actions blocked.
-        let signals = SignalEvents(SignalEvents.termination) { [generator] name, _ in
-            if name == "SIGTERM" { _exit(143) }
+        // once.
+        let signals = SignalEvents(SignalEvents.termination) { [generator] number, _ in
+            if number == SIGTERM { _exit(128 + SIGTERM) }
             generator.stop()
         }
         defer { signals.cancel() }

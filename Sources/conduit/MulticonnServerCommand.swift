@@ -29,7 +29,9 @@ struct MulticonnServerCommand: ParsableCommand {
         let address = try resolve(host: host, port: port)
         let quiet = self.quiet
         let options = serverLimits.serverOptions
-        try serveUntilSignalled(address: address, threads: threads, backend: common.backend) { group throws(SocketError) in
+        try serveUntilSignalled(
+            address: address, threads: threads, backend: common.backend, graceSeconds: serverLimits.shutdownGrace.value
+        ) { group throws(SocketError) in
             try Server(
                 group: group, address: address, options: options,
                 onAcceptError: { error in FileHandleOutput.standardError("accept failed: \(error)") }
@@ -47,31 +49,4 @@ struct MulticonnServerCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// Blocks until SIGINT or SIGTERM arrives and returns its name.
-func waitForTermination() -> String {
-    let received = DispatchSemaphore(value: 0)
-    let name = SignalName()
-    var sources: [DispatchSourceSignal] = []
-    for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            name.set(label)
-            received.signal()
-        }
-        source.resume()
-        sources.append(source)
-    }
-    received.wait()
-    for source in sources { source.cancel() }
-    return name.value
-}
-
-/// The name of the signal that arrived (written by a Dispatch handler, read after).
-final class SignalName: Sendable {
-    private let name = Mutex("signal")
-    var value: String { name.withLock { $0 } }
-    func set(_ name: String) { self.name.withLock { $0 = name } }
 }

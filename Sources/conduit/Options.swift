@@ -26,9 +26,12 @@ struct ServerLimitOptions: ParsableArguments {
     var highWatermark = 1 << 20
     @Option(help: "Unsent output below which paused reading resumes, in bytes.")
     var lowWatermark = 256 << 10
+    @Option(help: "On SIGINT/SIGTERM/SIGHUP, wait this long for responses in flight to be sent (\(FlagRange.timeout.typed)); a second signal stops at once.")
+    var shutdownGrace = Seconds(5)
 
     func validate() throws {
         try idleTimeout.validate("--idle-timeout", in: FlagRange.timeout)
+        try shutdownGrace.validate("--shutdown-grace", in: FlagRange.timeout)
         guard lowWatermark >= 0, highWatermark > lowWatermark else {
             throw ValidationError("--high-watermark must be above --low-watermark")
         }
@@ -48,7 +51,7 @@ struct ServerLimitOptions: ParsableArguments {
     var arguments: [String] {
         var list = [
             "--idle-timeout", "\(idleTimeout.value)s", "--high-watermark", String(highWatermark),
-            "--low-watermark", String(lowWatermark),
+            "--low-watermark", String(lowWatermark), "--shutdown-grace", "\(shutdownGrace.value)s",
         ]
         if let maxConnections { list += ["--max-connections", String(maxConnections)] }
         return list

@@ -1,12 +1,16 @@
 import Conduit
 
-/// Runs a server the way every server subcommand does: starts it on a new loop group
-/// (or exits with one clear line), says `Listening on …`, waits for SIGINT/SIGTERM,
-/// then stops gracefully — responses in flight are sent, for at most `graceSeconds`.
+/// Runs a server the way every server subcommand does: takes the signals first (see
+/// `ServerSignals`), starts it on a new loop group (or exits with one clear line), says
+/// `Listening on …` once it accepts, waits for SIGINT/SIGTERM/SIGHUP, then stops
+/// gracefully — responses in flight are sent, for at most `graceSeconds`.
 func serveUntilSignalled(
     address: SocketAddress, threads: Int, backend: IOBackend, announce: Bool = true, graceSeconds: Double = 5,
     start: (EventLoopGroup) throws(SocketError) -> Server
 ) throws {
+    // Before anything starts: a signal from here on waits for `wait()` instead of
+    // killing a half-started server or being lost.
+    let signals = ServerSignals()
     let group = try EventLoopGroup(threads: max(1, threads), backend: backend)
     let server: Server
     do {
@@ -15,8 +19,9 @@ func serveUntilSignalled(
         group.syncShutdown()
         throw fail("cannot listen on \(address): \(error.reason)")
     }
+    signals.onStatus { "listening on \(server.address), \(server.openConnections) connections open" }
     if announce { say("Listening on \(server.address)") }
-    let signal = waitForTermination()
+    let signal = signals.wait()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }
     let left = server.syncShutdownGracefully(timeout: .seconds(graceSeconds))
     if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }

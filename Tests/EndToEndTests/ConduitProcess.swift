@@ -17,7 +17,10 @@ let conduitBinary: URL = {
 
 /// What a finished `conduit` run printed and how it exited.
 struct RunResult {
+    /// The exit status, or the signal's number when `killedBySignal`.
     var status: Int32
+    /// True when a signal's default action ended the process.
+    var killedBySignal = false
     var stdout: String
     var stderr: String
 }
@@ -32,6 +35,8 @@ final class ChildProcess: @unchecked Sendable {
     private var outText = ""
     private var errText = ""
     private let readers = DispatchGroup()
+    /// A signal to send the moment stdout first contains a text (see `signal(_:assoonAs:)`).
+    private var trigger: (signal: Int32, text: String)?
 
     /// Starts `conduit arguments…`.
     convenience init(_ arguments: [String]) throws {
@@ -47,7 +52,7 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
         // A reader thread per pipe with blocking reads until end of file: Foundation's
         // readability handlers can run while being replaced, which crashed the runner.
-        startReader(out.fileHandleForReading) { [weak self] text in self?.lock.withLock { self?.outText += text } }
+        startReader(out.fileHandleForReading) { [weak self] text in self?.appendOutput(text) }
         startReader(err.fileHandleForReading) { [weak self] text in self?.lock.withLock { self?.errText += text } }
     }
 
@@ -61,6 +66,28 @@ final class ChildProcess: @unchecked Sendable {
                 append(String(decoding: data, as: UTF8.self))
             }
             readers.leave()
+        }
+    }
+
+    private func appendOutput(_ text: String) {
+        lock.withLock {
+            outText += text
+            if let trigger, outText.contains(trigger.text) {
+                kill(process.processIdentifier, trigger.signal)
+                self.trigger = nil
+            }
+        }
+    }
+
+    /// Sends `number` from the reader thread the moment stdout contains `text`, with
+    /// none of the delay of polling for it.
+    func signal(_ number: Int32, assoonAs text: String) {
+        lock.withLock {
+            if outText.contains(text) {
+                kill(process.processIdentifier, number)
+            } else {
+                trigger = (number, text)
+            }
         }
     }
 
@@ -112,7 +139,9 @@ final class ChildProcess: @unchecked Sendable {
         // Everything the process wrote arrives before end of file; a grandchild that
         // inherited the pipe could hold it open, so the wait is bounded.
         _ = readers.wait(timeout: .now() + 10)
-        return RunResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        return RunResult(
+            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
+            stdout: stdout, stderr: stderr)
     }
 
     deinit {
