@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -107,4 +108,8 @@ int cshim_outq(int fd) {
 
 int cshim_die_with_parent(int signal) {
     return prctl(PR_SET_PDEATHSIG, signal) < 0 ? -errno : 0;
+}
+
+int cshim_fix_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
 }

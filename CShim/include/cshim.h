@@ -80,4 +80,11 @@ int cshim_outq(int fd);
 /// Returns 0 or -errno.
 int cshim_die_with_parent(int signal);
 
+// --- memory ----------------------------------------------------------------------
+
+/// Fixes glibc's mmap threshold at `bytes` (mallopt(M_MMAP_THRESHOLD), from malloc.h,
+/// which Swift's Glibc module does not bring): blocks from that size up are mapped and
+/// unmapped, so their memory returns to the system when freed. Returns 1 on success.
+int cshim_fix_mmap_threshold(int bytes);
+
 #endif

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A growable byte buffer with a read and a write index, used for a connection's
 /// unsent output and the unparsed tail of its input.
 ///
@@ -6,7 +8,8 @@
 /// so 100,000 idle connections cost no buffer memory.
 package final class ByteBuffer {
     private var storage: UnsafeMutableRawPointer?
-    private var capacity = 0
+    /// Bytes of storage held (what the buffer costs in memory).
+    package private(set) var capacity = 0
     private var readerIndex = 0
     private var writerIndex = 0
 
@@ -16,7 +19,24 @@ package final class ByteBuffer {
     /// Creates an empty buffer without allocating.
     package init() {}
 
-    deinit { storage?.deallocate() }
+    deinit { storage.map { Self.deallocate($0, capacity: capacity) } }
+
+    /// Storage from this size up is mapped from the kernel directly and unmapped when
+    /// released, so a burst of large messages gives its memory back to the system at
+    /// once; malloc would keep it (glibc raises its mmap threshold after freeing a
+    /// large block, and later blocks come from a heap it seldom trims).
+    static let mappedCapacity = 1 << 20
+
+    private static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
+        guard byteCount >= mappedCapacity else { return .allocate(byteCount: byteCount, alignment: 16) }
+        let mapped = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else { fatalError("out of memory mapping \(byteCount) bytes") }
+        return mapped
+    }
+
+    private static func deallocate(_ storage: UnsafeMutableRawPointer, capacity: Int) {
+        if capacity >= mappedCapacity { munmap(storage, capacity) } else { storage.deallocate() }
+    }
 
     /// Bytes written and not yet consumed.
     @inline(__always)
@@ -52,19 +72,29 @@ package final class ByteBuffer {
                 writerIndex = count
                 readerIndex = 0
             } else {
-                let newCapacity = max(capacity * 2, count + extra, 1024)
-                let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-                if let storage {
-                    newStorage.copyMemory(from: storage + readerIndex, byteCount: count)
-                    storage.deallocate()
-                }
-                writerIndex = count
-                readerIndex = 0
-                storage = newStorage
-                capacity = newCapacity
+                grow(to: max(capacity * 2, count + extra, 1024))
             }
         }
         return storage! + writerIndex
+    }
+
+    /// Grows the storage to at least `total` bytes now, exactly that much (for input
+    /// whose size is announced: one allocation instead of doublings past it).
+    package func ensureCapacity(_ total: Int) {
+        if capacity < total { grow(to: total) }
+    }
+
+    /// Moves the waiting bytes to the front of new storage of `newCapacity` bytes.
+    private func grow(to newCapacity: Int) {
+        let newStorage = Self.allocate(newCapacity)
+        if let storage {
+            newStorage.copyMemory(from: storage + readerIndex, byteCount: count)
+            Self.deallocate(storage, capacity: capacity)
+        }
+        writerIndex = count
+        readerIndex = 0
+        storage = newStorage
+        capacity = newCapacity
     }
 
     /// Marks `written` bytes after the writer index (from `reserve`) as waiting.
@@ -85,7 +115,7 @@ package final class ByteBuffer {
         readerIndex = 0
         writerIndex = 0
         if capacity > Self.retainedCapacity {
-            storage?.deallocate()
+            storage.map { Self.deallocate($0, capacity: capacity) }
             storage = nil
             capacity = 0
         }

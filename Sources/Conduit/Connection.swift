@@ -29,6 +29,12 @@ public final class Connection: Selectable {
     /// The server that accepted this connection (nil for outgoing ones); it is told
     /// when the connection closes and closes only what it owns.
     let server: ServerConnections?
+    /// The server's memory budget, charged with this connection's buffers.
+    private let budget: MemoryBudget?
+    /// Bytes this connection has charged to `budget`.
+    private var charged = 0
+    /// Input bytes announced and not yet arrived (`reserveInput`).
+    private var inputReservation = 0
     /// Nanoseconds of silence after which the connection idles (0: never).
     private var idleNanoseconds: UInt64 = 0
     /// Monotonic nanoseconds by which the handler wants something to have happened; 0: none.
@@ -45,6 +51,7 @@ public final class Connection: Selectable {
         self.handler = handler
         self.state = ConnectionState(connecting: connecting)
         self.server = server
+        self.budget = server?.memory
         self.lastActivity = loop.now
     }
 
@@ -189,6 +196,7 @@ public final class Connection: Selectable {
             return
         }
         outbound.commit(written)
+        recharge()
         if !gathering && state.phase == .open && interest & EpollFlag.writable == 0 { flush() }
     }
 
@@ -337,6 +345,10 @@ public final class Connection: Selectable {
         socket.close()
         inbound.reset()
         outbound.reset()
+        // All of it: small storage that `reset` keeps for reuse is no longer in use.
+        budget?.adjust(by: -charged)
+        charged = 0
+        inputReservation = 0
         let handler = self.handler
         self.handler = nil
         server?.remove()
@@ -353,6 +365,8 @@ public final class Connection: Selectable {
             return
         }
         guard state.phase == .open else { return }
+        // Waiting for us is not idleness: the clock restarts when reading does.
+        if state.pausedByBudget { lastActivity = now }
         if deadlineNanoseconds != 0 && now >= deadlineNanoseconds {
             deadlineNanoseconds = 0
             handler?.connectionDeadlinePassed(self)
@@ -406,6 +420,12 @@ public final class Connection: Selectable {
     private func readAvailable() {
         let buffer = loop.receiveBuffer
         for _ in 0..<16 {
+            if let budget, budget.isExhausted {
+                state.pausedByBudget = true
+                applyInterest()
+                loop.pausedForMemory(self)
+                return
+            }
             let outcome = IOResult.retryingInterrupts {
                 loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count)
             }
@@ -438,6 +458,7 @@ public final class Connection: Selectable {
                 if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
             }
         } else {
+            if inputReservation > inbound.capacity { inbound.ensureCapacity(inputReservation) }
             inbound.append(fresh)
             let used = handler.connection(self, didReceive: inbound.readableBytes)
             if state.phase != .closed {
@@ -447,6 +468,7 @@ public final class Connection: Selectable {
         }
         gathering = false
         if state.phase == .open || state.phase == .closing { flush() }
+        recharge()
     }
 
     /// A handler that says it used fewer than 0 or more than it was given has a bug;
@@ -479,6 +501,32 @@ public final class Connection: Selectable {
 
     private func updateBackpressure() {
         state.applyBackpressure(queued: outbound.count, pauseAbove: pauseAbove, resumeBelow: resumeBelow)
+        recharge()
+        applyInterest()
+    }
+
+    /// Brings this connection's charge to the server's memory budget up to date: the
+    /// storage its buffers hold, counting input at least as large as announced.
+    @inline(__always)
+    private func recharge() {
+        guard let budget else { return }
+        let now = max(inbound.capacity, inputReservation) + outbound.capacity
+        guard now != charged else { return }
+        budget.adjust(by: now - charged)
+        let gaveBack = now < charged
+        charged = now
+        if gaveBack && budget.allowsResuming { loop.resumePausedForMemory() }
+    }
+
+    /// Reads again after a pause for the memory budget, if the budget allows now;
+    /// otherwise stays on the loop's list.
+    func resumeIfMemoryAllows() {
+        guard state.pausedByBudget, state.phase == .open else { return }
+        guard budget?.allowsResuming ?? true else {
+            loop.pausedForMemory(self)
+            return
+        }
+        state.pausedByBudget = false
         applyInterest()
     }
 
@@ -496,6 +544,24 @@ public final class Connection: Selectable {
 }
 
 extension Connection {
+    /// Tells the server's memory budget (`ServerOptions.memoryBudget`) that this
+    /// connection is about to buffer up to `bytes` of input — a message whose size its
+    /// header announced — so that many large messages cannot be started at once and
+    /// only then fill memory. Returns false, reserving nothing, when the budget cannot
+    /// cover it now: refuse the message rather than wait for it. 0 ends the reservation
+    /// (also ended by the close). Always true for a connection without a budget.
+    public func reserveInput(_ bytes: Int) -> Bool {
+        loop.assertInLoop()
+        guard let budget else { return true }
+        let wanted = max(bytes, 0)
+        let extra = max(inbound.capacity, wanted) - max(inbound.capacity, inputReservation)
+        if extra > 0 && !budget.tryAdd(extra) { return false }
+        if extra > 0 { charged += extra }
+        inputReservation = wanted
+        recharge()
+        return true
+    }
+
     /// Swaps the handler (for example once a protocol is chosen). Call on the loop.
     public func replaceHandler(_ newHandler: ConnectionHandler) {
         loop.assertInLoop()

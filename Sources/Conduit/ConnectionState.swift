@@ -23,6 +23,8 @@ struct ConnectionState: Equatable {
     var pausedByBackpressure = false
     /// Reading paused by the application (`pauseReading()`).
     var pausedByApplication = false
+    /// Reading paused because the server's buffers together are over its memory budget.
+    var pausedByBudget = false
     /// The peer has finished sending.
     var reachedEnd = false
     /// `shutdownOutput()` was asked while output was queued: do it once drained.
@@ -38,7 +40,7 @@ struct ConnectionState: Equatable {
     var acceptsWrites: Bool { phase == .open || phase == .connecting }
 
     /// True while the connection should read what arrives.
-    var wantsToRead: Bool { phase == .open && !pausedByBackpressure && !pausedByApplication && !reachedEnd }
+    var wantsToRead: Bool { phase == .open && !pausedByBackpressure && !pausedByApplication && !pausedByBudget && !reachedEnd }
 
     /// The epoll events this state wants.
     var interest: UInt32 {

@@ -27,6 +27,10 @@ public final class EventLoop: @unchecked Sendable {
     /// Monotonic nanoseconds read once per loop iteration: a cheap "now" for connections.
     private(set) var now: UInt64 = Monotonic.now()
     private var sweepTimer: LoopTimer?
+    /// Connections that stopped reading for their server's memory budget; each is
+    /// offered the chance to resume when memory is given back on this loop, and at every
+    /// timeout sweep (memory given back on another loop).
+    private var pausedForMemory: [Connection] = []
 
     private static let wakeToken = UInt64.max
 
@@ -180,9 +184,24 @@ public final class EventLoop: @unchecked Sendable {
         // the loop; a weak reference would give the loop a side table for nothing.
         sweepTimer = schedule(afterNanoseconds: interval) { [unowned(unsafe) self] in
             let now = Monotonic.now()
+            self.resumePausedForMemory()
             for target in self.registry.all { target.sweep(now: now) }
             self.scheduleSweep(interval)
         }
+    }
+
+    /// Remembers a connection that stopped reading for its memory budget.
+    func pausedForMemory(_ connection: Connection) {
+        pausedForMemory.append(connection)
+    }
+
+    /// Lets each connection paused for its memory budget read again if its budget now
+    /// allows; those it does not allow yet stay on the list.
+    func resumePausedForMemory() {
+        guard !pausedForMemory.isEmpty else { return }
+        let waiting = pausedForMemory
+        pausedForMemory.removeAll(keepingCapacity: true)
+        for connection in waiting { connection.resumeIfMemoryAllows() }
     }
 
     /// Asks everything registered by `owner` to close gracefully (connections send what

@@ -94,7 +94,7 @@ public final class Server: Sendable {
             if bound.port == 0, let actual = socket.localAddress() { bound = actual }
             sockets.append(socket)
         }
-        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections())
+        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections(memoryBudget: options.memoryBudget))
     }
 
     /// Hands each loop its listening descriptor; `completion` runs once, on some loop
@@ -105,7 +105,8 @@ public final class Server: Sendable {
         makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler,
         completion: @escaping @Sendable (Result<[LoopBound<Listener>], SocketError>) -> Void
     ) {
-        let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts
+        // The sweep also resumes reading paused for the memory budget.
+        let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts || options.memoryBudget != nil
         let progress = Locked(StartProgress(expected: group.loops.count))
         let report: @Sendable (Int, Result<LoopBound<Listener>, SocketError>) -> Void = { index, result in
             if let finished = progress.withLock({ $0.record(index, result) }) { completion(finished) }
@@ -165,6 +166,10 @@ public final class Server: Sendable {
 
     /// Open connections of this server, across its loops.
     public var openConnections: Int { connections.count }
+
+    /// Bytes its connections hold in buffers now (input of incomplete messages, or
+    /// reserved for them, and unsent output); 0 without `ServerOptions.memoryBudget`.
+    public var bufferedBytes: Int { connections.memory?.bytesInUse ?? 0 }
 }
 
 /// Collects each loop's answer to "start listening"; the last answer completes.

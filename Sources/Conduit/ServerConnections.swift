@@ -6,8 +6,14 @@ import Synchronization
 /// reach zero during a graceful stop. Each accepted connection points here, which is
 /// how a server finds, and closes, only its own connections.
 final class ServerConnections: Sendable {
+    /// What their buffers may hold at once (nil: no limit).
+    let memory: MemoryBudget?
     private let value = Atomic<Int>(0)
     private let drainWaiters = Locked<[@Sendable () -> Void]>([])
+
+    init(memoryBudget: Int? = nil) {
+        memory = memoryBudget.map(MemoryBudget.init(limit:))
+    }
 
     /// Adds one if that stays within `limit`; false (and nothing added) otherwise.
     func tryAdd(limit: Int?) -> Bool {

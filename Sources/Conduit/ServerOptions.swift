@@ -25,13 +25,17 @@ public struct ServerOptions: Sendable {
     public var acceptBackoff: Duration
     /// Whether an accepted connection stops reading while its unsent output is high.
     public var backpressure: ReadBackpressure
+    /// Bytes all connections together may hold in buffers (input of incomplete
+    /// messages and reservations for them, unsent output); above it they stop reading
+    /// until use falls to three quarters of it. nil: no server-wide limit.
+    public var memoryBudget: Int?
 
     /// Options with every default spelled out; name only what you change.
     public init(
         backlog: Int32 = 4096, reusePort: Bool? = nil, noDelay: Bool = true, receiveBufferSize: Int? = nil,
         sendBufferSize: Int? = nil, maxConnections: Int? = nil, overLimitResponse: [UInt8]? = nil,
         idleTimeout: Duration = .zero, sweepTimeouts: Bool = false, acceptBackoff: Duration = .milliseconds(100),
-        backpressure: ReadBackpressure = .serverDefault
+        backpressure: ReadBackpressure = .serverDefault, memoryBudget: Int? = nil
     ) {
         self.backlog = backlog
         self.reusePort = reusePort
@@ -44,5 +48,6 @@ public struct ServerOptions: Sendable {
         self.sweepTimeouts = sweepTimeouts
         self.acceptBackoff = acceptBackoff
         self.backpressure = backpressure
+        self.memoryBudget = memoryBudget
     }
 }

@@ -8,20 +8,25 @@ import ConduitMessage
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
     private let service: LoopService
-    private let headerTimeout: Duration
+    private let timeouts: RequestTimeouts
     private var failed = false
+    /// When the message at the front of the input began (nil: none has begun).
+    private var messageStart: ContinuousClock.Instant?
+    /// The size reserved in the server's memory budget for the message at the front.
+    private var reservedSize = 0
 
-    init(service: LoopService, limits: MessageLimits, headerTimeout: Duration) {
+    init(service: LoopService, limits: MessageLimits, timeouts: RequestTimeouts) {
         self.service = service
         self.decoder = MessageDecoder(limits: limits)
-        self.headerTimeout = headerTimeout
+        self.timeouts = timeouts
     }
 
     func connectionDidOpen(_ connection: Connection) {
         service.log(.info, "Accepted connection from \(peer(connection))")
-        // The header clock starts at once: a peer that never sends a byte is as slow a
-        // header as one that sends a byte a minute.
-        if headerTimeout > .zero { connection.setDeadline(after: headerTimeout) }
+        // The clocks start at once: a peer that never sends a byte is as slow a header
+        // as one that sends a byte a minute.
+        messageStart = .now
+        if let limit = timeouts.limit(headerComplete: false) { connection.setDeadline(after: limit) }
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
@@ -49,28 +54,57 @@ final class AppConnectionHandler: ConnectionHandler {
             reject(routingError, on: connection)
             return bytes.count
         }
-        trackHeaderDeadline(incomplete: consumed < bytes.count, connection)
+        let incomplete = consumed < bytes.count
+        guard reserveMemory(incomplete: incomplete, connection) else { return bytes.count }
+        trackDeadlines(incomplete: incomplete, newMessage: consumed > 0, connection)
         return consumed
     }
 
-    /// Starts the header clock when a header is incomplete; stops it once the header
-    /// is in (content may then take as long as the idle timeout allows).
-    private func trackHeaderDeadline(incomplete: Bool, _ connection: Connection) {
-        guard headerTimeout > .zero else { return }
-        if incomplete && !decoder.isAwaitingContent {
-            if !connection.hasDeadline { connection.setDeadline(after: headerTimeout) }
-        } else {
-            connection.clearDeadline()
+    /// Once a header announces a message that has not all arrived, reserves its size in
+    /// the server's memory budget — or, if the budget cannot cover it now, refuses it
+    /// at once rather than let many large messages fill memory together. Returns false
+    /// after refusing.
+    private func reserveMemory(incomplete: Bool, _ connection: Connection) -> Bool {
+        let wanted = incomplete ? decoder.awaitedMessageSize ?? 0 : 0
+        guard wanted != reservedSize else { return true }
+        guard connection.reserveInput(wanted) else {
+            service.log(.warning, "No memory for a \(wanted)-byte message from \(peer(connection)); closing")
+            failAndLinger(
+                with: .error("server busy: no memory for a message of \(wanted) bytes now; try again later"),
+                on: connection)
+            return false
         }
+        reservedSize = wanted
+        return true
     }
 
-    /// A peer trickled a header for longer than the header timeout (slowloris).
+    /// Keeps the deadline of the message at the front: its header within the header
+    /// timeout, all of it within the message timeout, both counted from its start.
+    private func trackDeadlines(incomplete: Bool, newMessage: Bool, _ connection: Connection) {
+        guard incomplete else {
+            if messageStart != nil {
+                messageStart = nil
+                connection.clearDeadline()
+            }
+            return
+        }
+        guard let limit = timeouts.limit(headerComplete: decoder.isAwaitingContent) else {
+            connection.clearDeadline()
+            return
+        }
+        let now = ContinuousClock.now
+        if newMessage || messageStart == nil { messageStart = now }
+        let elapsed = now - (messageStart ?? now)
+        connection.setDeadline(after: max(limit - elapsed, .zero))
+    }
+
+    /// A peer trickled a header, or a whole message, for longer than allowed.
     func connectionDeadlinePassed(_ connection: Connection) {
-        let (whole, fraction) = headerTimeout.components
-        let seconds = Double(whole) + Double(fraction) / 1e18
-        let text = fraction == 0 ? String(whole) : String(seconds)
-        service.log(.warning, "Header timeout for \(peer(connection)); closing")
-        failAndLinger(with: .error("request header not complete within \(text) s"), on: connection)
+        let headerLate = !decoder.isAwaitingContent && timeouts.limit(headerComplete: false) == timeouts.header
+        let (what, limit) = headerLate ? ("request header", timeouts.header) : ("request", timeouts.message)
+        service.log(.warning, "\(headerLate ? "Header" : "Message") timeout for \(peer(connection)); closing")
+        failAndLinger(
+            with: .error("\(what) not complete within \(RequestTimeouts.text(limit)) s"), on: connection)
     }
 
     func connectionDidIdle(_ connection: Connection) {

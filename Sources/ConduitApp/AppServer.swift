@@ -10,16 +10,19 @@ public final class AppServer: Sendable {
 
     /// Starts serving on `address` with `router` (the tutorial's service by default),
     /// blocking until every loop listens (not in async code: use `AppServer.start`).
-    /// A header not complete within `headerTimeout` (`.zero`: no limit) gets an
-    /// error response and a close; a connection over `options.maxConnections` gets
-    /// an error response saying so.
+    /// A header not complete within `headerTimeout`, or a whole message not complete
+    /// within `messageTimeout` (each counted from the message's start; `.zero`: no
+    /// limit), gets an error response and a close; so does a message whose announced
+    /// size `options.memoryBudget` cannot cover now, and a connection over
+    /// `options.maxConnections`.
     @available(*, noasync, message: "use 'try await AppServer.start(…)'; this one blocks the thread")
     public convenience init(
         group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
         limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
-        headerTimeout: Duration = .zero, log: AppLog = .silent
+        headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) throws(SocketError) {
-        let (options, makeHandler) = Self.setUp(group, router, limits, options, headerTimeout, log)
+        let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
+        let (options, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
         self.init(
             server: try Server(
                 group: group, address: address, options: options,
@@ -30,9 +33,10 @@ public final class AppServer: Sendable {
     public static func start(
         group: EventLoopGroup, address: SocketAddress, router: Router = .tutorial(),
         limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
-        headerTimeout: Duration = .zero, log: AppLog = .silent
+        headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) async throws(SocketError) -> AppServer {
-        let (options, makeHandler) = setUp(group, router, limits, options, headerTimeout, log)
+        let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
+        let (options, makeHandler) = setUp(group, router, limits, options, timeouts, log)
         return AppServer(
             server: try await Server.start(
                 group: group, address: address, options: options,
@@ -44,7 +48,7 @@ public final class AppServer: Sendable {
     /// The server options and handler factory both forms start the transport with.
     private static func setUp(
         _ group: EventLoopGroup, _ router: Router, _ limits: MessageLimits, _ options: ServerOptions,
-        _ headerTimeout: Duration, _ log: AppLog
+        _ timeouts: RequestTimeouts, _ log: AppLog
     ) -> (ServerOptions, @Sendable (Connection) -> ConnectionHandler) {
         let services = LoopServices(loops: group.loops, router: router, log: log)
         var options = options
@@ -58,7 +62,7 @@ public final class AppServer: Sendable {
         options.sweepTimeouts = true
         return (options, { connection in
             AppConnectionHandler(
-                service: services.service(for: connection.loop), limits: limits, headerTimeout: headerTimeout)
+                service: services.service(for: connection.loop), limits: limits, timeouts: timeouts)
         })
     }
 

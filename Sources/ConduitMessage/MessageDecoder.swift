@@ -61,6 +61,10 @@ public struct MessageDecoder {
     /// content is still arriving (so a partial input is content, not header).
     public var isAwaitingContent: Bool { pending != nil }
 
+    /// The whole size (proto header, JSON header, content) of the message at the front
+    /// while its content is still arriving; nil while no header is waiting for content.
+    public var awaitedMessageSize: Int? { pending.map { $0.headerEnd + $0.header.contentLength } }
+
     /// Call when the stream ends with `remaining` unconsumed bytes: throws
     /// `.truncated` if a message was cut off, does nothing if the stream ended cleanly.
     public func finish(remaining: Int) throws(MessageError) {

@@ -19,6 +19,8 @@ struct AppServerCommand: ParsableCommand {
     var processes = 1
     @Option(help: "Close a connection whose request header is not complete within this long (0 disables; \(FlagRange.timeout.typed)).")
     var headerTimeout = Seconds(10)
+    @Option(help: "Close a connection whose request (header and content) is not complete within this long of its start (0 disables; \(FlagRange.timeout.typed)).")
+    var messageTimeout = Seconds(60)
     @OptionGroup var serverLimits: ServerLimitOptions
     @Flag(help: .hidden) var worker = false
     @OptionGroup var limits: LimitOptions
@@ -30,6 +32,7 @@ struct AppServerCommand: ParsableCommand {
         try threads.validate("--threads", in: FlagRange.threads)
         try processes.validate("--processes", in: FlagRange.processes)
         try headerTimeout.validate("--header-timeout", in: FlagRange.timeout)
+        try messageTimeout.validate("--message-timeout", in: FlagRange.timeout)
     }
 
     func run() throws {
@@ -44,6 +47,7 @@ struct AppServerCommand: ParsableCommand {
         if worker { options.reusePort = true }
         let limits = self.limits.limits
         let headerTimeout = self.headerTimeout.duration
+        let messageTimeout = self.messageTimeout.duration
         let log = logging.log
         try serveUntilSignalled(
             address: address, threads: threads, backend: common.backend, announce: !worker,
@@ -51,7 +55,7 @@ struct AppServerCommand: ParsableCommand {
         ) { group throws(SocketError) in
             try AppServer(
                 group: group, address: address, limits: limits, options: options,
-                headerTimeout: headerTimeout, log: log
+                headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
             ).server
         }
     }
@@ -76,7 +80,7 @@ extension AppServerCommand {
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
-            "--header-timeout", "\(headerTimeout.value)s",
+            "--header-timeout", "\(headerTimeout.value)s", "--message-timeout", "\(messageTimeout.value)s",
         ] + serverLimits.arguments
         // Woken by SIGINT/SIGTERM/SIGHUP or by any worker ending.
         let wake = DispatchSemaphore(value: 0)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CShim
 import Glibc
 
 /// `conduit`: the tutorial's socket programs, and a load generator, in one tool.
@@ -18,6 +19,11 @@ struct ConduitCommand: ParsableCommand {
     static func main() {
         // First, while this is the only thread: see ProcessSignals.
         ProcessSignals.takeOver()
+        // A fixed mmap threshold (setting it turns off glibc's raising it after each large
+        // free): a large request's temporaries go back to the system when freed, instead
+        // of staying in a heap that is seldom trimmed (139 MB stayed after 16 clients
+        // with 16 MiB requests had gone).
+        _ = cshim_fix_mmap_threshold(256 << 10)
         // A peer that closes mid-send must not kill us; sends use MSG_NOSIGNAL too.
         signal(SIGPIPE, SIG_IGN)
         do {

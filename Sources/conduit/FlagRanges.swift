@@ -31,6 +31,8 @@ enum FlagRange {
     static let pipeline = 1...10_000
     /// `multiconn-client --messages`.
     static let messages = 1...100_000
+    /// `--memory-budget`, bytes: from 1 MiB (one large message must fit) to 1 TiB.
+    static let memoryBudget = (1 << 20)...(1 << 40)
     /// `--max-header-bytes`: what the 2-byte length of the wire format can say.
     static let headerBytes = 1...65_535
 }

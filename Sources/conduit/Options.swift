@@ -28,8 +28,11 @@ struct ServerLimitOptions: ParsableArguments {
     var lowWatermark = 256 << 10
     @Option(help: "On SIGINT/SIGTERM/SIGHUP, wait this long for responses in flight to be sent (\(FlagRange.timeout.typed)); a second signal stops at once.")
     var shutdownGrace = Seconds(5)
+    @Option(help: "Bytes all connections together may hold in buffers (incomplete input, unsent output; \(FlagRange.memoryBudget.typed)); above it they stop reading until it falls to 3/4, and app-server refuses a message it cannot hold. Default 256 MiB.")
+    var memoryBudget = 256 << 20
 
     func validate() throws {
+        try memoryBudget.validate("--memory-budget", in: FlagRange.memoryBudget)
         try idleTimeout.validate("--idle-timeout", in: FlagRange.timeout)
         try shutdownGrace.validate("--shutdown-grace", in: FlagRange.timeout)
         guard lowWatermark >= 0, highWatermark > lowWatermark else {
@@ -44,6 +47,7 @@ struct ServerLimitOptions: ParsableArguments {
         options.idleTimeout = idleTimeout.duration
         options.maxConnections = maxConnections ?? max(1, SystemLimits.raiseOpenFiles() - 64)
         options.backpressure = .pauseReading(above: highWatermark, resumeBelow: lowWatermark)
+        options.memoryBudget = memoryBudget
         return options
     }
 
@@ -52,6 +56,7 @@ struct ServerLimitOptions: ParsableArguments {
         var list = [
             "--idle-timeout", "\(idleTimeout.value)s", "--high-watermark", String(highWatermark),
             "--low-watermark", String(lowWatermark), "--shutdown-grace", "\(shutdownGrace.value)s",
+            "--memory-budget", String(memoryBudget),
         ]
         if let maxConnections { list += ["--max-connections", String(maxConnections)] }
         return list

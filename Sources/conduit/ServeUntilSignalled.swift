@@ -19,7 +19,9 @@ func serveUntilSignalled(
         group.syncShutdown()
         throw fail("cannot listen on \(address): \(error.reason)")
     }
-    signals.onStatus { "listening on \(server.address), \(server.openConnections) connections open" }
+    signals.onStatus {
+        "listening on \(server.address), \(server.openConnections) connections open, \(server.bufferedBytes) bytes buffered"
+    }
     if announce { say("Listening on \(server.address)") }
     let signal = signals.wait()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }

@@ -51,6 +51,39 @@ struct TimeoutTests {
         #expect(client.receive(count: Vectors.morpheusResponse.count) == Vectors.morpheusResponse)
     }
 
+    /// A peer that completes its header, then sends one content byte every 200 ms keeps
+    /// resetting the idle timer and is past the header timeout: the message timeout,
+    /// counted from the message's start, ends it. (Before, 200 such connections held
+    /// `--max-connections 200` for a whole test.)
+    @Test(arguments: IOBackend.allCases)
+    func messageDeadlineStopsTrickledContent(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        let server = try AppServer(
+            group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(300),
+            messageTimeout: .seconds(1))
+        let slow = try BlockingClient(port: server.address.port)
+        let request = Vectors.searchMorpheus
+        let headerEnd = 2 + 0x67
+        let started = Monotonic.now()
+        slow.send(Array(request[..<(headerEnd + 1)]))
+        let trickled = DispatchGroup()
+        let fd = slow.fd
+        DispatchQueue.global().async(group: trickled) {
+            // Fewer bytes than the content has, 200 ms apart: never complete.
+            for byte in request[(headerEnd + 1)...].prefix(15) {
+                usleep(200_000)
+                guard Glibc.send(fd, [byte], 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+            }
+        }
+        let (bytes, closed) = slow.receiveUntilClosed()
+        let waited = Double(Monotonic.now() - started) / 1e9
+        #expect(closed)
+        #expect(try decodeResponses(bytes) == [.error("request not complete within 1 s")])
+        #expect(waited >= 0.95 && waited < 2.9, "closed after \(waited) s")
+        _ = trickled.wait(timeout: .now() + 10)
+    }
+
     @Test(arguments: IOBackend.allCases)
     func idleConnectionsAreClosed(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)

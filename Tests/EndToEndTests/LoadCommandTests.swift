@@ -181,12 +181,13 @@ struct WorkerLifetimeTests {
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
-    /// True once `pid` has a handler for SIGTERM (the SigCgt mask in /proc: Dispatch's
-    /// signal sources install one when they start).
+    /// True once `pid` blocks SIGTERM (the SigBlk mask in /proc): the first thing a
+    /// conduit process does (`ProcessSignals.takeOver`), after which its signal thread
+    /// takes every SIGTERM, including the one its parent's death sends.
     static func catchesSIGTERM(_ pid: Int32) -> Bool {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") } ?? ""
-        let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+        let line = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") } ?? ""
+        let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
         return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
     }
 

@@ -1,0 +1,144 @@
+import Conduit
+import ConduitApp
+import ConduitMessage
+import ConduitTestSupport
+import ConduitTutorial
+import Dispatch
+import Glibc
+import Testing
+
+/// The server-wide memory budget (`ServerOptions.memoryBudget`, `--memory-budget`):
+/// what all connections together may hold in buffers. Before it, 32 clients that each
+/// announced 16 MiB and sent all but the last byte made the server hold 588 MB.
+@Suite("Memory budget for the whole server")
+struct MemoryBudgetTests {
+    static let mebibyte = 1 << 20
+
+    /// Messages whose announced size the budget cannot cover are refused at once with
+    /// an error; those it accepted complete and are answered; the budget is all given
+    /// back when the connections close.
+    @Test(arguments: IOBackend.allCases)
+    func announcedMessagesBeyondTheBudgetAreRefused(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        let server = try AppServer(
+            group: group, address: .loopback(port: 0), limits: MessageLimits(maxContentLength: 4 * Self.mebibyte),
+            options: ServerOptions(memoryBudget: 8 * Self.mebibyte))
+        let port = server.address.port
+        let content = payload(count: 3 * Self.mebibyte)
+        let message = try MessageEncoder.binaryMessage(content, contentType: "binary/custom-client-binary-type")
+        var accepted: [BlockingClient] = []
+        for index in 1...2 {
+            let client = try BlockingClient(port: port)
+            client.send(Array(message.dropLast()))
+            accepted.append(client)
+            #expect(waitUntil { server.server.bufferedBytes >= index * content.count }, "\(server.server.bufferedBytes)")
+        }
+        // A third 3 MiB message would take the server past 8 MiB.
+        let refused = try BlockingClient(port: port)
+        refused.send(Array(message.prefix(200_000)))
+        let (answer, closed) = refused.receiveUntilClosed()
+        #expect(closed)
+        let responses = try decodeResponses(answer)
+        #expect(responses.count == 1)
+        #expect("\(responses)".contains("server busy: no memory for a message of \(message.count) bytes"), "\(responses)")
+        #expect(server.server.bufferedBytes <= 8 * Self.mebibyte)
+        // The two it took are answered in full.
+        var expected: [UInt8] = []
+        try Response.binary(
+            contentType: BinaryResponder.contentType, content: Array("First 10 bytes of request: ".utf8) + content.prefix(10)
+        ).encode(into: &expected)
+        for client in accepted {
+            client.send([message.last!])
+            #expect(client.receive(count: expected.count) == expected)
+        }
+        accepted.removeAll()
+        #expect(waitUntil { server.server.bufferedBytes == 0 }, "\(server.server.bufferedBytes) bytes still charged")
+    }
+
+    /// Echo clients that send without reading fill the server's output queues; over the
+    /// budget every connection stops reading (their sends block in the kernel) instead
+    /// of the server queueing 1 MiB per connection. Once the clients read, reading
+    /// resumes and every byte arrives intact.
+    @Test(arguments: IOBackend.allCases)
+    func readingPausesOverTheBudgetAndResumesWithNothingLost(backend: IOBackend) throws {
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        defer { group.syncShutdown() }
+        let budget = 2 * Self.mebibyte
+        let server = try Server(
+            group: group, address: .loopback(port: 0),
+            options: ServerOptions(receiveBufferSize: 65_536, sendBufferSize: 65_536, memoryBudget: budget)
+        ) { _ in EchoHandler() }
+        let data = payload(count: 2 * Self.mebibyte)
+        let clients = try (0..<4).map { _ in try BlockingClient(port: server.address.port, socketBuffers: 65_536) }
+        let sent = DispatchGroup()
+        for client in clients {
+            let fd = client.fd
+            DispatchQueue.global().async(group: sent) { sendAll(fd, data) }
+        }
+        // Wait for the stall: the buffered total stops changing once everyone is paused.
+        var highest = 0
+        var stable = 0
+        var last = -1
+        for _ in 0..<800 where stable < 30 {
+            let now = server.bufferedBytes
+            highest = max(highest, now)
+            stable = now == last && now > 0 ? stable + 1 : 0
+            last = now
+            usleep(10_000)
+        }
+        // Without the budget each connection queues up to its 1 MiB high watermark. The
+        // limit can be passed by what one read adds when it is crossed (an output queue
+        // doubling its storage), not by a queue per connection.
+        #expect(highest >= budget)
+        #expect(highest <= budget + 2 * Self.mebibyte + 65_536, "held \(highest) bytes with a budget of \(budget)")
+        let echoed = DispatchGroup()
+        let results = Locked<[[UInt8]]>([])
+        for client in clients {
+            let fd = client.fd
+            DispatchQueue.global().async(group: echoed) {
+                let bytes = receiveExactly(fd, data.count)
+                results.withLock { $0.append(bytes) }
+            }
+        }
+        #expect(sent.wait(timeout: .now() + 60) == .success)
+        #expect(echoed.wait(timeout: .now() + 60) == .success)
+        for bytes in results.withLock({ $0 }) {
+            #expect(bytes.count == data.count)
+            #expect(firstDifference(bytes, data) == nil)
+        }
+        withExtendedLifetime(clients) {}
+    }
+}
+
+/// Polls `condition` every 10 ms for at most `seconds`.
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    for _ in 0..<Int(seconds * 100) {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
+
+/// Sends all of `bytes` on a blocking socket (or until it fails).
+@Sendable func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n <= 0 { return }
+        offset += n
+    }
+}
+
+/// Reads `count` bytes from a blocking socket (fewer if it ends or times out).
+@Sendable func receiveExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(count)
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while out.count < count {
+        let n = recv(fd, &buffer, min(buffer.count, count - out.count), 0)
+        if n <= 0 { break }
+        out += buffer[..<n]
+    }
+    return out
+}
