@@ -7,6 +7,10 @@ import ConduitMessage
 /// drains the peer's input for a moment before closing (so no reset destroys the answer).
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
+    /// The decoder's limits, kept apart: the decoder is being mutated while its
+    /// callback routes and logs a message, so reading them through it there is an
+    /// exclusivity violation.
+    private let limits: MessageLimits
     private let service: LoopService
     private let timeouts: RequestTimeouts
     private var failed = false
@@ -18,6 +22,7 @@ final class AppConnectionHandler: ConnectionHandler {
     init(service: LoopService, limits: MessageLimits, timeouts: RequestTimeouts) {
         self.service = service
         self.decoder = MessageDecoder(limits: limits)
+        self.limits = limits
         self.timeouts = timeouts
     }
 
@@ -37,7 +42,7 @@ final class AppConnectionHandler: ConnectionHandler {
         do throws(MessageError) {
             consumed = try decoder.decode(bytes) { message in
                 do throws(MessageError) {
-                    let response = try service.router.route(message)
+                    let response = try service.router.route(message, limits: limits)
                     logRequest(message, connection)
                     service.send(response, on: connection)
                     return connection.isOpen
@@ -154,7 +159,7 @@ final class AppConnectionHandler: ConnectionHandler {
 
     private func logRequest(_ message: Message, _ connection: Connection) {
         guard service.log.enabled(.info) else { return }
-        if case .json = message.header.contentType, let request = try? Router.decodeJSONContent(message) {
+        if case .json = message.header.contentType, let request = try? Router.decodeJSONContent(message, limits: limits) {
             service.log(.info, "Received request \(JSONWriter.text(request)) from \(peer(connection))")
         } else {
             service.log(.info, "Received \(message.header.contentType) request from \(peer(connection))")

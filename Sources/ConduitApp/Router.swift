@@ -45,11 +45,12 @@ public struct Router: Sendable {
     /// Routes one decoded message. Throws for protocol errors (an encoding we cannot
     /// read, content that is not a JSON object); an unknown action is not a protocol
     /// error and is answered like the tutorial does: `Error: invalid action 'ACTION'.`
-    public func route(_ message: Message) throws(MessageError) -> Response {
+    /// `limits` bounds the JSON content's depth and number of values.
+    public func route(_ message: Message, limits: MessageLimits = MessageLimits()) throws(MessageError) -> Response {
         guard case .json = message.header.contentType else {
             return binary(message.header, message.content)
         }
-        let request = try Self.decodeJSONContent(message)
+        let request = try Self.decodeJSONContent(message, limits: limits)
         let action = request["action"]
         guard let name = action?.stringValue, let handler = actions[name] else {
             // The tutorial's text, with Python's str() of the action (`None` when absent).
@@ -58,15 +59,19 @@ public struct Router: Sendable {
         return .result(handler(request))
     }
 
-    /// Decodes a `text/json` content as a JSON object, checking its text encoding.
-    public static func decodeJSONContent(_ message: Message) throws(MessageError) -> JSONValue {
+    /// Decodes a `text/json` content as a JSON object, checking its text encoding and
+    /// the depth and value count `limits` allow.
+    public static func decodeJSONContent(
+        _ message: Message, limits: MessageLimits = MessageLimits()
+    ) throws(MessageError) -> JSONValue {
         let encoding = message.header.contentEncoding.lowercased()
         guard encoding == "utf-8" || encoding == "utf8" else {
             throw .unsupportedEncoding(message.header.contentEncoding)
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(message.content)
+            value = try JSONParser.parse(
+                message.content, maxDepth: limits.maxContentDepth, maxValues: limits.maxContentValues)
         } catch {
             throw .invalidContent(error.description)
         }

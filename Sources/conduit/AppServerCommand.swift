@@ -79,9 +79,8 @@ extension AppServerCommand {
         let arguments = [
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
-            "--max-header-bytes", String(limits.maxHeaderBytes), "--max-content-length", String(limits.maxContentLength),
             "--header-timeout", "\(headerTimeout.value)s", "--message-timeout", "\(messageTimeout.value)s",
-        ] + serverLimits.arguments
+        ] + limits.arguments + serverLimits.arguments
         // Woken by SIGINT/SIGTERM/SIGHUP or by any worker ending.
         let wake = DispatchSemaphore(value: 0)
         let signals = ServerSignals(wake: wake)

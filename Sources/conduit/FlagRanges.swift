@@ -31,6 +31,11 @@ enum FlagRange {
     static let pipeline = 1...10_000
     /// `multiconn-client --messages`.
     static let messages = 1...100_000
+    /// `--max-json-depth`: deep enough for any sensible request, shallow enough that the
+    /// recursive parser's stack is never at risk.
+    static let jsonDepth = 1...512
+    /// `--max-json-values`.
+    static let jsonValues = 1...100_000_000
     /// `--memory-budget`, bytes: from 1 MiB (one large message must fit) to 1 TiB.
     static let memoryBudget = (1 << 20)...(1 << 40)
     /// `--max-header-bytes`: what the 2-byte length of the wire format can say.

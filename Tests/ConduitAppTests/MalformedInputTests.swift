@@ -31,7 +31,14 @@ let malformedInputs: [(name: String, bytes: [UInt8], error: String)] = [
     ("invalid JSON content", rawMessage(header: header(length: "9"), content: Array("{not json".utf8)), "invalid JSON content"),
     ("JSON content not an object", rawMessage(header: header(length: "2"), content: Array("[]".utf8)), "content must be a JSON object"),
     ("unknown encoding", rawMessage(header: header(encoding: "klingon", length: "2"), content: Array("{}".utf8)), #"unsupported content-encoding "klingon""#),
+    ("JSON content nested too deep", jsonContentMessage(#"{"value": "# + String(repeating: "[", count: 65) + String(repeating: "]", count: 65) + "}"), "nesting deeper than 64"),
+    ("JSON content of too many values", jsonContentMessage(#"{"value": ["# + Array(repeating: "0", count: 100_000).joined(separator: ",") + "]}"), "more than 100000 values"),
 ]
+
+/// A `text/json` message with `content`.
+func jsonContentMessage(_ content: String) -> [UInt8] {
+    rawMessage(header: header(length: String(content.utf8.count)), content: Array(content.utf8))
+}
 
 @Suite("Malformed input: an error response, a close, and other connections unharmed")
 struct MalformedInputTests {

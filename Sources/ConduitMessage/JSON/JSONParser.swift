@@ -1,7 +1,9 @@
 
 /// A strict RFC 8259 JSON parser over raw bytes: UTF-8 is validated, control
 /// characters in strings, leading zeros, trailing commas, a byte-order mark and
-/// anything after the value are rejected; nesting is capped at `maxDepth`.
+/// anything after the value are rejected; nesting is capped at `maxDepth`, and the
+/// number of values (every scalar, array and object, at any depth) at `maxValues`, so
+/// the time and memory one text can cost are bounded by more than its length.
 ///
 /// It is checked against JSONTestSuite (every `y_` accepted, every `n_` rejected) and
 /// against Foundation on random headers. `JSONHeader` uses its pieces directly so that
@@ -10,13 +12,18 @@ public struct JSONParser {
     let bytes: UnsafeRawBufferPointer
     var index = 0
     let maxDepth: Int
+    let maxValues: Int
+    /// Values still allowed before `maxValues` is passed.
+    var valuesLeft: Int
 
     /// Parses `bytes` as one JSON text. Allocates the resulting values.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512) throws(JSONError) -> JSONValue {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512, maxValues: Int = .max
+    ) throws(JSONError) -> JSONValue {
         guard UTF8Validation.isValid(bytes) else {
             throw JSONError(offset: UTF8Validation.firstInvalidOffset(bytes), reason: "invalid UTF-8")
         }
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -24,15 +31,19 @@ public struct JSONParser {
         return value
     }
 
-    /// Parses an array of bytes; see `parse(_:maxDepth:)`.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 512) throws(JSONError) -> JSONValue {
-        let result = bytes.withUnsafeBytes { buffer in Result { () throws(JSONError) in try parse(buffer, maxDepth: maxDepth) } }
+    /// Parses an array of bytes; see `parse(_:maxDepth:maxValues:)`.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 512, maxValues: Int = .max) throws(JSONError) -> JSONValue {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONError) in try parse(buffer, maxDepth: maxDepth, maxValues: maxValues) }
+        }
         return try result.get()
     }
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int = 512) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int = 512, maxValues: Int = .max) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxValues = maxValues
+        self.valuesLeft = maxValues
     }
 
     func error(_ reason: String) -> JSONError { JSONError(offset: index, reason: reason) }
@@ -58,6 +69,8 @@ public struct JSONParser {
 
     mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         guard !atEnd else { throw error("unexpected end of input") }
+        valuesLeft -= 1
+        guard valuesLeft >= 0 else { throw error("more than \(maxValues) values") }
         switch current {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
