@@ -1,23 +1,38 @@
-import Glibc
+import Synchronization
 
 /// The async/await face of a client connection, for ordinary Swift code: connect,
-/// send, receive, close, each awaiting the loop. Every call hops to the connection's
-/// loop (one `execute` per call), so prefer a `ConnectionHandler` on the hot path.
+/// send, receive raw bytes or framed messages, pipeline requests, close.
 ///
-/// Calls made after the loop has stopped, and calls waiting when it stops, throw
-/// `SocketError.Kind.loopStopped`.
+/// - One consumer at a time: a second `receive`/`receiveMessage` while one waits throws
+///   `SocketError.Kind.misuse` at once (it never corrupts or hangs the first).
+/// - Cancelling the task of a waiting call ends that call at once with
+///   `SocketError.Kind.cancelled`; bytes that arrive later stay for the next call.
+/// - Input is bounded: above `ConnectOptions`' `asyncInputLimit` of unclaimed bytes
+///   the connection stops reading until the consumer catches up (the peer's sends then
+///   block in the kernel), so a consumer that never calls `receive` costs no memory.
+/// - Released without `close()`, the connection is closed.
+///
+/// Every call hops to the connection's loop (one `execute` per call), so prefer a
+/// `ConnectionHandler` on the hot path. Calls made after the loop has stopped, and calls
+/// waiting when it stops, throw `SocketError.Kind.loopStopped`.
 public final class AsyncConnection: Sendable {
     private let bridge: LoopBound<AsyncBridge>
 
     private init(bridge: LoopBound<AsyncBridge>) { self.bridge = bridge }
 
+    deinit {
+        let bridge = self.bridge
+        try? bridge.loop.execute { bridge.value.connection?.close(afterFlush: true) }
+    }
+
     /// Connects to `address` on `loop` (a running loop, e.g. from an `EventLoopGroup`).
     /// Throws the connect error, such as connection refused.
     public static func connect(
-        to address: SocketAddress, on loop: EventLoop, options: ConnectOptions = ConnectOptions()
+        to address: SocketAddress, on loop: EventLoop, options: ConnectOptions = ConnectOptions(),
+        inputLimit: Int = 1 << 20
     ) async throws(SocketError) -> AsyncConnection {
-        let bridge: LoopBound<AsyncBridge> = try await onLoop(loop, "connect") { resume in
-            let bridge = AsyncBridge(loop: loop)
+        let bridge: LoopBound<AsyncBridge> = try await onLoop(loop, "connect", token: nil) { resume in
+            let bridge = AsyncBridge(loop: loop, inputLimit: inputLimit)
             let bound = LoopBound(bridge, on: loop)
             bridge.connect(to: address, options: options) { outcome in resume(outcome.map { bound }) }
         }
@@ -28,135 +43,154 @@ public final class AsyncConnection: Sendable {
     /// connection fails or is closed first.
     public func send(_ bytes: [UInt8]) async throws(SocketError) {
         let bridge = self.bridge
-        try await Self.onLoop(bridge.loop, "send") { resume in bridge.value.send(bytes, resume) }
+        try await Self.onLoop(bridge.loop, "send", token: nil) { resume in bridge.value.send(bytes, resume) }
     }
 
-    /// The next bytes received, as they arrived (a read may hold part of a message or
-    /// several); `nil` once the peer has closed and everything was received. One
-    /// receive at a time: a second concurrent call throws `SocketError.Kind.misuse`.
+    /// The bytes received and not yet taken, as much as has arrived (part of a message
+    /// or several); `nil` once the peer has closed and everything was taken.
     public func receive() async throws(SocketError) -> [UInt8]? {
         let bridge = self.bridge
-        return try await Self.onLoop(bridge.loop, "receive") { resume in bridge.value.receive(resume) }
+        let token = WaitToken()
+        return try await Self.onLoop(
+            bridge.loop, "receive", token: token, forget: { bridge.value.forget(token) }
+        ) { resume in
+            bridge.value.receive(.bytes, token: token, resume)
+        }
+    }
+
+    /// The next whole message as `framing` splits the stream; `nil` once the peer has
+    /// closed after a whole message. A stream that ends mid-message throws
+    /// `.connectionReset`; bytes `framing` calls invalid throw `.badFraming` and close.
+    public func receiveMessage(_ framing: some MessageFraming) async throws(SocketError) -> [UInt8]? {
+        let bridge = self.bridge
+        let token = WaitToken()
+        return try await Self.onLoop(
+            bridge.loop, "receive", token: token, forget: { bridge.value.forget(token) }
+        ) { resume in
+            bridge.value.receive(.message(framing), token: token, resume)
+        }
+    }
+
+    /// The messages as `framing` splits the stream, until the peer closes.
+    public func messages<Framing: MessageFraming>(_ framing: Framing) -> AsyncMessages<Framing> {
+        AsyncMessages(connection: self, framing: framing)
+    }
+
+    /// Sends `request` and returns its answer: the next message, by `framing`, not yet
+    /// claimed by an earlier request. Many tasks may call it at once: requests go out in
+    /// the order their calls reach the loop and take answers in that order (a
+    /// protocol that answers in order, like the app protocol, is pipelined this way).
+    /// Do not mix with `receive`/`receiveMessage` on one connection (`.misuse`). A
+    /// cancelled call still leaves its answer's place, so later answers stay matched.
+    public func request(_ request: [UInt8], framing: some MessageFraming) async throws(SocketError) -> [UInt8] {
+        let bridge = self.bridge
+        let token = WaitToken()
+        return try await Self.onLoop(
+            bridge.loop, "request", token: token, forget: { bridge.value.forget(token) }
+        ) { resume in
+            bridge.value.request(request, framing: framing, token: token, resume)
+        }
     }
 
     /// Closes the connection after sending what is queued.
     public func close() async {
         let bridge = self.bridge
-        _ = try? await Self.onLoop(bridge.loop, "close") { (resume: @escaping (Result<Void, SocketError>) -> Void) in
+        _ = try? await Self.onLoop(bridge.loop, "close", token: nil) { (resume: @escaping (Result<Void, SocketError>) -> Void) in
             bridge.value.connection?.close(afterFlush: true)
             resume(.success(()))
         }
     }
 
     /// Runs `body` on `loop` and awaits the result it passes to its callback; throws
-    /// `.loopStopped` at once if the loop no longer takes work.
+    /// `.loopStopped` at once if the loop no longer takes work. With a `token`, a
+    /// cancellation of the calling task ends the wait at once with `.cancelled`.
     private static func onLoop<T: Sendable>(
-        _ loop: EventLoop, _ operation: String,
+        _ loop: EventLoop, _ operation: String, token: WaitToken?, forget: (@Sendable () -> Void)? = nil,
         _ body: @escaping @Sendable (@escaping (Result<T, SocketError>) -> Void) -> Void
     ) async throws(SocketError) -> T {
-        let outcome: Result<T, SocketError> = await withCheckedContinuation { continuation in
-            do throws(SocketError) {
-                try loop.execute { body { continuation.resume(returning: $0) } }
-            } catch {
-                continuation.resume(returning: .failure(SocketError(.loopStopped, operation: operation)))
+        let outcome: Result<T, SocketError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resume: @Sendable (Result<T, SocketError>) -> Void = { result in
+                    // Exactly once, whether the loop or the cancellation gets there first.
+                    if token?.finish() ?? true { continuation.resume(returning: result) }
+                }
+                token?.onCancel = { resume(.failure(SocketError(.cancelled, operation: operation))) }
+                do throws(SocketError) {
+                    try loop.execute { body(resume) }
+                } catch {
+                    resume(.failure(SocketError(.loopStopped, operation: operation)))
+                }
+                if Task.isCancelled { token?.cancel() }
             }
+        } onCancel: {
+            token?.cancel()
+            // The loop forgets the waiter (its answer's place, for a request, is kept).
+            if let forget { try? loop.execute(forget) }
         }
         return try outcome.get()
     }
 }
 
-/// The loop-side state of an `AsyncConnection`: a handler that parks received bytes
-/// and resumes waiting tasks. Lives on its loop only (reached through `LoopBound`).
-final class AsyncBridge: ConnectionHandler {
-    typealias Completion<T> = (Result<T, SocketError>) -> Void
-    let loop: EventLoop
-    var connection: Connection?
-    private var received: [[UInt8]] = []
-    private var ended = false
-    private var failure: SocketError?
-    private var opening: Completion<Void>?
-    private var receiving: Completion<[UInt8]?>?
-    private var sending: [Completion<Void>] = []
+/// The messages of an `AsyncConnection` as a framing splits them; ends when the peer
+/// closes. One iterator at a time (like `receiveMessage`).
+public struct AsyncMessages<Framing: MessageFraming>: AsyncSequence, Sendable {
+    let connection: AsyncConnection
+    let framing: Framing
 
-    init(loop: EventLoop) { self.loop = loop }
+    /// Creates the iterator.
+    public func makeAsyncIterator() -> Iterator { Iterator(connection: connection, framing: framing) }
 
-    private var sendFailure: SocketError { failure ?? SocketError(code: EPIPE, operation: "send") }
+    /// Awaits each message in turn.
+    public struct Iterator: AsyncIteratorProtocol {
+        let connection: AsyncConnection
+        let framing: Framing
 
-    func connect(to address: SocketAddress, options: ConnectOptions, _ completion: @escaping Completion<Void>) {
-        opening = completion
-        do {
-            connection = try Connection.connect(to: address, on: loop, options: options, handler: self)
-        } catch {
-            opening = nil
-            completion(.failure(error))
+        /// The next message, or nil at the end of the stream.
+        public mutating func next() async throws(SocketError) -> [UInt8]? {
+            try await connection.receiveMessage(framing)
+        }
+
+        /// The next message, or nil at the end of the stream (isolation-inheriting form).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(SocketError) -> [UInt8]? {
+            try await connection.receiveMessage(framing)
+        }
+    }
+}
+
+/// One waiting call: finished exactly once, by the loop or by a cancellation, and
+/// tells the loop when its caller has gone.
+final class WaitToken: Sendable {
+    private let state = Mutex(State())
+
+    private struct State {
+        var finished = false
+        var cancelled = false
+        var onCancel: (@Sendable () -> Void)?
+    }
+
+    /// Marks the call finished; false if it already was.
+    func finish() -> Bool {
+        state.withLock { state in
+            defer { state.finished = true }
+            return !state.finished
         }
     }
 
-    func send(_ bytes: [UInt8], _ completion: @escaping Completion<Void>) {
-        guard let connection, connection.isOpen, failure == nil else {
-            completion(.failure(sendFailure))
-            return
+    /// What finishes the call when it is cancelled.
+    var onCancel: (@Sendable () -> Void)? {
+        get { state.withLock { $0.onCancel } }
+        set { state.withLock { $0.onCancel = newValue } }
+    }
+
+    /// True once the caller cancelled.
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Records the cancellation and finishes the call with its error.
+    func cancel() {
+        let action = state.withLock { state -> (@Sendable () -> Void)? in
+            state.cancelled = true
+            return state.onCancel
         }
-        connection.write(bytes)
-        if !connection.isOpen {
-            completion(.failure(sendFailure))
-        } else if connection.pendingOutputBytes == 0 {
-            completion(.success(()))
-        } else {
-            sending.append(completion)
-        }
-    }
-
-    func receive(_ completion: @escaping Completion<[UInt8]?>) {
-        if !received.isEmpty {
-            completion(.success(received.removeFirst()))
-        } else if let failure {
-            completion(.failure(failure))
-        } else if ended {
-            completion(.success(nil))
-        } else if receiving != nil {
-            completion(.failure(SocketError(.misuse, operation: "receive while another receive is waiting")))
-        } else {
-            receiving = completion
-        }
-    }
-
-    func connectionDidOpen(_ connection: Connection) {
-        opening?(.success(()))
-        opening = nil
-    }
-
-    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
-        if let waiting = receiving {
-            receiving = nil
-            waiting(.success(Array(bytes)))
-        } else {
-            received.append(Array(bytes))
-        }
-        return bytes.count
-    }
-
-    func connectionDidDrain(_ connection: Connection) {
-        let waiting = sending
-        sending.removeAll()
-        for completion in waiting { completion(.success(())) }
-    }
-
-    func connectionDidReachEnd(_ connection: Connection) {
-        ended = true
-        receiving?(.success(nil))
-        receiving = nil
-    }
-
-    func connectionDidClose(_ connection: Connection, error: SocketError?) {
-        if let error { failure = error }
-        ended = true
-        opening?(.failure(error ?? SocketError(code: ECONNRESET, operation: "connect")))
-        opening = nil
-        receiving?(failure.map { .failure($0) } ?? .success(nil))
-        receiving = nil
-        let waiting = sending
-        sending.removeAll()
-        for completion in waiting { completion(.failure(sendFailure)) }
+        action?()
     }
 }

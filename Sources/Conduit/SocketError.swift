@@ -29,6 +29,12 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         /// A caller broke the API's contract (for example a handler consumed more
         /// bytes than it was given); the connection concerned is closed.
         case misuse
+        /// The task waiting for the operation was cancelled (async API); the
+        /// connection stays usable.
+        case cancelled
+        /// The bytes received cannot be split into messages by the framing in use
+        /// (async API); the connection is closed.
+        case badFraming
         /// Any other system error: see `code`.
         case system
     }
@@ -62,6 +68,8 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .connectionLimit: return "the server's connection limit was reached"
         case .misuse: return "API contract broken"
         case .notConnected: return "not connected"
+        case .cancelled: return "cancelled"
+        case .badFraming: return "the bytes received are not a valid message"
         default: return "\(kind)"
         }
     }
