@@ -44,6 +44,10 @@ public final class Connection: Selectable {
     private var lastActivity: UInt64
     /// How long a graceful close drains the peer's input at most.
     private var drainLimitNanoseconds: UInt64 = 0
+    /// The drain limit a server's graceful stop gave (`quiesce`), for `finishQuiescing`.
+    private var quiesceDrainLimit: Duration = .seconds(2)
+    /// True once a server's graceful stop asked this connection to finish.
+    public private(set) var isQuiescing = false
 
     init(loop: EventLoop, socket: Socket, handler: ConnectionHandler, connecting: Bool, server: ServerConnections? = nil) {
         self.loop = loop
@@ -283,6 +287,22 @@ public final class Connection: Selectable {
         }
     }
 
+    /// A server's graceful stop: the handler finishes its work first.
+    func quiesce(drainLimit: Duration) {
+        guard state.phase == .open || state.phase == .connecting, !isQuiescing else { return }
+        isQuiescing = true
+        quiesceDrainLimit = drainLimit
+        if let handler { handler.connectionShouldQuiesce(self) } else { finishQuiescing() }
+    }
+
+    /// Ends a quiesce the handler has finished (see
+    /// `ConnectionHandler.connectionShouldQuiesce`): closes gracefully, within the
+    /// drain limit the server's stop gave.
+    public func finishQuiescing() {
+        loop.assertInLoop()
+        closeGracefully(drainLimit: quiesceDrainLimit)
+    }
+
     private func beginDraining() {
         _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         if state.reachedEnd {
@@ -450,22 +470,35 @@ public final class Connection: Selectable {
 
     private func deliver(_ fresh: UnsafeRawBufferPointer) {
         guard let handler else { return }
-        gathering = true
-        if inbound.isEmpty {
-            let used = handler.connection(self, didReceive: fresh)
-            if state.phase != .closed {
-                guard checkConsumed(used, of: fresh.count) else { return }
-                if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
-            }
-        } else {
+        if !inbound.isEmpty {
             if inputReservation > inbound.capacity { inbound.ensureCapacity(inputReservation) }
             inbound.append(fresh)
-            let used = handler.connection(self, didReceive: inbound.readableBytes)
-            if state.phase != .closed {
-                guard checkConsumed(used, of: inbound.count) else { return }
-                inbound.consume(used)
-            }
+            offerBufferedInput()
+            return
         }
+        gathering = true
+        let used = handler.connection(self, didReceive: fresh)
+        if state.phase != .closed {
+            guard checkConsumed(used, of: fresh.count) else { return }
+            if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
+        }
+        finishDelivery()
+    }
+
+    /// Offers the input kept from earlier reads to the handler again.
+    private func offerBufferedInput() {
+        guard let handler else { return }
+        gathering = true
+        let used = handler.connection(self, didReceive: inbound.readableBytes)
+        if state.phase != .closed {
+            guard checkConsumed(used, of: inbound.count) else { return }
+            inbound.consume(used)
+        }
+        finishDelivery()
+    }
+
+    /// Sends what the handler wrote during the callback, in one go.
+    private func finishDelivery() {
         gathering = false
         if state.phase == .open || state.phase == .closing { flush() }
         recharge()
@@ -489,12 +522,15 @@ public final class Connection: Selectable {
         applyInterest()
     }
 
-    /// Reads again after `pauseReading()`.
+    /// Reads again after `pauseReading()`. Input kept from before the pause (a tail the
+    /// handler did not consume) is offered again at once, not only with the next read,
+    /// so requests already received are not stranded when the peer sends nothing more.
     public func resumeReading() {
         loop.assertInLoop()
         guard state.phase == .open else { return }
         state.pausedByApplication = false
         applyInterest()
+        if !gathering && !inbound.isEmpty && state.wantsToRead { offerBufferedInput() }
     }
 
     // MARK: interest

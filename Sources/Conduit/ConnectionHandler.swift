@@ -30,6 +30,13 @@ public protocol ConnectionHandler: AnyObject {
     /// of what is queued was taken by the kernel (a peer that stopped reading our output
     /// is idle too). The default closes the connection.
     func connectionDidIdle(_ connection: Connection)
+
+    /// The server is stopping gracefully. Stop taking new work, finish what is in
+    /// flight (answers may still be written), then call `connection.finishQuiescing()`,
+    /// which closes without losing output. The server's deadline closes the connection
+    /// if that never comes. The default finishes at once: right for handlers that
+    /// answer synchronously.
+    func connectionShouldQuiesce(_ connection: Connection)
 }
 
 extension ConnectionHandler {
@@ -45,4 +52,6 @@ extension ConnectionHandler {
     public func connectionDeadlinePassed(_ connection: Connection) { connection.close() }
     /// Closes the connection.
     public func connectionDidIdle(_ connection: Connection) { connection.close() }
+    /// Finishes at once.
+    public func connectionShouldQuiesce(_ connection: Connection) { connection.finishQuiescing() }
 }

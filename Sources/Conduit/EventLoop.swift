@@ -204,12 +204,12 @@ public final class EventLoop: @unchecked Sendable {
         for connection in waiting { connection.resumeIfMemoryAllows() }
     }
 
-    /// Asks everything registered by `owner` to close gracefully (connections send what
-    /// they have queued, end their side and drain the peer's input for at most
-    /// `drainLimit`). Call on the loop.
-    func closeGracefully(ownedBy owner: AnyObject, drainLimit: Duration) {
+    /// Asks everything registered by `owner` to finish (`Selectable.quiesce`): handlers
+    /// complete work in flight, then connections send what they have queued, end their
+    /// side and drain the peer's input for at most `drainLimit`. Call on the loop.
+    func quiesce(ownedBy owner: AnyObject, drainLimit: Duration) {
         assertInLoop()
-        for target in registry.all where target.owner === owner { target.closeGracefully(drainLimit: drainLimit) }
+        for target in registry.all where target.owner === owner { target.quiesce(drainLimit: drainLimit) }
     }
 
     private func wake() {

@@ -45,7 +45,7 @@ final class Listener: Selectable {
 
     func loopDidStop(_ error: SocketError) { close() }
     func sweep(now: UInt64) {}
-    func closeGracefully(drainLimit: Duration) { close() }
+    func quiesce(drainLimit: Duration) { close() }
 
     func handleEvents(_ flags: UInt32) {
         guard socket.isOpen, !paused else { return }

@@ -8,9 +8,11 @@ protocol Selectable: AnyObject {
     /// Called by the loop's periodic sweep (only when timeouts are enabled) to check
     /// deadlines against `now`.
     func sweep(now: UInt64)
-    /// Asked to close gracefully: stop reading, send what is queued, end our side, and
-    /// drain the peer's input for at most `drainLimit` before closing.
-    func closeGracefully(drainLimit: Duration)
+    /// Asked by a server's graceful stop to finish: a listener closes; a connection lets
+    /// its handler finish work in flight (`ConnectionHandler.connectionShouldQuiesce`),
+    /// then stops reading, sends what is queued, ends its side and drains the peer's
+    /// input for at most `drainLimit` before closing.
+    func quiesce(drainLimit: Duration)
     /// The server this belongs to, if any (a server closes only what it owns).
     var owner: AnyObject? { get }
 }

@@ -19,9 +19,10 @@ extension Server {
         await withCheckedContinuation { continuation in closeListeners { continuation.resume() } }
     }
 
-    /// Graceful stop of this server only: stops accepting; each of its connections
-    /// stops reading, sends what it has queued (responses to requests already received
-    /// are queued by then, because handlers answer synchronously), ends its side (FIN)
+    /// Graceful stop of this server only: stops accepting; each connection's handler is
+    /// asked to finish its work in flight (`ConnectionHandler.connectionShouldQuiesce`;
+    /// by default at once), then the connection stops reading, sends what it has
+    /// queued, ends its side (FIN)
     /// and reads and discards the peer's input until the peer closes, so no reset
     /// destroys a response the peer has not read yet. Waits at most `timeout` for that. Returns how many of its connections were still open
     /// at the deadline. Other servers on the group are untouched; shut the group down
@@ -80,7 +81,7 @@ extension Server {
     private func closeConnectionsGracefully(drainLimit: Duration, whenDrained: @escaping @Sendable () -> Void) {
         let connections = self.connections
         for loop in group.loops {
-            try? loop.execute { loop.closeGracefully(ownedBy: connections, drainLimit: drainLimit) }
+            try? loop.execute { loop.quiesce(ownedBy: connections, drainLimit: drainLimit) }
         }
         connections.whenDrained(whenDrained)
     }

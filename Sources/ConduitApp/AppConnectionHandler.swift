@@ -5,15 +5,29 @@ import ConduitMessage
 /// answers each in order (pipelined requests included) through the router, and on a
 /// protocol error sends one `Error: …` response, ends its side of the connection and
 /// drains the peer's input for a moment before closing (so no reset destroys the answer).
+/// Asynchronous actions run in tasks; their answers keep the requests' order (see
+/// AsyncActions.swift).
 final class AppConnectionHandler: ConnectionHandler {
     private var decoder: MessageDecoder
     /// The decoder's limits, kept apart: the decoder is being mutated while its
     /// callback routes and logs a message, so reading them through it there is an
     /// exclusivity violation.
     private let limits: MessageLimits
-    private let service: LoopService
+    let service: LoopService
     private let timeouts: RequestTimeouts
-    private var failed = false
+    var failed = false
+    /// The order answers go out in.
+    var order = AnswerOrder()
+    /// Asynchronous actions running for this connection.
+    var inFlight = 0
+    /// Reading paused because `maxInFlight` actions are running.
+    var pausedForInFlight = false
+    /// A server's graceful stop asked this connection to finish.
+    var quiescing = false
+    /// What to do once every answer is written: close, or close after an error.
+    var afterAnswers: AfterAnswers = .keepServing
+    /// This handler and its connection as tasks may reach them (set on open).
+    var bound: LoopBound<AppConnectionHandler>?
     /// When the message at the front of the input began (nil: none has begun).
     private var messageStart: ContinuousClock.Instant?
     /// The size reserved in the server's memory budget for the message at the front.
@@ -27,6 +41,7 @@ final class AppConnectionHandler: ConnectionHandler {
     }
 
     func connectionDidOpen(_ connection: Connection) {
+        bound = LoopBound(self, on: connection.loop)
         service.log(.info, "Accepted connection from \(peer(connection))")
         // The clocks start at once: a peer that never sends a byte is as slow a header
         // as one that sends a byte a minute.
@@ -42,9 +57,23 @@ final class AppConnectionHandler: ConnectionHandler {
         do throws(MessageError) {
             consumed = try decoder.decode(bytes) { message in
                 do throws(MessageError) {
-                    let response = try service.router.route(message, limits: limits)
+                    let routed = try service.router.dispatch(
+                        message, limits: limits,
+                        context: RequestContext(peer: connection.peerAddress, header: message.header))
                     logRequest(message, connection)
-                    service.send(response, on: connection)
+                    let sequence = order.begin()
+                    switch routed {
+                    case .answer(let response):
+                        if order.isNext(sequence) {
+                            service.send(response, on: connection)
+                            order.wrote()
+                        } else {
+                            order.park(sequence, response)
+                        }
+                    case .pending(let work):
+                        // Stops decoding at the limit; the rest is offered again on resume.
+                        if !start(work, sequence: sequence, on: connection) { return false }
+                    }
                     return connection.isOpen
                 } catch {
                     routingError = error
@@ -59,6 +88,8 @@ final class AppConnectionHandler: ConnectionHandler {
             reject(routingError, on: connection)
             return bytes.count
         }
+        // Complete requests left for after the pause are not a slow message.
+        if pausedForInFlight { return consumed }
         let incomplete = consumed < bytes.count
         guard reserveMemory(incomplete: incomplete, connection) else { return bytes.count }
         trackDeadlines(incomplete: incomplete, newMessage: consumed > 0, connection)
@@ -129,8 +160,15 @@ final class AppConnectionHandler: ConnectionHandler {
     /// reads it.
     private func failAndLinger(with response: Response, on connection: Connection) {
         failed = true
-        service.send(response, on: connection)
         connection.clearDeadline()
+        guard order.isIdle else {
+            // Answers still to come go first; the error, then the close, after them.
+            order.park(order.begin(), response)
+            afterAnswers = .closeAfterError
+            connection.pauseReading()
+            return
+        }
+        service.send(response, on: connection)
         connection.closeGracefully(drainLimit: Self.linger)
     }
 
@@ -146,13 +184,21 @@ final class AppConnectionHandler: ConnectionHandler {
             } catch {
                 service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
                 failed = true
-                service.send(.error(error.description), on: connection)
+                order.park(order.begin(), .error(error.description))
+                writeReadyAnswers(on: connection)
             }
+        }
+        guard order.isIdle else {
+            // The peer has finished sending but may still read: answer it first.
+            afterAnswers = .close
+            return
         }
         connection.close(afterFlush: true)
     }
 
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        // It holds this handler: kept, it would never be freed.
+        bound = nil
         let why = error.map { " (\($0.reason))" } ?? ""
         service.log(.info, "Closing connection to \(peer(connection))\(why)")
     }
@@ -166,7 +212,7 @@ final class AppConnectionHandler: ConnectionHandler {
         }
     }
 
-    private func peer(_ connection: Connection) -> String {
+    func peer(_ connection: Connection) -> String {
         connection.peerAddress?.description ?? "?"
     }
 }

@@ -12,14 +12,26 @@ import ConduitMessage
 /// }
 /// let server = try AppServer(group: group, address: address, router: router)
 /// ```
-/// Handlers run on the loop thread that received the request; they must not block.
+/// Synchronous handlers run on the loop thread that received the request; they must
+/// not block. An action that awaits (a database, another service) is registered with
+/// `register(action:async:)`: it runs in a task, its loop serves others meanwhile, and
+/// answers still go out in the order the requests came.
 public struct Router: Sendable {
     /// Answers a `text/json` request (its decoded content object) with the `result`.
     public typealias ActionHandler = @Sendable (_ request: JSONValue) -> JSONValue
+    /// Answers a `text/json` request with the `result`, awaiting what it needs; a
+    /// thrown error is answered as `Error: <error>`.
+    public typealias AsyncActionHandler = @Sendable (_ request: JSONValue, _ context: RequestContext) async throws -> JSONValue
     /// Answers a request of any other content type.
     public typealias BinaryHandler = @Sendable (_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response
 
-    private var actions: [String: ActionHandler] = [:]
+    /// A registered action.
+    enum Action: Sendable {
+        case sync(ActionHandler)
+        case async(AsyncActionHandler)
+    }
+
+    private var actions: [String: Action] = [:]
     private var binary: BinaryHandler
 
     /// A router whose binary requests go to `binary` and with no actions yet.
@@ -36,7 +48,12 @@ public struct Router: Sendable {
 
     /// Adds (or replaces) the handler for `action`.
     public mutating func register(action: String, _ handler: @escaping ActionHandler) {
-        actions[action] = handler
+        actions[action] = .sync(handler)
+    }
+
+    /// Adds (or replaces) an asynchronous handler for `action`.
+    public mutating func register(action: String, async handler: @escaping AsyncActionHandler) {
+        actions[action] = .async(handler)
     }
 
     /// The registered action names, sorted.
@@ -46,17 +63,46 @@ public struct Router: Sendable {
     /// read, content that is not a JSON object); an unknown action is not a protocol
     /// error and is answered like the tutorial does: `Error: invalid action 'ACTION'.`
     /// `limits` bounds the JSON content's depth and number of values.
+    /// An asynchronous action is not run here (see `dispatch`): it is answered with an
+    /// error saying so.
     public func route(_ message: Message, limits: MessageLimits = MessageLimits()) throws(MessageError) -> Response {
+        switch try dispatch(message, limits: limits, context: RequestContext(peer: nil, header: message.header)) {
+        case .answer(let response): return response
+        case .pending: return .error("action is asynchronous; a server runs it")
+        }
+    }
+
+    /// What routing a message gave: an answer now, or work to await for it.
+    enum Routed {
+        case answer(Response)
+        case pending(@Sendable () async -> Response)
+    }
+
+    /// Routes one decoded message: answers it now, or (an asynchronous action) returns
+    /// the work that will. Throws for protocol errors, like `route`.
+    func dispatch(_ message: Message, limits: MessageLimits, context: @autoclosure () -> RequestContext) throws(MessageError) -> Routed {
         guard case .json = message.header.contentType else {
-            return binary(message.header, message.content)
+            return .answer(binary(message.header, message.content))
         }
         let request = try Self.decodeJSONContent(message, limits: limits)
         let action = request["action"]
         guard let name = action?.stringValue, let handler = actions[name] else {
             // The tutorial's text, with Python's str() of the action (`None` when absent).
-            return .error("invalid action '\(PythonText.str(action ?? .null))'.")
+            return .answer(.error("invalid action '\(PythonText.str(action ?? .null))'."))
         }
-        return .result(handler(request))
+        switch handler {
+        case .sync(let handler):
+            return .answer(.result(handler(request)))
+        case .async(let handler):
+            let context = context()
+            return .pending {
+                do {
+                    return .result(try await handler(request, context))
+                } catch {
+                    return .error("\(error)")
+                }
+            }
+        }
     }
 
     /// Decodes a `text/json` content as a JSON object, checking its text encoding and
