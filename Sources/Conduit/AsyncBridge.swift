@@ -40,9 +40,13 @@ final class AsyncBridge: ConnectionHandler {
     private var requesters: [Requester] = []
     private var sending: [Completion<Void>] = []
 
-    init(loop: EventLoop, inputLimit: Int) {
+    /// For an accepted connection: told once it is open.
+    private var onOpen: ((LoopBound<AsyncBridge>) -> Void)?
+
+    init(loop: EventLoop, inputLimit: Int, onOpen: ((LoopBound<AsyncBridge>) -> Void)? = nil) {
         self.loop = loop
         self.inputLimit = max(inputLimit, 1)
+        self.onOpen = onOpen
     }
 
     private var sendFailure: SocketError { failure ?? SocketError(code: EPIPE, operation: "send") }
@@ -192,8 +196,27 @@ final class AsyncBridge: ConnectionHandler {
     }
 
     func connectionDidOpen(_ connection: Connection) {
+        self.connection = connection
         opening?(.success(()))
         opening = nil
+        onOpen?(LoopBound(self, on: loop))
+        onOpen = nil
+    }
+
+    /// The server is stopping: no more input is read; the consumer gets what was
+    /// received, then the end of the stream, and may still send. Its close (or its
+    /// release) finishes the quiesce.
+    func connectionShouldQuiesce(_ connection: Connection) {
+        connection.pauseReading()
+        ended = true
+        deliver()
+    }
+
+    /// Closes after sending what is queued; during a server's graceful stop, without
+    /// losing what the peer has not read yet.
+    func close() {
+        guard let connection else { return }
+        if connection.isQuiescing { connection.finishQuiescing() } else { connection.close(afterFlush: true) }
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {

@@ -18,11 +18,25 @@ import Synchronization
 public final class AsyncConnection: Sendable {
     private let bridge: LoopBound<AsyncBridge>
 
-    private init(bridge: LoopBound<AsyncBridge>) { self.bridge = bridge }
+    init(bridge: LoopBound<AsyncBridge>) { self.bridge = bridge }
+
+    /// The loop this connection lives on: a task preferring it as its executor
+    /// (`Task(executorPreference: connection.loop)`) runs beside the connection's I/O.
+    public var loop: EventLoop { bridge.loop }
 
     deinit {
         let bridge = self.bridge
-        try? bridge.loop.execute { bridge.value.connection?.close(afterFlush: true) }
+        try? bridge.loop.execute { bridge.value.close() }
+    }
+
+    /// The peer's address (for an accepted connection, the client's).
+    public var peerAddress: SocketAddress? {
+        get async {
+            let bridge = self.bridge
+            return try? await Self.onLoop(bridge.loop, "peerAddress", token: nil) { resume in
+                resume(.success(bridge.value.connection?.peerAddress))
+            }
+        }
     }
 
     /// Connects to `address` on `loop` (a running loop, e.g. from an `EventLoopGroup`).
@@ -96,7 +110,7 @@ public final class AsyncConnection: Sendable {
     public func close() async {
         let bridge = self.bridge
         _ = try? await Self.onLoop(bridge.loop, "close", token: nil) { (resume: @escaping (Result<Void, SocketError>) -> Void) in
-            bridge.value.connection?.close(afterFlush: true)
+            bridge.value.close()
             resume(.success(()))
         }
     }

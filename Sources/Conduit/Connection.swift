@@ -287,6 +287,8 @@ public final class Connection: Selectable {
         }
     }
 
+    func closeNow() { close() }
+
     /// A server's graceful stop: the handler finishes its work first.
     func quiesce(drainLimit: Duration) {
         guard state.phase == .open || state.phase == .connecting, !isQuiescing else { return }

@@ -212,6 +212,12 @@ public final class EventLoop: @unchecked Sendable {
         for target in registry.all where target.owner === owner { target.quiesce(drainLimit: drainLimit) }
     }
 
+    /// Closes at once everything registered by `owner`. Call on the loop.
+    func closeNow(ownedBy owner: AnyObject) {
+        assertInLoop()
+        for target in registry.all where target.owner === owner { target.closeNow() }
+    }
+
     private func wake() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)

@@ -46,6 +46,7 @@ final class Listener: Selectable {
     func loopDidStop(_ error: SocketError) { close() }
     func sweep(now: UInt64) {}
     func quiesce(drainLimit: Duration) { close() }
+    func closeNow() { close() }
 
     func handleEvents(_ flags: UInt32) {
         guard socket.isOpen, !paused else { return }

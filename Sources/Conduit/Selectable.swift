@@ -13,6 +13,8 @@ protocol Selectable: AnyObject {
     /// then stops reading, sends what is queued, ends its side and drains the peer's
     /// input for at most `drainLimit` before closing.
     func quiesce(drainLimit: Duration)
+    /// Closes now, dropping what is queued: a graceful stop's deadline has passed.
+    func closeNow()
     /// The server this belongs to, if any (a server closes only what it owns).
     var owner: AnyObject? { get }
 }

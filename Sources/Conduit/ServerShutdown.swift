@@ -57,6 +57,26 @@ extension Server {
         return openConnections
     }
 
+    /// Closes every connection of this server now, dropping what is queued (after a
+    /// graceful stop's deadline, for connections whose handlers never finished);
+    /// returns once every loop has done so.
+    public func closeConnectionsNow() async {
+        let connections = self.connections
+        for loop in group.loops {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                do throws(SocketError) {
+                    try loop.execute {
+                        loop.closeNow(ownedBy: connections)
+                        continuation.resume()
+                    }
+                } catch {
+                    // A stopped loop has closed its connections already.
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
     private func closeListeners(_ completion: @escaping @Sendable () -> Void) {
         let remaining = Locked(listeners.count)
         let finishOne: @Sendable () -> Void = {

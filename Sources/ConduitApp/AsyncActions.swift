@@ -23,7 +23,9 @@ extension AppConnectionHandler {
         inFlight += 1
         let connectionBound = LoopBound(connection, on: connection.loop)
         let loop = connection.loop
-        Task {
+        // On the connection's own loop: no hop for the answer, and no wait for a global
+        // pool that blocking code elsewhere may have filled.
+        Task(executorPreference: loop) {
             let response = await work()
             // A stopped loop has closed the connection: nobody is left to answer.
             try? loop.execute { bound.value.finished(sequence, response, on: connectionBound.value) }
