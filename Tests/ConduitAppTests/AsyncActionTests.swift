@@ -10,6 +10,15 @@ import Testing
 /// Asynchronous actions (`Router.register(action:async:)`): they await without
 /// blocking their loop, their answers keep the requests' order, and a graceful stop
 /// waits for them.
+/// Waits like an outside service would (a Dispatch timer resumes the task), not with
+/// `Task.sleep`, whose timer needs Swift's global pool: tests that block its threads
+/// would then delay the answer.
+func externalWait(milliseconds: Int) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { continuation.resume() }
+    }
+}
+
 /// Runs blocking client code on a Dispatch thread: blocking a thread of Swift's
 /// cooperative pool (two of them here) would starve the tasks the actions run in.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -42,7 +51,7 @@ struct AsyncActionTests {
         var router = Router.tutorial()
         router.register(action: "sleep") { request, _ in
             let milliseconds = Int(request["value"]?.stringValue ?? "0") ?? 0
-            try await Task.sleep(for: .milliseconds(milliseconds))
+            await externalWait(milliseconds: milliseconds)
             return .string("slept \(milliseconds)")
         }
         return router
@@ -83,7 +92,7 @@ struct AsyncActionTests {
     @Test(arguments: IOBackend.allCases)
     func manyPipelinedAsyncRequestsAreAllAnswered(backend: IOBackend) async throws {
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
-            let client = try BlockingClient(port: port)
+            let client = try BlockingClient(port: port, timeoutSeconds: 60)
             let delays = (0..<300).map { ($0 * 7) % 20 }
             client.send(delays.flatMap(Self.sleep))
             let expected = try Self.encoded(delays.map { .result(.string("slept \($0)")) })
@@ -97,7 +106,7 @@ struct AsyncActionTests {
     @Test(arguments: IOBackend.allCases)
     func anAwaitingActionDoesNotBlockItsLoop(backend: IOBackend) async throws {
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
-            let slow = try BlockingClient(port: port)
+            let slow = try BlockingClient(port: port, timeoutSeconds: 60)
             slow.send(Self.sleep(1000))
             usleep(50_000)
             let other = try BlockingClient(port: port)
