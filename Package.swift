@@ -8,11 +8,16 @@ let package = Package(
         .library(name: "ConduitMessage", targets: ["ConduitMessage"]),
         .library(name: "ConduitApp", targets: ["ConduitApp"]),
         .library(name: "ConduitLoad", targets: ["ConduitLoad"]),
+        // Servers as swift-service-lifecycle services; its own product so that the core
+        // (Conduit, ConduitMessage) depends on nothing.
+        .library(name: "ConduitServiceLifecycle", targets: ["ConduitServiceLifecycle"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -22,7 +27,15 @@ let package = Package(
         ),
         .target(name: "Conduit", dependencies: ["CShim"]),
         .target(name: "ConduitMessage"),
-        .target(name: "ConduitApp", dependencies: ["ConduitMessage", "Conduit"]),
+        .target(
+            name: "ConduitApp",
+            dependencies: ["ConduitMessage", "Conduit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "ConduitServiceLifecycle",
+            dependencies: [
+                "Conduit", "ConduitApp",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The tutorial's own programs as library code: echo handler and exchange, the
         // multi-connection client, the buffer-filling client socket, the socket table.
         .target(name: "ConduitTutorial", dependencies: ["Conduit", "ConduitApp", "ConduitMessage"]),
@@ -47,6 +60,13 @@ let package = Package(
             name: "ConduitAppTests",
             dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "ConduitTestSupport"]),
         .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial"]),
+        .testTarget(
+            name: "ConduitServiceLifecycleTests",
+            dependencies: [
+                "ConduitServiceLifecycle", "ConduitApp", "Conduit", "ConduitMessage", "ConduitTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["conduit", "ConduitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -42,7 +42,7 @@ final class AppConnectionHandler: ConnectionHandler {
 
     func connectionDidOpen(_ connection: Connection) {
         bound = LoopBound(self, on: connection.loop)
-        service.log(.info, "Accepted connection from \(peer(connection))")
+        service.log(.info, "Accepted connection from \(peer(connection))", peer: connection.peerAddress)
         // The clocks start at once: a peer that never sends a byte is as slow a header
         // as one that sends a byte a minute.
         messageStart = .now
@@ -104,7 +104,7 @@ final class AppConnectionHandler: ConnectionHandler {
         let wanted = incomplete ? decoder.awaitedMessageSize ?? 0 : 0
         guard wanted != reservedSize else { return true }
         guard connection.reserveInput(wanted) else {
-            service.log(.warning, "No memory for a \(wanted)-byte message from \(peer(connection)); closing")
+            service.log(.warning, "No memory for a \(wanted)-byte message from \(peer(connection)); closing", peer: connection.peerAddress)
             failAndLinger(
                 with: .error("server busy: no memory for a message of \(wanted) bytes now; try again later"),
                 on: connection)
@@ -138,19 +138,19 @@ final class AppConnectionHandler: ConnectionHandler {
     func connectionDeadlinePassed(_ connection: Connection) {
         let headerLate = !decoder.isAwaitingContent && timeouts.limit(headerComplete: false) == timeouts.header
         let (what, limit) = headerLate ? ("request header", timeouts.header) : ("request", timeouts.message)
-        service.log(.warning, "\(headerLate ? "Header" : "Message") timeout for \(peer(connection)); closing")
+        service.log(.warning, "\(headerLate ? "Header" : "Message") timeout for \(peer(connection)); closing", peer: connection.peerAddress)
         failAndLinger(
             with: .error("\(what) not complete within \(RequestTimeouts.text(limit)) s"), on: connection)
     }
 
     func connectionDidIdle(_ connection: Connection) {
-        service.log(.info, "Idle timeout for \(peer(connection)); closing")
+        service.log(.info, "Idle timeout for \(peer(connection)); closing", peer: connection.peerAddress)
         connection.close()
     }
 
     /// Answers a protocol error once, then closes after the answer is sent.
     private func reject(_ error: MessageError, on connection: Connection) {
-        service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
+        service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing", peer: connection.peerAddress)
         failAndLinger(with: .error(error.description), on: connection)
     }
 
@@ -182,7 +182,7 @@ final class AppConnectionHandler: ConnectionHandler {
             do {
                 try decoder.finish(remaining: connection.unconsumedInputBytes)
             } catch {
-                service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing")
+                service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing", peer: connection.peerAddress)
                 failed = true
                 order.park(order.begin(), .error(error.description))
                 writeReadyAnswers(on: connection)
@@ -200,15 +200,15 @@ final class AppConnectionHandler: ConnectionHandler {
         // It holds this handler: kept, it would never be freed.
         bound = nil
         let why = error.map { " (\($0.reason))" } ?? ""
-        service.log(.info, "Closing connection to \(peer(connection))\(why)")
+        service.log(.info, "Closing connection to \(peer(connection))\(why)", peer: connection.peerAddress)
     }
 
     private func logRequest(_ message: Message, _ connection: Connection) {
         guard service.log.enabled(.info) else { return }
         if case .json = message.header.contentType, let request = try? Router.decodeJSONContent(message, limits: limits) {
-            service.log(.info, "Received request \(JSONWriter.text(request)) from \(peer(connection))")
+            service.log(.info, "Received request \(JSONWriter.text(request)) from \(peer(connection))", peer: connection.peerAddress)
         } else {
-            service.log(.info, "Received \(message.header.contentType) request from \(peer(connection))")
+            service.log(.info, "Received \(message.header.contentType) request from \(peer(connection))", peer: connection.peerAddress)
         }
     }
 
