@@ -25,12 +25,12 @@ extension JSONValue {
         }
     }
 
-    /// The members as a dictionary keyed by their scalars, the last of repeated keys
-    /// winning. Keyed by scalars, not `String`, so that keys Python tells apart stay apart.
-    private static func lastOccurrences(_ members: [(key: String, value: JSONValue)]) -> [[Unicode.Scalar]: JSONValue] {
-        var result: [[Unicode.Scalar]: JSONValue] = [:]
+    /// The members as a dictionary, the last of repeated keys winning; keyed by scalars,
+    /// not `String`, so that keys Python tells apart stay apart.
+    private static func lastOccurrences(_ members: [(key: String, value: JSONValue)]) -> [ScalarKey: JSONValue] {
+        var result: [ScalarKey: JSONValue] = [:]
         result.reserveCapacity(members.count)
-        for (key, value) in members { result[Array(key.unicodeScalars)] = value }
+        for (key, value) in members { result[ScalarKey(key)] = value }
         return result
     }
 }
