@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(
             name: "ConduitAppTests",
             dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "ConduitTestSupport"]),
-        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial"]),
+        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial", "ConduitTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["conduit", "ConduitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
