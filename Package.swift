@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(
             name: "ConduitAppTests",
             dependencies: ["ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "ConduitTestSupport"]),
-        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial"]),
+        .testTarget(name: "ConduitLoadTests", dependencies: ["ConduitLoad", "ConduitTutorial", "ConduitTestSupport"]),
         .testTarget(
             name: "ConduitServiceLifecycleTests",
             dependencies: [

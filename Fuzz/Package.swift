@@ -1,10 +1,12 @@
 // swift-tools-version: 6.1
-// libFuzzer target for the message decoder. Its own package so the main build never
-// needs the fuzzer runtime. Run: Fuzz/run.sh SECONDS. run.sh builds the whole graph
-// with `--sanitize=fuzzer --sanitize=address` and
+// libFuzzer targets for the parts of Conduit a peer reaches: the message decoder, the
+// JSON content and the application's routing, and the load tool's response matcher.
+// Their own package so the main build never needs the fuzzer runtime. Run:
+// Fuzz/run.sh [SECONDS] [TARGET]. run.sh builds the whole graph with
+// `--sanitize=fuzzer --sanitize=address` and
 // `-sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table`, so the code under
-// test (ConduitMessage) is instrumented for coverage and AddressSanitizer, not only this
-// harness (with the flags on the harness alone, libFuzzer saw 95 edges: its own).
+// test is instrumented for coverage and AddressSanitizer, not only these harnesses
+// (with the flags on a harness alone, libFuzzer saw 95 edges: its own).
 import Foundation
 import PackageDescription
 
@@ -13,15 +15,23 @@ import PackageDescription
 let conduitPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .lastPathComponent.lowercased()
 
+/// A fuzz target: an executable whose entry point hands over to libFuzzer.
+func fuzzer(_ name: String, _ products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["FuzzSupport"] + products.map { .product(name: $0, package: conduitPackage) },
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    )
+}
+
 let package = Package(
     name: "ConduitFuzz",
     dependencies: [.package(path: "..")],
     targets: [
-        .executableTarget(
-            name: "DecoderFuzzer",
-            dependencies: [.product(name: "ConduitMessage", package: conduitPackage)],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
+        .target(name: "FuzzSupport"),
+        fuzzer("DecoderFuzzer", ["ConduitMessage"]),
+        fuzzer("ContentFuzzer", ["ConduitMessage", "ConduitApp"]),
+        fuzzer("MatcherFuzzer", ["ConduitMessage", "ConduitApp", "ConduitLoad"]),
     ],
     swiftLanguageModes: [.v6]
 )

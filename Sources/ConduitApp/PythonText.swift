@@ -20,13 +20,14 @@ enum PythonText {
         case .string(let text): return string(text)
         case .array(let items): return "[" + items.map(repr).joined(separator: ", ") + "]"
         case .object(let members):
-            // A dict keeps a repeated key where it first appeared, with the last value.
-            var order: [String] = []
-            var values: [String: JSONValue] = [:]
+            // A dict keeps a repeated key where it first appeared, with the last value; keys
+            // are repeated only with the same scalars (Python compares code points).
+            var order: [ScalarKey] = []
+            var values: [ScalarKey: JSONValue] = [:]
             for (key, member) in members {
-                if values.updateValue(member, forKey: key) == nil { order.append(key) }
+                if values.updateValue(member, forKey: ScalarKey(key)) == nil { order.append(ScalarKey(key)) }
             }
-            return "{" + order.map { string($0) + ": " + repr(values[$0]!) }.joined(separator: ", ") + "}"
+            return "{" + order.map { string($0.text) + ": " + repr(values[$0]!) }.joined(separator: ", ") + "}"
         }
     }
 

@@ -1,8 +1,8 @@
 import Conduit
 import Glibc
 
-/// One load connection: sends requests, checks every response byte against the one
-/// correct response, and records each latency in its worker's histograms.
+/// One load connection: sends requests, has its `ResponseMatcher` judge every response
+/// against the one correct answer, and records each latency in its worker's histograms.
 final class LoadConnection: ConnectionHandler {
     unowned let worker: LoadWorker
     private(set) var connection: Connection?
@@ -10,17 +10,15 @@ final class LoadConnection: ConnectionHandler {
     private var intended = TimestampQueue()
     /// Actual send times of requests in flight.
     private var actual = TimestampQueue()
-    /// Bytes of the current response matched so far.
-    private var matched = 0
-    /// Sequence numbers of the next request to send and of the oldest one in flight
-    /// (which variant of the workload each is, and so which answer it must get).
-    private var nextToSend = 0
-    private var oldestInFlight = 0
+    /// Which request variant goes out next and which answer is due (exactly or by
+    /// meaning, as the run compares).
+    private var matcher: ResponseMatcher
     private(set) var isUp = false
     private(set) var isFinished = false
 
     init(worker: LoadWorker) {
         self.worker = worker
+        matcher = ResponseMatcher(worker.expectations)
     }
 
     var inFlight: Int { actual.count }
@@ -40,8 +38,7 @@ final class LoadConnection: ConnectionHandler {
         intended.push(intendedTime)
         actual.push(now)
         worker.stats.sent += 1
-        worker.messages.request(nextToSend).withUnsafeBytes { connection.write($0) }
-        nextToSend += 1
+        worker.messages.request(matcher.requestSent()).withUnsafeBytes { connection.write($0) }
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -53,29 +50,26 @@ final class LoadConnection: ConnectionHandler {
         var offset = 0
         var now: UInt64 = 0
         while offset < bytes.count {
-            let expected = worker.messages.response(oldestInFlight)
-            guard !actual.isEmpty else {
-                fail(LoadErrors.unexpectedBytes)
-                return bytes.count
-            }
-            let take = min(expected.count - matched, bytes.count - offset)
-            let same = expected.withUnsafeBytes { memcmp($0.baseAddress! + matched, bytes.baseAddress! + offset, take) == 0 }
-            guard same else {
-                fail(LoadErrors.wrongResponse)
-                return bytes.count
-            }
-            matched += take
-            offset += take
-            if matched == expected.count {
-                matched = 0
-                oldestInFlight += 1
+            let step = matcher.match(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            offset += step.consumed
+            switch step.verdict {
+            case nil:
+                // All consumed, or an incomplete message the transport keeps for next time.
+                return offset
+            case .correct:
                 if now == 0 { now = Monotonic.now() }
                 worker.responseCompleted(
                     self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
                 guard isUp else { return bytes.count }
+            case .wrong:
+                fail(worker.expectations.comparison == .exact ? LoadErrors.wrongResponse : LoadErrors.wrongAnswer)
+                return bytes.count
+            case .unexpectedBytes:
+                fail(LoadErrors.unexpectedBytes)
+                return bytes.count
             }
         }
-        return bytes.count
+        return offset
     }
 
     func connectionDidReachEnd(_ connection: Connection) {
@@ -118,8 +112,6 @@ final class LoadConnection: ConnectionHandler {
         if !actual.isEmpty {
             _ = intended.pop()
             _ = actual.pop()
-            matched = 0
-            oldestInFlight += 1
         }
     }
 
@@ -128,7 +120,6 @@ final class LoadConnection: ConnectionHandler {
         if !actual.isEmpty { worker.stats.recordError(kind, count: actual.count) }
         intended.removeAll()
         actual.removeAll()
-        matched = 0
     }
 
     /// Closes at the end of the run.
@@ -145,6 +136,9 @@ final class LoadConnection: ConnectionHandler {
 package enum LoadErrors {
     /// A response differed from the expected bytes.
     package static let wrongResponse = "wrong response (bytes differ from the expected answer)"
+    /// A response that is not the expected answer even by meaning (`--compare
+    /// semantic`): not a valid message, another content type, or other content.
+    package static let wrongAnswer = "wrong response (not the expected answer: compared by meaning)"
     /// Bytes arrived while no request was in flight.
     package static let unexpectedBytes = "unexpected bytes with no request in flight"
     /// The server closed the connection: counted for the oldest request in flight (the

@@ -47,6 +47,9 @@ public final class LoadGenerator: Sendable {
         defer { group.syncShutdown() }
 
         let messages = WorkloadMessages(workload: options.workload, size: options.size)
+        // Echo answers are raw bytes, not messages: there is no meaning to compare.
+        let expectations = ResponseExpectations(
+            responses: messages.responses, comparison: options.workload == .echo ? .exact : options.compare)
         let sources = (0..<(options.sourceAddresses > 1 ? options.sourceAddresses : 0)).map {
             SocketAddress.ipv4(127, 0, 0, UInt8(1 + options.sourceAddressOffset + $0), port: 0)
         }
@@ -56,8 +59,8 @@ public final class LoadGenerator: Sendable {
             let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
             return LoopBound(
                 LoadWorker(
-                    loop: loop, messages: messages, options: options, target: target, sources: sources,
-                    connectionCount: share),
+                    loop: loop, messages: messages, expectations: expectations, options: options, target: target,
+                    sources: sources, connectionCount: share),
                 on: loop)
         }
         let start = Monotonic.now()
@@ -104,8 +107,8 @@ public final class LoadGenerator: Sendable {
         for part in finals { stats.merge(part) }
         return LoadResult(
             stats: stats, series: series, elapsedSeconds: elapsed, target: target.description, embedded: embedded != nil,
-            connections: options.connections, workload: options.workload, rate: options.rate,
-            pipeline: options.pipeline, backend: options.backend.rawValue)
+            connections: options.connections, workload: options.workload, compare: expectations.comparison,
+            rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue)
     }
 
     /// Runs `body` with every worker on its own loop, all at once, and waits for all

@@ -25,6 +25,9 @@ public struct LoadOptions: Sendable {
     public var workload: Workload = .search
     /// Payload bytes for `binary` and `echo`.
     public var size = 64
+    /// How a response is judged correct: byte for byte (the default, fastest) or by
+    /// meaning (any valid encoding of the answer; not for `echo`, which is always exact).
+    public var compare: ResponseComparison = .exact
     /// Requests in flight per connection (closed loop), or the cap on them (open loop).
     public var pipeline = 1
     /// Requests per second in total for open-loop load; `nil` for closed loop.

@@ -15,7 +15,7 @@ public enum LoadReport {
         var lines: [String] = []
         let mode = result.rate.map { "open loop at \(grouped(Int($0))) requests/s (in-flight cap \(result.pipeline) per connection)" }
             ?? "closed loop, \(result.pipeline) in flight per connection"
-        lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  backend: \(result.backend)")
+        lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  compare: \(result.compare.rawValue)  backend: \(result.backend)")
         lines.append("mode: \(mode)")
         lines.append(
             "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
@@ -108,6 +108,7 @@ struct LoadSummary: Encodable {
     var target: String
     var embedded: Bool
     var workload: String
+    var compare: String
     var backend: String
     var connections: Int
     var connections_up: Int
@@ -128,6 +129,7 @@ struct LoadSummary: Encodable {
         target = result.target
         embedded = result.embedded
         workload = result.workload.rawValue
+        compare = result.compare.rawValue
         backend = result.backend
         connections = result.connections
         connections_up = result.stats.connectionsUp

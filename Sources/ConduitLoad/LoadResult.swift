@@ -16,6 +16,8 @@ public struct LoadResult: Codable, Sendable {
     public var connections: Int
     /// The workload.
     public var workload: Workload
+    /// How responses were judged (`exact` for echo, whatever was asked).
+    public var compare: ResponseComparison
     /// Requests per second asked for in open-loop mode.
     public var rate: Double?
     /// In-flight requests per connection (closed loop) or the cap (open loop).

@@ -6,6 +6,8 @@ import Histogram
 final class LoadWorker {
     let loop: EventLoop
     let messages: WorkloadMessages
+    /// The answers every connection's matcher checks against (shared, built once per run).
+    let expectations: ResponseExpectations
     let options: LoadOptions
     let target: SocketAddress
     /// Source addresses to bind, used round-robin (empty: let the kernel choose).
@@ -33,11 +35,12 @@ final class LoadWorker {
     static let connectBatch = 256
 
     init(
-        loop: EventLoop, messages: WorkloadMessages, options: LoadOptions, target: SocketAddress,
-        sources: [SocketAddress], connectionCount: Int
+        loop: EventLoop, messages: WorkloadMessages, expectations: ResponseExpectations, options: LoadOptions,
+        target: SocketAddress, sources: [SocketAddress], connectionCount: Int
     ) {
         self.loop = loop
         self.messages = messages
+        self.expectations = expectations
         self.options = options
         self.target = target
         self.sources = sources

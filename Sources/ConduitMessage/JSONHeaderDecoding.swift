@@ -92,10 +92,11 @@ extension JSONHeader {
     /// quadratic time on the loop.
     static func lastOccurrences(_ members: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
         guard members.count > 1 else { return members }
-        var last: [String: Int] = [:]
+        // Keyed by scalars: canonically equivalent spellings are different keys to Python.
+        var last: [ScalarKey: Int] = [:]
         last.reserveCapacity(members.count)
-        for (index, member) in members.enumerated() { last[member.key] = index }
+        for (index, member) in members.enumerated() { last[ScalarKey(member.key)] = index }
         if last.count == members.count { return members }
-        return members.enumerated().compactMap { last[$0.element.key] == $0.offset ? $0.element : nil }
+        return members.enumerated().compactMap { last[ScalarKey($0.element.key)] == $0.offset ? $0.element : nil }
     }
 }

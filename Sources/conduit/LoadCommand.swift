@@ -4,6 +4,7 @@ import ConduitLoad
 import Foundation
 
 extension Workload: ExpressibleByArgument {}
+extension ResponseComparison: ExpressibleByArgument {}
 
 /// `conduit load`: a high-connection-count load generator.
 struct LoadCommand: ParsableCommand {
@@ -12,9 +13,10 @@ struct LoadCommand: ParsableCommand {
         abstract: "Load generator: many connections, closed or open loop, latency percentiles.",
         discussion: """
             With no --target, an app server is started in this process on a free loopback port
-            and loaded: a real result with no set-up. Every response is checked byte for byte;
-            a wrong, short or missing answer is an error, never a success. Exits 1 if any
-            error occurred.
+            and loaded: a real result with no set-up. Every response is checked against the one
+            correct answer to its own request (byte for byte, or by meaning with --compare
+            semantic); a wrong, short or missing answer is an error, never a success. Exits 1
+            if any error occurred.
 
             Ctrl-C ends the run early, like wrk: responses in flight are waited for (--drain),
             then the report is printed and --json/--hgrm written for the run so far, with the
@@ -30,6 +32,13 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "How long to send: 10s, 2m, 500ms (\(FlagRange.duration.typed)).") var duration = Seconds(5)
     @Option(help: "search (app-server), binary (app-server) or echo (multiconn-server).") var workload: Workload = .search
     @Option(help: "Payload bytes for binary and echo (\(FlagRange.payload.typed)).") var size = 64
+    @Option(
+        help: """
+            How a response counts as correct: exact (byte for byte against our server's encoding; \
+            fastest) or semantic (any valid encoding of the same answer: JSON compared as data, key \
+            order, spacing and byte order free; binary content byte for byte). Echo is always exact.
+            """)
+    var compare: ResponseComparison = .exact
     @Option(help: "Requests in flight per connection (closed loop), or the cap on them (open loop); \(FlagRange.pipeline.typed).")
     var pipeline = 1
     @Option(help: "Open-loop rate in requests/s in total, \(FlagRange.rate.typed) (k and m suffixes accepted); latency is then corrected for coordinated omission.")
@@ -90,6 +99,7 @@ struct LoadCommand: ParsableCommand {
         options.duration = duration.duration
         options.workload = workload
         options.size = size
+        options.compare = compare
         options.pipeline = pipeline
         options.rate = rate?.value
         options.threads = threads

@@ -110,6 +110,7 @@ extension LoadCommand {
         var list = [
             "load", "--worker-output", "--quiet", "--target", target.description, "--connections", String(connections),
             "--duration", Seconds.text(options.duration), "--workload", options.workload.rawValue, "--size", String(options.size),
+            "--compare", options.compare.rawValue,
             "--pipeline", String(options.pipeline), "--threads", String(options.threads),
             "--source-addresses", String(options.sourceAddresses), "--drain", Seconds.text(options.drain),
             "--backend", options.backend.rawValue,

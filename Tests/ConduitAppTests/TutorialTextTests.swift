@@ -32,6 +32,10 @@ struct TutorialTextTests {
         (#"{"action": [1, "a", null, true, {"k": "it's"}]}"#, #"Error: invalid action '[1, 'a', None, True, {'k': "it's"}]'."#),
         (#"{"action": {"a": "b\"c", "d": "e'f\"g"}}"#, #"Error: invalid action '{'a': 'b"c', 'd': 'e\'f"g'}'."#),
         (#"{"action": {"a": 1, "b": 2, "a": 3}}"#, #"Error: invalid action '{'a': 3, 'b': 2}'."#),
+        // Keys Swift's String calls equal (canonically equivalent) but Python's dict keeps
+        // apart: é precomposed and decomposed, the Kelvin sign and K.
+        (#"{"action": {"\u00e9": 1, "e\u0301": 2, "\u212a": 3, "K": 4}}"#,
+         "Error: invalid action '{'\u{E9}': 1, 'e\u{301}': 2, '\u{212A}': 3, 'K': 4}'."),
         (#"{"action": ["\n\t\u0001\u007f\u00e9\u00a0\u200b\ud83d\ude00\\"]}"#, #"Error: invalid action '['\n\t\x01\x7fé\xa0\u200b😀\\']'."#),
         (#"{"action": []}"#, #"Error: invalid action '[]'."#),
         (#"{"action": {}}"#, #"Error: invalid action '{}'."#),

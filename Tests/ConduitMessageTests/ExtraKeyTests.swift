@@ -20,6 +20,16 @@ struct ExtraKeyTests {
         #expect(fast == reference)
     }
 
+    /// Keys that differ only by canonical equivalence are different keys (Python's dict
+    /// keeps both), though Swift's `String ==` calls them equal.
+    @Test func canonicallyEquivalentKeysAreDistinct() throws {
+        let bytes = Self.header(#", "\u00e9": 1, "e\u0301": 2, "\u212a": 3, "K": 4"#)
+        let fast = try bytes.withUnsafeBytes { try JSONHeader.decode($0, limits: MessageLimits()) }
+        let reference = try bytes.withUnsafeBytes { try JSONHeader.referenceDecode($0, limits: MessageLimits()) }
+        #expect(fast.extra.map { Array($0.key.unicodeScalars) } == [["\u{E9}"], ["e", "\u{301}"], ["\u{212A}"], ["K"]])
+        #expect(fast == reference)
+    }
+
     /// 4,000 distinct keys (about 60 KB, under the format's 65,535): every one kept, in
     /// order. (Its cost is measured in Benchmarks, not here.)
     @Test func manyDistinctKeysAreAllKept() throws {

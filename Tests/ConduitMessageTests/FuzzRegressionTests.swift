@@ -2,26 +2,32 @@
 import Foundation
 import Testing
 
-/// Inputs from the fuzzer's seed corpus (Fuzz/seeds) and every input it ever found a
-/// problem with (Fuzz/regressions), checked with the fuzz target's invariants: the
-/// same messages and the same error whether the bytes arrive at once or split anywhere.
+/// The decoder fuzz target's inputs: its seeds (Fuzz/seeds/decoder), the corpus kept in
+/// the repository (Fuzz/corpus/decoder) and every input it ever found a problem with
+/// (Fuzz/regressions/decoder), checked with the fuzz target's invariants: the same
+/// messages and the same error whether the bytes arrive at once or split anywhere.
 @Suite("Fuzz corpus regressions")
 struct FuzzRegressionTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fuzz")
 
-    static func inputs() -> [String] {
-        ["seeds", "regressions"].flatMap { folder -> [String] in
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
-            return names.filter { !$0.hasPrefix(".") }.map { "\(folder)/\($0)" }.sorted()
+    /// The files in `Fuzz/<folder>/decoder`, as paths relative to `Fuzz/`.
+    static func inputs(_ folders: [String] = ["seeds", "regressions"]) -> [String] {
+        folders.flatMap { folder -> [String] in
+            let names = (try? FileManager.default.contentsOfDirectory(
+                atPath: root.appendingPathComponent(folder).appendingPathComponent("decoder").path)) ?? []
+            return names.filter { !$0.hasPrefix(".") }.map { "\(folder)/decoder/\($0)" }.sorted()
         }
     }
 
-    @Test func corpusIsThere() { #expect(Self.inputs().count >= 8) }
+    @Test func corpusIsThere() {
+        #expect(Self.inputs().count >= 8)
+        #expect(Self.inputs(["corpus"]).count >= 50, "the minimized corpus of Fuzz/corpus/decoder")
+    }
 
     /// The fuzz target's first invariant: the one-pass header decoder and the reference
-    /// agree on the input taken as a header, result or error.
-    @Test(arguments: inputs())
+    /// agree on the input taken as a header, result or error. Cheap, so the whole corpus.
+    @Test(arguments: inputs(["seeds", "regressions", "corpus"]))
     func bothHeaderDecodersAgree(path: String) throws {
         let bytes = Array(try Data(contentsOf: Self.root.appendingPathComponent(path)))
         let limits = MessageLimits(maxHeaderBytes: 4096, maxContentLength: 1 << 16)
@@ -34,6 +40,7 @@ struct FuzzRegressionTests {
         #expect(fast == reference, "\(path)")
     }
 
+    /// Every split of every seed and regression (quadratic, so not the whole corpus).
     @Test(arguments: inputs())
     func splitAnywhereGivesTheSameResult(path: String) throws {
         let bytes = Array(try Data(contentsOf: Self.root.appendingPathComponent(path)))

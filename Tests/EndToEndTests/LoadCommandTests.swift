@@ -20,7 +20,7 @@ struct LoadCommandTests {
         #expect(result.stderr.contains("[1s] connections 20/20"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
         for key in [
-            "target", "embedded", "workload", "backend", "connections", "connections_up", "connect_ms", "pipeline",
+            "target", "embedded", "workload", "compare", "backend", "connections", "connections_up", "connect_ms", "pipeline",
             "duration_s", "requests", "sent", "requests_per_second", "error_count", "errors", "latency_ns",
             "service_time_ns", "series",
         ] {

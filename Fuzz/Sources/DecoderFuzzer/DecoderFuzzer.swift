@@ -1,4 +1,5 @@
 @_spi(Reference) import ConduitMessage
+import FuzzSupport
 
 /// libFuzzer entry point: decodes the input as a message stream and checks the
 /// decoder's invariants, so that a logic error (not only a crash) stops the fuzzer:
@@ -87,23 +88,12 @@ func decodeInTwo(_ bytes: [UInt8], at split: Int, limits: MessageLimits) -> (mes
     }
 }
 
-
-/// libFuzzer's driver (the fuzzer runtime exports it for programs with their own main).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
-
 /// SwiftPM links an executable's entry point under this name; hand over to libFuzzer.
 @_cdecl("DecoderFuzzer_main")
 public func fuzzerMain(
     _ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+    runFuzzer(argc, argv) { data, size in
         guard let data else { return 0 }
         return fuzzOneInput(data, size)
     }
