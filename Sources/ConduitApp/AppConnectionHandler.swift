@@ -167,6 +167,6 @@ final class AppConnectionHandler: ConnectionHandler {
     }
 
     private func peer(_ connection: Connection) -> String {
-        connection.peerAddress?.description ?? "?"
+        connection.peerDescription
     }
 }

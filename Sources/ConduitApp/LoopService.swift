@@ -26,7 +26,7 @@ final class LoopService {
             try? Response.error("the response could not be encoded: \(error)").encode(into: &scratch)
         }
         if log.enabled(.debug) {
-            log(.debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerAddress?.description ?? "?")")
+            log(.debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerDescription)")
         }
         connection.write(scratch)
     }

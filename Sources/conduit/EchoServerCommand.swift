@@ -30,7 +30,7 @@ struct EchoServerCommand: ParsableCommand {
                 guard served.claim() else { return RejectHandler() }
                 return EchoHandler { event in
                     switch event {
-                    case .accepted(let peer): say("Connected by \(peer.map(\.description) ?? "?")")
+                    case .accepted(let peer): say("Connected by \(peer)")
                     case .echoing: break
                     case .closed: done.signal()
                     }

@@ -38,12 +38,12 @@ struct MulticonnServerCommand: ParsableCommand {
             ) { _ in
                 EchoHandler(log: quiet ? nil : { event in
                     switch event {
-                    case .accepted(let peer): say("Accepted connection from \(peer.map(\.description) ?? "?")")
+                    case .accepted(let peer): say("Accepted connection from \(peer)")
                     case .echoing(let bytes, let peer):
-                        say("Echoing \(bytesLiteral(bytes, limit: 200)) to \(peer.map(\.description) ?? "?")")
+                        say("Echoing \(bytesLiteral(bytes, limit: 200)) to \(peer)")
                     case .closed(let peer, let error):
                         let why = error.map { " (\($0.reason))" } ?? ""
-                        say("Closing connection to \(peer.map(\.description) ?? "?")\(why)")
+                        say("Closing connection to \(peer)\(why)")
                     }
                 })
             }
