@@ -1,19 +1,17 @@
-import Glibc
-
 extension Server {
     /// Serves a socket that is already bound and listening — TCP or Unix — such as one
     /// systemd's socket activation passes (descriptor 3 with `LISTEN_FDS=1`), blocking
     /// until every loop listens.
     ///
-    /// The server takes ownership of `descriptor` at this call: it sets it non-blocking
-    /// and close-on-exec, closes it when it stops accepting, and closes it too if this
-    /// throws. The first loop of `group` accepts and hands the connections to every
-    /// loop in turn (the socket is bound already, so loops cannot each have their own
-    /// with `SO_REUSEPORT`).
-    /// `options.backlog` and `options.reusePort` do not apply: whoever made the socket
-    /// chose them. The file of an adopted Unix socket is left alone; its maker owns it.
-    /// Throws when `descriptor` is not a listening stream socket of an IP family or
-    /// `AF_UNIX`. See `init(group:address:…)` for the other parameters.
+    /// A descriptor that is not a listening stream socket of an IP family or `AF_UNIX`
+    /// is refused (this throws) and left untouched: it may be anything, stdout say.
+    /// Any other the server owns from this call on: it sets it non-blocking and
+    /// close-on-exec, and closes it when it stops accepting, or if starting fails.
+    /// The first loop of `group` accepts and hands the connections to every loop in
+    /// turn (the socket is bound already, so loops cannot each have their own with
+    /// `SO_REUSEPORT`). `options.backlog` and `options.reusePort` do not apply: whoever
+    /// made the socket chose them. The file of an adopted Unix socket is left alone;
+    /// its maker owns it. See `init(group:address:…)` for the other parameters.
     @available(*, noasync, message: "use 'try await Server.start(…)'; this one blocks the thread")
     public convenience init(
         group: EventLoopGroup,
@@ -43,15 +41,7 @@ extension Server {
     private static func adopt(
         _ descriptor: Int32, group: EventLoopGroup, options: ServerOptions
     ) throws(SocketError) -> Bound {
-        let address: SocketAddress
-        do {
-            address = try AdoptedListener.prepare(descriptor)
-        } catch {
-            // Ownership passed with the call: a descriptor we refuse is closed too, so it
-            // cannot linger unserved with clients queueing on it.
-            if descriptor >= 0 { close(descriptor) }
-            throw error
-        }
+        let address = try AdoptedListener.prepare(descriptor)
         return Bound(
             address: address, descriptors: [descriptor],
             connections: ServerConnections(memoryBudget: options.memoryBudget), shared: true)

@@ -45,10 +45,9 @@ public final class AppServer: Sendable {
     }
 
     /// Serves the protocol on a socket that is already bound and listening (TCP or
-    /// Unix; systemd's socket activation), blocking until every loop listens. Ownership
-    /// of `descriptor` passes at the call, as for
-    /// `Server.init(group:adoptingListeningDescriptor:…)`; the other parameters are as
-    /// for `init(group:address:…)`.
+    /// Unix; systemd's socket activation), blocking until every loop listens. Who owns
+    /// `descriptor` is as for `Server.init(group:adoptingListeningDescriptor:…)`; the
+    /// other parameters are as for `init(group:address:…)`.
     @available(*, noasync, message: "use 'try await AppServer.start(…)'; this one blocks the thread")
     public convenience init(
         group: EventLoopGroup, adoptingListeningDescriptor descriptor: Int32, router: Router = .tutorial(),

@@ -64,12 +64,14 @@ struct AdoptedListenerTests {
         await group.shutdown()
     }
 
-    /// What is not a listening stream socket is refused with the reason, not served.
+    /// What is not a listening stream socket is refused with the reason, not served,
+    /// and left open: it is still the caller's.
     @Test func notAListeningSocketIsRefused() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.syncShutdown() }
         withTemporaryDirectory { directory in
             let bound = makeUnixSocket(at: directory.file("bound.sock"), listening: false)
+            defer { close(bound) }
             do throws(SocketError) {
                 _ = try Server(group: group, adoptingListeningDescriptor: bound) { _ in EchoHandler() }
                 Issue.record("served a socket that does not listen")
@@ -77,15 +79,20 @@ struct AdoptedListenerTests {
                 #expect(error.code == EINVAL)
                 #expect(error.operation.contains("not listening"))
             }
+            #expect(fcntl(bound, F_GETFD) >= 0)
         }
         var ends: [Int32] = [-1, -1]
         #expect(pipe(&ends) == 0)
-        defer { close(ends[1]) }
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
         do throws(SocketError) {
             _ = try Server(group: group, adoptingListeningDescriptor: ends[0]) { _ in EchoHandler() }
             Issue.record("served a pipe")
         } catch {
             #expect(error.code == ENOTSOCK)
         }
+        #expect(fcntl(ends[0], F_GETFD) >= 0)
     }
 }
