@@ -9,7 +9,7 @@ import Glibc
 /// listening socket for all the loops; its one listener hands the connections it
 /// accepts to the loops in turn (`handOff`), one cross-thread hop per connection, so
 /// that loops get equal shares. Left to wake-ups, every loop watching the one socket
-/// accepting for itself, the same loop took 94 % of a burst of 1,000 connections.
+/// accepting for itself, one loop took up to 94 % of a burst of 1,000 connections.
 ///
 /// When the process runs out of descriptors (`EMFILE`/`ENFILE`), accepting pauses for
 /// `ServerOptions.acceptBackoff` instead of spinning on a listening socket that stays

@@ -4,27 +4,23 @@ import Glibc
 
 /// `--listen-fd N|systemd`: a socket already bound and listening that the server is
 /// handed instead of making its own (socket activation, a supervisor).
-enum ListenDescriptor: ExpressibleByArgument, Equatable {
+enum ListenDescriptor: Equatable {
     /// This descriptor number.
     case number(Int32)
     /// systemd's protocol: `LISTEN_PID` is this process, `LISTEN_FDS` is 1, and the
     /// socket is descriptor 3 (`SD_LISTEN_FDS_START`).
     case systemd
 
-    init?(argument: String) {
+    /// Parses the flag's value; a usage error (exit 64) for anything else. Parsed in
+    /// `validate` rather than by the argument parser, whose own error for a bad value
+    /// in an option group leaks an allocation that AddressSanitizer's exit check reports.
+    init(_ argument: String) throws {
         if argument == "systemd" {
             self = .systemd
         } else if let number = Int32(argument), number >= 0 {
             self = .number(number)
         } else {
-            return nil
-        }
-    }
-
-    var defaultValueDescription: String {
-        switch self {
-        case .number(let number): return String(number)
-        case .systemd: return "systemd"
+            throw ValidationError("--listen-fd takes a descriptor number or 'systemd' (got '\(argument)')")
         }
     }
 

@@ -12,7 +12,7 @@ struct ListenOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Serve the socket already bound and listening on descriptor N (TCP or Unix) instead of HOST PORT; 'systemd' takes descriptor 3 from socket activation (LISTEN_FDS=1, LISTEN_PID).",
         valueName: "n|systemd"))
-    var listenFd: ListenDescriptor?
+    var listenFd: String?
 
     /// The flag that names the socket instead of HOST PORT, if one does.
     var replacingFlag: String? { unix != nil ? "--unix" : listenFd != nil ? "--listen-fd" : nil }
@@ -26,6 +26,7 @@ struct ListenOptions: ParsableArguments {
         if let flag = replacingFlag {
             guard host == nil && port == nil else { throw ValidationError("HOST and PORT do not go with \(flag)") }
             try validateUnixPath(unix)
+            if let listenFd { _ = try ListenDescriptor(listenFd) }
         } else if hostAndPortRequired && (host == nil || port == nil) {
             throw ValidationError("give HOST and PORT, --unix PATH or --listen-fd N")
         }
@@ -36,7 +37,7 @@ struct ListenOptions: ParsableArguments {
     /// not resolve is one line, exit 1).
     func endpoint(host: String, port: Int) throws -> ListenEndpoint {
         if let unix { return .address(try SocketAddress.unix(path: unix)) }
-        if let listenFd { return .descriptor(try listenFd.resolve()) }
+        if let listenFd { return .descriptor(try ListenDescriptor(listenFd).resolve()) }
         return .address(try resolve(host: host, port: port))
     }
 }

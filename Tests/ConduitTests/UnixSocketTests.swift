@@ -276,6 +276,8 @@ struct UnixSocketTests {
                 loop.run(closingRegistered: false)
                 failure = outcome.error
             }
+            // Closed here, the connections let go of their handlers, which hold the loop.
+            for connection in connections { connection.close() }
             let error = try #require(failure)
             #expect(error.code == EAGAIN)
             #expect(error.operation.contains("accept queue is full"))

@@ -42,7 +42,7 @@ struct UsageTests {
         (["app-server", "--unix", "/tmp/x.sock", "--listen-fd", "3"], "give one"),
         (["app-server", "--unix", "/tmp/x.sock", "--processes", "2"], "--processes shares a TCP port"),
         (["app-server", "--unix", "/tmp/" + String(repeating: "x", count: 120)], "above the limit of 107"),
-        (["app-server", "--listen-fd", "three"], "--listen-fd"),
+        (["app-server", "--listen-fd", "three"], "--listen-fd takes a descriptor number or 'systemd' (got 'three')"),
         (["multiconn-server"], "give HOST and PORT, --unix PATH or --listen-fd N"),
         (["multiconn-server", "--listen-fd", "3", "127.0.0.1"], "HOST and PORT do not go with --listen-fd"),
         (["echo-server", "127.0.0.1", "--unix", "/tmp/x.sock"], "HOST and PORT do not go with --unix"),
