@@ -75,8 +75,9 @@ int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len) {
     return connect(fd, addr, len) < 0 ? -errno : 0;
 }
 
-int cshim_tcp_socket(int family) {
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+int cshim_stream_socket(int family) {
+    // Protocol 0: the family's own stream protocol (TCP for IP); AF_UNIX has no other.
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return fd < 0 ? -errno : fd;
 }
 
@@ -94,6 +95,13 @@ int cshim_setsockopt_int(int fd, int level, int name, int value) {
 int cshim_getsockopt_int(int fd, int level, int name, int *value) {
     socklen_t len = sizeof *value;
     return getsockopt(fd, level, name, value, &len) < 0 ? -errno : 0;
+}
+
+int cshim_peer_pid(int fd) {
+    struct ucred credentials;
+    socklen_t len = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &len) < 0) return -errno;
+    return credentials.pid;
 }
 
 int cshim_inq(int fd) {

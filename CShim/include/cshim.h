@@ -57,8 +57,9 @@ int cshim_accept_batch(int listen_fd, int *fds, int max);
 int cshim_accept4(int listen_fd);
 /// Non-blocking connect; returns 0, -EINPROGRESS, or another -errno.
 int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len);
-/// A non-blocking, close-on-exec TCP socket of `family`; returns it or -errno.
-int cshim_tcp_socket(int family);
+/// A non-blocking, close-on-exec stream socket of `family` (TCP for AF_INET and
+/// AF_INET6, a Unix stream socket for AF_UNIX); returns it or -errno.
+int cshim_stream_socket(int family);
 /// getsockopt(SO_ERROR): the pending error of a socket (0 if none) or -errno.
 int cshim_socket_error(int fd);
 
@@ -68,6 +69,9 @@ int cshim_socket_error(int fd);
 int cshim_setsockopt_int(int fd, int level, int name, int value);
 /// Reads an int-valued socket option into *value; returns 0 or -errno.
 int cshim_getsockopt_int(int fd, int level, int name, int *value);
+/// The process ID of a Unix domain socket's peer (SO_PEERCRED; struct ucred needs
+/// _GNU_SOURCE, which Swift's Glibc module does not define), or -errno.
+int cshim_peer_pid(int fd);
 /// Bytes waiting in the receive queue (SIOCINQ) or -errno.
 int cshim_inq(int fd);
 /// Bytes not yet acknowledged in the send queue (SIOCOUTQ) or -errno.

@@ -62,7 +62,12 @@ public final class Connection: Selectable {
     var owner: AnyObject? { server }
 
     /// The peer's address, looked up once on first use (so it is still known after close).
+    /// A Unix peer that never bound a path is `unix:(unnamed)`; see `peerDescription`.
     public private(set) lazy var peerAddress: SocketAddress? = socket.peerAddress()
+    /// The process ID of a Unix domain socket's peer (`SO_PEERCRED`: the process that
+    /// connected to us, or the one we connected to), looked up once on first use; nil
+    /// for TCP.
+    public private(set) lazy var peerProcessID: Int32? = socket.peerProcessID()
     /// The socket descriptor (for diagnostics such as queue sizes); -1 once closed.
     public var descriptor: Int32 { socket.descriptor }
     /// True until the connection is closed.

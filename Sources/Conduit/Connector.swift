@@ -3,7 +3,7 @@ import Glibc
 
 /// How an outgoing connection is made.
 public struct ConnectOptions: Sendable {
-    /// Disable Nagle's algorithm.
+    /// Disable Nagle's algorithm (TCP only; ignored for Unix domain sockets).
     public var noDelay: Bool
     /// `SO_RCVBUF` (nil: the kernel's default, which autotunes).
     public var receiveBufferSize: Int?
@@ -11,7 +11,8 @@ public struct ConnectOptions: Sendable {
     public var sendBufferSize: Int?
     /// Bind to this local address (port 0) before connecting. With
     /// `IP_BIND_ADDRESS_NO_PORT` the kernel picks the port per destination at connect
-    /// time, so each source address has its own ~28,000 ephemeral ports.
+    /// time, so each source address has its own ~28,000 ephemeral ports. For a Unix
+    /// domain socket, a path of the same family gives the client a name its server sees.
     public var sourceAddress: SocketAddress?
     /// Whether the connection stops reading while its unsent output is high. Clients
     /// keep reading by default: see `ReadBackpressure` for why.
@@ -36,6 +37,10 @@ extension Connection {
     /// connection is up, or `connectionDidClose` with the error (for example
     /// connection refused) when it fails. Must be called on `loop`'s thread.
     ///
+    /// `address` may be a Unix socket path. A Unix connect is complete or refused at
+    /// once; when the server's accept queue is full it fails with `EAGAIN` (TCP would
+    /// retry for seconds).
+    ///
     /// Throws only when no socket can be made or bound (out of descriptors, a bad
     /// source address); output written before the connection opens is queued.
     @discardableResult
@@ -45,10 +50,12 @@ extension Connection {
     ) throws(SocketError) -> Connection {
         loop.assertInLoop()
         let socket = try Socket.open(family: address.family, calls: loop.calls)
-        if options.noDelay { try socket.setNoDelay() }
+        if options.noDelay && address.isIP { try socket.setNoDelay() }
         try socket.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
         if let source = options.sourceAddress {
-            try socket.setOption(Int32(IPPROTO_IP), IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT")
+            if source.isIP {
+                try socket.setOption(Int32(IPPROTO_IP), IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT")
+            }
             let bound = source.withSockAddr { bind(socket.descriptor, $0, $1) }
             if bound < 0 { throw SocketError(code: errno, operation: "bind \(source)") }
         }
@@ -60,6 +67,9 @@ extension Connection {
         switch outcome {
         case .processed, .failed(EINPROGRESS):
             try connection.start()
+        case .wouldBlock where !address.isIP:
+            connection.reportConnectFailure(
+                SocketError(code: EAGAIN, operation: "connect \(address): the server's accept queue is full"))
         case .wouldBlock:
             // EAGAIN from connect: out of local ports for this destination.
             connection.reportConnectFailure(SocketError(code: EAGAIN, operation: "connect"))

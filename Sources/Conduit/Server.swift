@@ -3,24 +3,33 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// A TCP server: one listening socket per loop of a group, sharing the port through
-/// `SO_REUSEPORT` when there are several, so connections stay on the loop whose
-/// socket the kernel chose, with no hand-off between threads.
+/// A stream server over TCP or a Unix domain socket. On TCP each loop of the group has
+/// its own listening socket, sharing the port through `SO_REUSEPORT` when there are
+/// several, so connections stay on the loop whose socket the kernel chose, with no
+/// hand-off between threads. A Unix socket path (where `SO_REUSEPORT` does not apply),
+/// or a descriptor handed over already listening, is one listening socket on the first
+/// loop, which hands the connections it accepts to the loops in turn.
 ///
 /// A server owns its listeners and the connections they accepted, and nothing else:
-/// stopping it leaves other servers on the same group alone.
+/// stopping it leaves other servers on the same group alone. A Unix socket file it
+/// created is removed when it stops accepting.
 public final class Server: Sendable {
     /// The address the server listens on (with the real port when 0 was asked for).
     public let address: SocketAddress
     let group: EventLoopGroup
     let listeners: [LoopBound<Listener>]
     let connections: ServerConnections
+    /// The Unix socket file this server created (nil for TCP and adopted descriptors).
+    let socketFile: UnixSocketFile?
 
     /// Binds and starts listening on every loop of `group`, blocking until every loop
-    /// listens. `makeHandler` runs on the accepting loop for each new connection.
-    /// `onAcceptError` hears about accept failures (out of descriptors, over the
-    /// connection limit) for logging. Not on one of the group's loops (it would wait
-    /// for itself), and not in async code: use `Server.start` there.
+    /// listens. `address` is an IP address and port, or a Unix socket path
+    /// (`SocketAddress.unix(path:)`): a stale socket file there (nobody listening) is
+    /// replaced, a live one fails with `.addressInUse`. `makeHandler` runs on the loop
+    /// that will serve each new connection. `onAcceptError` hears about accept
+    /// failures (out of descriptors, over the connection limit) for logging. Not on one
+    /// of the group's loops (it would wait for itself), and not in async code: use
+    /// `Server.start` there.
     @available(*, noasync, message: "use 'try await Server.start(…)'; this one blocks the thread")
     public convenience init(
         group: EventLoopGroup,
@@ -31,17 +40,7 @@ public final class Server: Sendable {
     ) throws(SocketError) {
         group.preconditionNotInAnyLoop("Server.init")
         let bound = try Self.bind(group: group, address: address, options: options)
-        let started = DispatchSemaphore(value: 0)
-        let outcome = Locked<Result<[LoopBound<Listener>], SocketError>?>(nil)
-        Self.startListeners(
-            bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
-        ) { result in
-            outcome.withLock { $0 = result }
-            started.signal()
-        }
-        started.wait()
-        let listeners = try outcome.withLock { $0! }.get()
-        self.init(address: bound.address, group: group, listeners: listeners, connections: bound.connections)
+        try self.init(blockingUntilListening: bound, group: group, options: options, onAcceptError, makeHandler)
     }
 
     /// Binds and starts listening on every loop of `group`; returns once every loop
@@ -54,47 +53,61 @@ public final class Server: Sendable {
         makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
     ) async throws(SocketError) -> Server {
         let bound = try bind(group: group, address: address, options: options)
+        return try await start(bound, group: group, options: options, onAcceptError, makeHandler)
+    }
+
+    /// Hands `bound` to the loops and blocks until every one listens (or one fails).
+    convenience init(
+        blockingUntilListening bound: Bound, group: EventLoopGroup, options: ServerOptions,
+        _ onAcceptError: @escaping @Sendable (SocketError) -> Void,
+        _ makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
+    ) throws(SocketError) {
+        let started = DispatchSemaphore(value: 0)
+        let outcome = Locked<Result<[LoopBound<Listener>], SocketError>?>(nil)
+        Self.startListeners(
+            bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
+        ) { result in
+            outcome.withLock { $0 = result }
+            started.signal()
+        }
+        started.wait()
+        let listeners = try outcome.withLock { $0! }.get()
+        self.init(bound: bound, group: group, listeners: listeners)
+    }
+
+    /// Hands `bound` to the loops; returns once every one listens (or one fails).
+    static func start(
+        _ bound: Bound, group: EventLoopGroup, options: ServerOptions,
+        _ onAcceptError: @escaping @Sendable (SocketError) -> Void,
+        _ makeHandler: @escaping @Sendable (Connection) -> ConnectionHandler
+    ) async throws(SocketError) -> Server {
         let result = await withCheckedContinuation { continuation in
             startListeners(
                 bound, group: group, options: options, onAcceptError: onAcceptError, makeHandler: makeHandler
             ) { continuation.resume(returning: $0) }
         }
-        return Server(address: bound.address, group: group, listeners: try result.get(), connections: bound.connections)
+        return Server(bound: bound, group: group, listeners: try result.get())
     }
 
-    private init(
-        address: SocketAddress, group: EventLoopGroup, listeners: [LoopBound<Listener>], connections: ServerConnections
-    ) {
-        self.address = address
+    private init(bound: Bound, group: EventLoopGroup, listeners: [LoopBound<Listener>]) {
+        self.address = bound.address
         self.group = group
         self.listeners = listeners
-        self.connections = connections
+        self.connections = bound.connections
+        self.socketFile = bound.socketFile
     }
 
-    /// Listening descriptors bound on the calling thread, one per loop, not yet owned
-    /// by any loop (plain integers, so they may cross to the loops).
-    private struct Bound: Sendable {
+    /// Listening descriptors made on the calling thread, one per loop (or one for all
+    /// of them), not yet owned by any loop (plain integers, so they may cross to the loops).
+    struct Bound: Sendable {
         let address: SocketAddress
         let descriptors: [Int32]
         let connections: ServerConnections
-    }
-
-    private static func bind(
-        group: EventLoopGroup, address: SocketAddress, options: ServerOptions
-    ) throws(SocketError) -> Bound {
-        let reusePort = options.reusePort ?? (group.loops.count > 1)
-        // Sharing the port between our own loops must not let us join someone else's
-        // listener: only an explicit `reusePort: true` asks for that.
-        if options.reusePort == nil && reusePort && address.port != 0 { try checkPortIsFree(address) }
-        var bound = address
-        var sockets: [Socket] = []
-        for loop in group.loops {
-            let socket = try listen(on: bound, calls: loop.calls, options: options, reusePort: reusePort)
-            // With port 0 the first bind picks a port; the other loops join it.
-            if bound.port == 0, let actual = socket.localAddress() { bound = actual }
-            sockets.append(socket)
-        }
-        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections(memoryBudget: options.memoryBudget))
+        /// One listening socket for every loop: the first loop accepts and hands the
+        /// connections to all of them in turn.
+        var shared = false
+        /// The Unix socket file bound, to remove when the server stops.
+        var socketFile: UnixSocketFile?
     }
 
     /// Hands each loop its listening descriptor; `completion` runs once, on some loop
@@ -107,15 +120,24 @@ public final class Server: Sendable {
     ) {
         // The sweep also resumes reading paused for the memory budget.
         let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts || options.memoryBudget != nil
-        let progress = Locked(StartProgress(expected: group.loops.count))
+        let progress = Locked(StartProgress(expected: bound.descriptors.count))
         let report: @Sendable (Int, Result<LoopBound<Listener>, SocketError>) -> Void = { index, result in
-            if let finished = progress.withLock({ $0.record(index, result) }) { completion(finished) }
+            guard let finished = progress.withLock({ $0.record(index, result) }) else { return }
+            // A server that failed to start leaves no socket file behind.
+            if case .failure = finished { bound.socketFile?.remove() }
+            completion(finished)
+        }
+        // Loops that are handed connections without a listener of their own sweep too;
+        // each loop runs this before any connection handed to it.
+        if needsSweep && bound.shared {
+            for loop in group.loops.dropFirst() { try? loop.execute { loop.enableTimeoutSweep() } }
         }
         for (index, (loop, descriptor)) in zip(group.loops, bound.descriptors).enumerated() {
             do throws(SocketError) {
                 try loop.execute {
                     let listener = Listener(
                         loop: loop, socket: Socket(descriptor: descriptor, calls: loop.calls), options: options,
+                        tcp: bound.address.isIP, handOff: bound.shared ? group.loops : [],
                         connections: bound.connections, onAcceptError: onAcceptError, makeHandler: makeHandler)
                     if needsSweep { loop.enableTimeoutSweep() }
                     do throws(SocketError) {
@@ -131,37 +153,6 @@ public final class Server: Sendable {
                 report(index, .failure(error))
             }
         }
-    }
-
-    private static func listen(
-        on address: SocketAddress, calls: SystemCalls, options: ServerOptions, reusePort: Bool
-    ) throws(SocketError) -> Socket {
-        let socket = try bound(to: address, calls: calls, reusePort: reusePort)
-        if Glibc.listen(socket.descriptor, options.backlog) < 0 {
-            throw SocketError(code: errno, operation: "listen \(address)")
-        }
-        return socket
-    }
-
-    /// A socket bound to `address` with the options every listener of ours has.
-    private static func bound(
-        to address: SocketAddress, calls: SystemCalls, reusePort: Bool
-    ) throws(SocketError) -> Socket {
-        let socket = try Socket.open(family: address.family, calls: calls)
-        try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
-        if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
-        if address.family == AF_INET6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-        let result = address.withSockAddr { Glibc.bind(socket.descriptor, $0, $1) }
-        if result < 0 { throw SocketError(code: errno, operation: "bind \(address)") }
-        return socket
-    }
-
-    /// Throws `.addressInUse` when something already listens on `address` — even a
-    /// listener with `SO_REUSEPORT`, which a socket of ours with that option would
-    /// silently join, splitting the traffic. Binds a probe socket without the option.
-    package static func checkPortIsFree(_ address: SocketAddress) throws(SocketError) {
-        let probe = try bound(to: address, calls: SystemCalls(backend: .swift), reusePort: false)
-        probe.close()
     }
 
     /// Open connections of this server, across its loops.

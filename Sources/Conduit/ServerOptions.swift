@@ -1,11 +1,13 @@
 /// How a `Server` listens and treats accepted connections.
 public struct ServerOptions: Sendable {
-    /// `listen()` backlog; the kernel caps it at `net.core.somaxconn`.
+    /// `listen()` backlog; the kernel caps it at `net.core.somaxconn`. A Unix client
+    /// that finds it full fails at once (`EAGAIN`) where TCP would retry.
     public var backlog: Int32
     /// Set `SO_REUSEPORT` so several loops (or processes) share the port. Needed when
-    /// the group has more than one loop; on by default then.
+    /// the group has more than one loop; on by default then. TCP only: the loops of a
+    /// Unix socket server, or of an adopted descriptor, share one listening socket.
     public var reusePort: Bool?
-    /// Disable Nagle's algorithm on accepted sockets.
+    /// Disable Nagle's algorithm on accepted sockets (TCP only; Unix sockets have none).
     public var noDelay: Bool
     /// `SO_RCVBUF` for accepted sockets (nil: the kernel's default, which autotunes).
     public var receiveBufferSize: Int?

@@ -3,7 +3,8 @@ import Synchronization
 
 extension Server {
     /// Stops accepting on every loop (this server's connections stay open) and waits
-    /// until its listening sockets are closed. Blocks: not on one of the group's loops,
+    /// until its listening sockets are closed; the Unix socket file it created is
+    /// removed. Blocks: not on one of the group's loops,
     /// and not in async code (use `stopAccepting()` there).
     @available(*, noasync, message: "use 'await stopAccepting()'; this one blocks the thread")
     public func syncStopAccepting() {
@@ -14,7 +15,7 @@ extension Server {
     }
 
     /// Stops accepting on every loop (this server's connections stay open); returns
-    /// once its listening sockets are closed.
+    /// once its listening sockets are closed and the Unix socket file it created is removed.
     public func stopAccepting() async {
         await withCheckedContinuation { continuation in closeListeners { continuation.resume() } }
     }
@@ -79,11 +80,17 @@ extension Server {
 
     private func closeListeners(_ completion: @escaping @Sendable () -> Void) {
         let remaining = Locked(listeners.count)
+        let socketFile = self.socketFile
         let finishOne: @Sendable () -> Void = {
             if remaining.withLock({ count -> Int in
                 count -= 1
                 return count
-            }) == 0 { completion() }
+            }) == 0 {
+                // Left behind, the file would look like a server to clients (refused) and
+                // have to be cleared by the next server on the path.
+                socketFile?.remove()
+                completion()
+            }
         }
         for listener in listeners {
             do throws(SocketError) {

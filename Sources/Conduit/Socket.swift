@@ -1,7 +1,8 @@
 import CShim
 import Glibc
 
-/// A non-blocking TCP socket descriptor that is closed exactly once.
+/// A non-blocking stream socket descriptor (TCP, or a Unix domain socket) that is
+/// closed exactly once.
 ///
 /// Not thread-safe: a socket belongs to the loop (or thread) that uses it.
 package final class Socket {
@@ -14,9 +15,10 @@ package final class Socket {
         self.calls = calls
     }
 
-    /// Opens a non-blocking, close-on-exec TCP socket for `family`.
+    /// Opens a non-blocking, close-on-exec stream socket for `family`: TCP for
+    /// `AF_INET`/`AF_INET6`, a Unix stream socket for `AF_UNIX`.
     package static func open(family: Int32, calls: SystemCalls) throws(SocketError) -> Socket {
-        let raw = calls.tcpSocket(family: family)
+        let raw = calls.streamSocket(family: family)
         guard raw >= 0 else { throw SocketError(code: Int32(-raw), operation: "socket") }
         return Socket(descriptor: Int32(raw), calls: calls)
     }
@@ -47,24 +49,35 @@ package final class Socket {
     }
 
     /// Disables Nagle's algorithm, so small request/response messages go out at once.
+    /// TCP only: a Unix domain socket has no Nagle to disable (and refuses the option).
     func setNoDelay() throws(SocketError) { try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY") }
 
     /// The local address the kernel bound.
-    package func localAddress() -> SocketAddress? { name(getsockname) }
+    package func localAddress() -> SocketAddress? { Self.name(of: descriptor, getsockname) }
+
+    /// The local address of any socket descriptor (one not wrapped in a `Socket` too).
+    static func localAddress(of descriptor: Int32) -> SocketAddress? { name(of: descriptor, getsockname) }
 
     /// The connected peer's address.
-    package func peerAddress() -> SocketAddress? { name(getpeername) }
+    package func peerAddress() -> SocketAddress? { Self.name(of: descriptor, getpeername) }
 
-    private func name(
-        _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    private static func name(
+        of descriptor: Int32, _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
     ) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         return withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                call(descriptor, raw, &length) == 0 ? SocketAddress.from(raw) : nil
+                call(descriptor, raw, &length) == 0 ? SocketAddress.from(raw, length: length) : nil
             }
         }
+    }
+
+    /// The process ID of the peer of a Unix domain socket (`SO_PEERCRED`: the process
+    /// that connected, or that listens), or nil for TCP and on failure.
+    package func peerProcessID() -> Int32? {
+        let pid = cshim_peer_pid(descriptor)
+        return pid > 0 ? pid : nil
     }
 
     /// Sets the kernel's receive and send buffer sizes (`SO_RCVBUF`, `SO_SNDBUF`) where

@@ -100,13 +100,15 @@ package struct SystemCalls: Sendable {
         }
     }
 
-    func tcpSocket(family: Int32) -> Int {
+    /// A non-blocking stream socket: TCP for an IP family, a Unix stream socket for
+    /// `AF_UNIX` (protocol 0 picks the family's own).
+    func streamSocket(family: Int32) -> Int {
         switch backend {
         case .shim:
-            return Int(cshim_tcp_socket(family))
+            return Int(cshim_stream_socket(family))
         case .swift:
             let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
-            return Self.result(socket(family, type, Int32(IPPROTO_TCP)))
+            return Self.result(socket(family, type, 0))
         }
     }
 

@@ -213,6 +213,6 @@ final class AppConnectionHandler: ConnectionHandler {
     }
 
     func peer(_ connection: Connection) -> String {
-        connection.peerAddress?.description ?? "?"
+        connection.peerDescription
     }
 }

@@ -8,8 +8,9 @@ public final class AppServer: Sendable {
     /// The underlying transport server (address, stop accepting).
     public let server: Server
 
-    /// Starts serving on `address` with `router` (the tutorial's service by default),
-    /// blocking until every loop listens (not in async code: use `AppServer.start`).
+    /// Starts serving on `address` — an IP address and port, or a Unix socket path —
+    /// with `router` (the tutorial's service by default), blocking until every loop
+    /// listens (not in async code: use `AppServer.start`).
     /// A header not complete within `headerTimeout`, or a whole message not complete
     /// within `messageTimeout` (each counted from the message's start; `.zero`: no
     /// limit), gets an error response and a close; so does a message whose announced
@@ -40,6 +41,39 @@ public final class AppServer: Sendable {
         return AppServer(
             server: try await Server.start(
                 group: group, address: address, options: options,
+                onAcceptError: { error in log(.error, "accept failed: \(error)") }, makeHandler: makeHandler))
+    }
+
+    /// Serves the protocol on a socket that is already bound and listening (TCP or
+    /// Unix; systemd's socket activation), blocking until every loop listens. Who owns
+    /// `descriptor` is as for `Server.init(group:adoptingListeningDescriptor:…)`; the
+    /// other parameters are as for `init(group:address:…)`.
+    @available(*, noasync, message: "use 'try await AppServer.start(…)'; this one blocks the thread")
+    public convenience init(
+        group: EventLoopGroup, adoptingListeningDescriptor descriptor: Int32, router: Router = .tutorial(),
+        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
+        headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
+    ) throws(SocketError) {
+        let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
+        let (options, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
+        self.init(
+            server: try Server(
+                group: group, adoptingListeningDescriptor: descriptor, options: options,
+                onAcceptError: { error in log(.error, "accept failed: \(error)") }, makeHandler: makeHandler))
+    }
+
+    /// Serves the protocol on an already listening socket; the async form of
+    /// `init(group:adoptingListeningDescriptor:…)`.
+    public static func start(
+        group: EventLoopGroup, adoptingListeningDescriptor descriptor: Int32, router: Router = .tutorial(),
+        limits: MessageLimits = MessageLimits(), options: ServerOptions = ServerOptions(),
+        headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
+    ) async throws(SocketError) -> AppServer {
+        let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
+        let (options, makeHandler) = setUp(group, router, limits, options, timeouts, log)
+        return AppServer(
+            server: try await Server.start(
+                group: group, adoptingListeningDescriptor: descriptor, options: options,
                 onAcceptError: { error in log(.error, "accept failed: \(error)") }, makeHandler: makeHandler))
     }
 

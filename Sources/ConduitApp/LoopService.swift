@@ -27,7 +27,7 @@ final class LoopService {
         }
         if log.enabled(.debug) {
             log(
-                .debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerAddress?.description ?? "?")",
+                .debug, "Sending \(bytesLiteral(scratch, limit: 400)) to \(connection.peerDescription)",
                 peer: connection.peerAddress)
         }
         connection.write(scratch)

@@ -15,6 +15,9 @@ final class LoadConnection: ConnectionHandler {
     private var matcher: ResponseMatcher
     private(set) var isUp = false
     private(set) var isFinished = false
+    /// Connects tried again after finding a Unix server's accept queue full.
+    private(set) var connectRetries = 0
+    private var connectOptions = ConnectOptions()
 
     init(worker: LoadWorker) {
         self.worker = worker
@@ -24,12 +27,20 @@ final class LoadConnection: ConnectionHandler {
     var inFlight: Int { actual.count }
 
     func start(to address: SocketAddress, options: ConnectOptions) {
+        connectOptions = options
         do {
             connection = try Connection.connect(to: address, on: worker.loop, options: options, handler: self)
         } catch {
             isFinished = true
-            worker.connectionFailed(self, kind: LoadErrors.connect(error))
+            worker.connectionFailed(self, kind: LoadErrors.connect(error, to: address))
         }
+    }
+
+    /// Connects again after a connect failed (see `LoadWorker.connectionFailed`).
+    func retryConnect() {
+        connectRetries += 1
+        isFinished = false
+        start(to: worker.target, options: connectOptions)
     }
 
     /// Sends one request meant to go out at `intendedTime`.
@@ -82,7 +93,9 @@ final class LoadConnection: ConnectionHandler {
         if !isFinished {
             isFinished = true
             if !wasUp {
-                worker.connectionFailed(self, kind: error.map(LoadErrors.connect) ?? LoadErrors.closedByServer)
+                let target = worker.target
+                worker.connectionFailed(
+                    self, kind: error.map { LoadErrors.connect($0, to: target) } ?? LoadErrors.closedByServer)
             } else {
                 if let error { recordFailure(LoadErrors.socket(error)) }
                 abandonInFlight(LoadErrors.unansweredClosed)
@@ -156,9 +169,19 @@ package enum LoadErrors {
     package static let noFreeLocalPort = "connect: no free local port (EADDRNOTAVAIL or EAGAIN)"
     /// A connect that found the process (or system) out of descriptors.
     package static let outOfDescriptors = "connect: out of file descriptors"
+    /// A Unix connect that found the server's accept queue full: unlike TCP's, it is
+    /// not retried by the kernel.
+    package static let acceptQueueFull = "connect: the server's accept queue is full (EAGAIN)"
+    /// A Unix connect to a path where there is no socket.
+    package static let noSocket = "connect: no socket at the path"
 
-    /// The kind for a failed connect (the front end adds advice for the system limits).
-    package static func connect(_ error: SocketError) -> String {
+    /// The kind for a failed connect to `target` (the front end adds advice for the
+    /// system limits).
+    package static func connect(_ error: SocketError, to target: SocketAddress) -> String {
+        if !target.isIP {
+            if error.code == EAGAIN { return acceptQueueFull }
+            if error.code == ENOENT { return noSocket }
+        }
         switch error.kind {
         case .connectionRefused: return connectRefused
         case .addressUnavailable where error.code == EADDRNOTAVAIL: return noFreeLocalPort

@@ -39,7 +39,9 @@ public final class LoadGenerator: Sendable {
     public func run() throws(SocketError) -> LoadResult {
         let options = self.options
         let embedded = options.target == nil
-            ? try EmbeddedServer(workload: options.workload, threads: options.serverThreads, backend: options.backend)
+            ? try EmbeddedServer(
+                workload: options.workload, threads: options.serverThreads, backend: options.backend,
+                unixSocket: options.embeddedUnixSocket)
             : nil
         defer { embedded?.shutdown() }
         let target = options.target ?? embedded!.address

@@ -13,8 +13,12 @@ public enum Workload: String, Sendable, CaseIterable, Codable {
 
 /// Everything a load run is configured with.
 public struct LoadOptions: Sendable {
-    /// The server to load; `nil` starts an embedded app (or echo) server in-process.
+    /// The server to load (an IP address and port, or a Unix socket path); `nil` starts
+    /// an embedded app (or echo) server in-process.
     public var target: SocketAddress?
+    /// The embedded server listens on a Unix domain socket in a fresh temporary
+    /// directory (removed at the end) instead of an ephemeral loopback port.
+    public var embeddedUnixSocket = false
     /// Concurrent connections in total.
     public var connections = 50
     /// New connections per second in total (`nil`: as fast as possible).
@@ -78,8 +82,11 @@ public struct LoadOptions: Sendable {
         if sourceAddresses < 1 || sourceAddresses + sourceAddressOffset > 254 {
             return Problem(option: "sourceAddresses", requirement: "must be 1-254 (127.0.0.1 … 127.0.0.254)")
         }
-        if sourceAddresses > 1, let target, target.family != AF_INET {
+        if sourceAddresses > 1, embeddedUnixSocket || (target.map { $0.family != AF_INET } ?? false) {
             return Problem(option: "sourceAddresses", requirement: "needs an IPv4 target")
+        }
+        if embeddedUnixSocket && target != nil {
+            return Problem(option: "embeddedUnixSocket", requirement: "is for the embedded server, not a target")
         }
         return nil
     }

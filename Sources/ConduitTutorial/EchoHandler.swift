@@ -13,28 +13,29 @@ package final class EchoHandler: ConnectionHandler {
 
     /// Logs the new connection.
     package func connectionDidOpen(_ connection: Connection) {
-        log?(.accepted(connection.peerAddress))
+        log?(.accepted(connection.peerDescription))
     }
 
     /// Writes `bytes` straight back and consumes all of them.
     package func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
-        log?(.echoing(Array(bytes), to: connection.peerAddress))
+        log?(.echoing(Array(bytes), to: connection.peerDescription))
         connection.write(bytes)
         return bytes.count
     }
 
     /// Logs the close.
     package func connectionDidClose(_ connection: Connection, error: SocketError?) {
-        log?(.closed(connection.peerAddress, error))
+        log?(.closed(connection.peerDescription, error))
     }
 }
 
-/// What an `EchoHandler` reports to its log.
+/// What an `EchoHandler` reports to its log; the peer as `Connection.peerDescription`
+/// gives it.
 package enum EchoEvent: Sendable {
     /// A client connected.
-    case accepted(SocketAddress?)
+    case accepted(String)
     /// Bytes arrived and are being sent back.
-    case echoing([UInt8], to: SocketAddress?)
+    case echoing([UInt8], to: String)
     /// The connection closed, with the error if it was not orderly.
-    case closed(SocketAddress?, SocketError?)
+    case closed(String, SocketError?)
 }

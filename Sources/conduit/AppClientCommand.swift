@@ -8,27 +8,38 @@ import ConduitMessage
 struct AppClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "app-client",
-        abstract: "Application client: send ACTION VALUE (search, or anything else as binary), print the response."
+        abstract: "Application client: send ACTION VALUE (search, or anything else as binary), print the response.",
+        usage: """
+            conduit app-client <host> <port> <action> <value> [<options>]
+            conduit app-client --unix <path> <action> <value> [<options>]
+            """
     )
 
-    @Argument(help: "Server address.") var host: String
-    @Argument(help: "Server port.") var port: Int
-    @Argument(help: "Action: 'search' sends JSON; any other action is sent as binary.") var action: String
-    @Argument(help: "Value to search for (or to append to a binary request).") var value: String
+    @Argument(help: ArgumentHelp(
+        "Server address and port (left out with --unix), then the action ('search' sends JSON; any other action is sent as binary) and the value to search for (or to append to a binary request).",
+        valueName: "host port action value"))
+    var words: [String] = []
+    @Option(help: ArgumentHelp("Connect to the server's Unix domain socket at PATH instead of HOST PORT.", valueName: "path"))
+    var unix: String?
     @Option(name: .customLong("repeat"), help: "Send the request this many times on one connection.") var count = 1
     @Option(help: "Requests in flight at once (pipelining).") var pipeline = 1
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
     @OptionGroup var common: CommonOptions
 
+    /// HOST PORT (or --unix PATH), then ACTION VALUE.
+    func target() throws -> ClientTarget { try ClientTarget(words: words, unix: unix, own: 2...2, names: "ACTION VALUE") }
+    var action: String { words[words.count - 2] }
+    var value: String { words[words.count - 1] }
+
     func validate() throws {
-        try validatePort(port, "PORT", allowZero: false)
+        _ = try target()
         guard count >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard pipeline >= 1 else { throw ValidationError("--pipeline must be at least 1") }
     }
 
     func run() throws {
-        let address = try resolve(host: host, port: port)
+        let address = try target().address()
         let loop = try EventLoop(backend: common.backend)
         let log = logging.log
         say("Starting connection to \(address)")

@@ -9,13 +9,19 @@ import Synchronization
 struct AppServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "app-server",
-        abstract: "Application server: custom-header messages, search and binary service; runs until Ctrl-C or SIGTERM."
+        abstract: "Application server: custom-header messages, search and binary service; runs until Ctrl-C or SIGTERM.",
+        usage: """
+            conduit app-server <host> <port> [<options>]
+            conduit app-server --unix <path> [<options>]
+            conduit app-server --listen-fd <n|systemd> [<options>]
+            """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
-    @Argument(help: "Port to listen on (0 picks a free one).") var port: Int
+    @Argument(help: "Address to listen on ('' for all interfaces); not with --unix or --listen-fd.") var host: String?
+    @Argument(help: "Port to listen on (0 picks a free one).") var port: Int?
+    @OptionGroup var listen: ListenOptions
     @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
-    @Option(help: "Worker processes sharing the port with SO_REUSEPORT, \(FlagRange.processes.typed) (each may open 20,000 files).")
+    @Option(help: "Worker processes sharing the port with SO_REUSEPORT, \(FlagRange.processes.typed) (each may open 20,000 files); TCP only.")
     var processes = 1
     @Option(help: "Close a connection whose request header is not complete within this long (0 disables; \(FlagRange.timeout.typed)).")
     var headerTimeout = Seconds(10)
@@ -28,9 +34,14 @@ struct AppServerCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        try validatePort(port, "PORT")
+        try listen.validate(host: host, port: port, hostAndPortRequired: true)
         try threads.validate("--threads", in: FlagRange.threads)
         try processes.validate("--processes", in: FlagRange.processes)
+        if processes > 1, let flag = listen.replacingFlag {
+            // SO_REUSEPORT shares a TCP port between processes; a Unix path or a handed-over
+            // socket is one socket, which the loops of one process share (--threads).
+            throw ValidationError("--processes shares a TCP port; with \(flag) use --threads")
+        }
         try headerTimeout.validate("--header-timeout", in: FlagRange.timeout)
         try messageTimeout.validate("--message-timeout", in: FlagRange.timeout)
     }
@@ -41,7 +52,7 @@ struct AppServerCommand: ParsableCommand {
         // conduit that started it.
         if worker || WorkerProcesses.startedByConduit { stopWhenParentExits() }
         if processes > 1 { return try runWorkers() }
-        let address = try resolve(host: host, port: port)
+        let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
         var options = serverLimits.serverOptions
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
@@ -50,13 +61,21 @@ struct AppServerCommand: ParsableCommand {
         let messageTimeout = self.messageTimeout.duration
         let log = logging.log
         try serveUntilSignalled(
-            address: address, threads: threads, backend: common.backend, announce: !worker,
+            endpoint: endpoint, threads: threads, backend: common.backend, announce: !worker,
             graceSeconds: serverLimits.shutdownGrace.value
         ) { group throws(SocketError) in
-            try AppServer(
-                group: group, address: address, limits: limits, options: options,
-                headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
-            ).server
+            switch endpoint {
+            case .address(let address):
+                return try AppServer(
+                    group: group, address: address, limits: limits, options: options,
+                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
+                ).server
+            case .descriptor(let descriptor):
+                return try AppServer(
+                    group: group, adoptingListeningDescriptor: descriptor, limits: limits, options: options,
+                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
+                ).server
+            }
         }
     }
 }
@@ -66,6 +85,8 @@ extension AppServerCommand {
     /// one `Listening on` line once every one of them listens, and stops them on
     /// SIGINT/SIGTERM. A port that cannot be had fails at once, before any worker starts.
     func runWorkers() throws {
+        // Only HOST PORT reach here: validate() refuses --processes with the other two.
+        guard let host, let port else { return }
         let address = try resolve(host: host, port: port)
         let chosenPort: Int
         let reservation: Int32

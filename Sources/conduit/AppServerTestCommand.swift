@@ -18,7 +18,7 @@ struct AppServerTestCommand: ParsableCommand {
 
     func run() throws {
         let address = try resolve(host: host, port: port)
-        try serveUntilSignalled(address: address, threads: 1, backend: common.backend) { group throws(SocketError) in
+        try serveUntilSignalled(endpoint: .address(address), threads: 1, backend: common.backend) { group throws(SocketError) in
             try Server(group: group, address: address) { _ in NeverReadHandler() }
         }
     }
@@ -27,7 +27,7 @@ struct AppServerTestCommand: ParsableCommand {
 /// Logs the connection and stops reading it at once.
 final class NeverReadHandler: ConnectionHandler {
     func connectionDidOpen(_ connection: Connection) {
-        say("Accepted connection from \(connection.peerAddress?.description ?? "?") (never reading from it)")
+        say("Accepted connection from \(connection.peerDescription) (never reading from it)")
         connection.pauseReading()
     }
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { 0 }

@@ -7,18 +7,32 @@ import ConduitTutorial
 struct EchoClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-client",
-        abstract: "Echo client: send a message, read until all of it is echoed, print it."
+        abstract: "Echo client: send a message, read until all of it is echoed, print it.",
+        usage: """
+            conduit echo-client [<host>] [<port>] [<message>] [<options>]
+            conduit echo-client --unix <path> [<message>] [<options>]
+            """
     )
 
-    @Argument(help: "Server address.") var host = Defaults.host
-    @Argument(help: "Server port.") var port = Defaults.port
-    @Argument(help: "Message to send.") var message = "Hello, world"
+    @Argument(help: ArgumentHelp(
+        "Server address (default \(Defaults.host)) and port (default \(Defaults.port)), left out with --unix; then the message to send (default 'Hello, world').",
+        valueName: "host port message"))
+    var words: [String] = []
+    @Option(help: ArgumentHelp("Connect to the server's Unix domain socket at PATH instead of HOST PORT.", valueName: "path"))
+    var unix: String?
     @OptionGroup var common: CommonOptions
 
-    func validate() throws { try validatePort(port, "PORT", allowZero: false) }
+    /// [HOST [PORT [MESSAGE]]], or --unix PATH [MESSAGE].
+    func target() throws -> ClientTarget {
+        try ClientTarget(words: words, unix: unix, own: 0...1, names: "[MESSAGE]", hostAndPortRequired: false)
+    }
+
+    func validate() throws { _ = try target() }
 
     func run() throws {
-        let address = try resolve(host: host, port: port)
+        let target = try target()
+        let message = target.rest.first ?? "Hello, world"
+        let address = try target.address()
         let loop = try EventLoop(backend: common.backend)
         let exchange = EchoExchange(messages: [Array(message.utf8)]) { _, event in
             if case .closed = event { loop.stop() }

@@ -9,35 +9,42 @@ import Synchronization
 struct EchoServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",
-        abstract: "Echo server: serve one client, send back everything it sends, exit when it closes."
+        abstract: "Echo server: serve one client, send back everything it sends, exit when it closes.",
+        usage: """
+            conduit echo-server [<host>] [<port>] [<options>]
+            conduit echo-server --unix <path> [<options>]
+            conduit echo-server --listen-fd <n|systemd> [<options>]
+            """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces).") var host = Defaults.host
-    @Argument(help: "Port to listen on.") var port = Defaults.port
+    @Argument(help: "Address to listen on ('' for all interfaces; default \(Defaults.host)); not with --unix or --listen-fd.")
+    var host: String?
+    @Argument(help: "Port to listen on (default \(Defaults.port)).") var port: Int?
+    @OptionGroup var listen: ListenOptions
     @OptionGroup var common: CommonOptions
 
-    func validate() throws { try validatePort(port, "PORT") }
+    func validate() throws { try listen.validate(host: host, port: port, hostAndPortRequired: false) }
 
     func run() throws {
-        let address = try resolve(host: host, port: port)
+        let endpoint = try listen.endpoint(host: host ?? Defaults.host, port: port ?? Defaults.port)
         let group = try EventLoopGroup(threads: 1, backend: common.backend)
         defer { group.syncShutdown() }
         let done = DispatchSemaphore(value: 0)
         let served = ServedOnce()
         let server: Server
         do {
-            server = try Server(group: group, address: address) { _ in
+            server = try endpoint.server(group: group, options: ServerOptions(), onAcceptError: { _ in }) { _ in
                 guard served.claim() else { return RejectHandler() }
                 return EchoHandler { event in
                     switch event {
-                    case .accepted(let peer): say("Connected by \(peer.map(\.description) ?? "?")")
+                    case .accepted(let peer): say("Connected by \(peer)")
                     case .echoing: break
                     case .closed: done.signal()
                     }
                 }
             }
         } catch {
-            throw fail("cannot listen on \(address): \(error.reason)")
+            throw fail(endpoint.failure(error))
         }
         done.wait()
         server.syncStopAccepting()

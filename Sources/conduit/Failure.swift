@@ -12,6 +12,7 @@ func fail(_ message: String) -> ExitCode {
 /// The line for a connection that could not be made to `address`.
 func connectFailure(_ error: SocketError, to address: SocketAddress) -> String {
     if error.kind == .connectionRefused { return "connection refused: is a server listening on \(address)?" }
+    if !address.isIP && error.code == ENOENT { return "no socket at \(address): is a server listening there?" }
     return "cannot connect to \(address): \(error.reason)"
 }
 

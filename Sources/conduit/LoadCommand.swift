@@ -12,19 +12,25 @@ struct LoadCommand: ParsableCommand {
         commandName: "load",
         abstract: "Load generator: many connections, closed or open loop, latency percentiles.",
         discussion: """
-            With no --target, an app server is started in this process on a free loopback port
-            and loaded: a real result with no set-up. Every response is checked against the one
-            correct answer to its own request (byte for byte, or by meaning with --compare
-            semantic); a wrong, short or missing answer is an error, never a success. Exits 1
-            if any error occurred.
+            With no --target (or --unix), an app server is started in this process on a
+            free loopback port (with --embedded-unix, on a Unix socket in a fresh
+            temporary directory) and loaded: a real result with no set-up. Every response
+            is checked against the one correct answer to its own request (byte for byte,
+            or by meaning with --compare semantic); a wrong, short or missing answer is an
+            error, never a success. Exits 1 if any error occurred.
 
-            Ctrl-C ends the run early, like wrk: responses in flight are waited for (--drain),
-            then the report is printed and --json/--hgrm written for the run so far, with the
-            usual exit status (0, or 1 if any error). A second Ctrl-C quits at once (130).
+            Ctrl-C ends the run early, like wrk: responses in flight are waited for
+            (--drain), then the report is printed and --json/--hgrm written for the run
+            so far, with the usual exit status (0, or 1 if any error). A second Ctrl-C
+            quits at once (130).
             """
     )
 
     @Option(help: "Server to load, HOST:PORT or [IPv6]:PORT (default: an embedded server).") var target: HostPort?
+    @Option(help: ArgumentHelp("Load the server listening on the Unix domain socket at PATH (instead of --target).", valueName: "path"))
+    var unix: String?
+    @Flag(help: "Put the embedded server on a Unix domain socket in a fresh temporary directory instead of a loopback port.")
+    var embeddedUnix = false
     @Option(help: "Concurrent connections, \(FlagRange.connections.typed) (k and m suffixes accepted).")
     var connections = Count(50)
     @Option(help: "New connections per second, \(FlagRange.rate.typed), with start jitter (default: all at once).")
@@ -70,15 +76,26 @@ struct LoadCommand: ParsableCommand {
         try drain.validate("--drain", in: FlagRange.timeout)
         try processes.validate("--processes", in: FlagRange.processes)
         if let target { try validatePort(target.port, "--target port", allowZero: false) }
+        if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
+        try validateUnixPath(unix)
+        if embeddedUnix && (target != nil || unix != nil) {
+            throw ValidationError("--embedded-unix is for the embedded server; not with --target or --unix")
+        }
         var options = options()
         // A numeric target is resolved here so that the address family can be checked; a
         // name that does not resolve is left for `run`, which says so (exit 1).
         if let target { options.target = try? SocketAddress.resolve(host: target.host, port: target.port) }
+        if let unix { options.target = try? SocketAddress.unix(path: unix) }
         if let problem = options.problem() {
             throw ValidationError("--\(Self.flagName(problem.option)) \(problem.requirement)")
         }
         guard processes <= options.connections else {
             throw ValidationError("--processes \(processes) needs at least as many --connections (one per process)")
+        }
+        if embeddedUnix && processes > 1 {
+            // The embedded servers of --processes share a TCP port (SO_REUSEPORT).
+            throw ValidationError(
+                "--embedded-unix runs the embedded server in this process; with --processes, start 'conduit app-server --unix PATH --threads N' and load it with --unix PATH")
         }
     }
 
@@ -108,12 +125,14 @@ struct LoadCommand: ParsableCommand {
         options.drain = drain.duration
         options.backend = common.backend
         options.progress = !quiet
+        options.embeddedUnixSocket = embeddedUnix
         return options
     }
 
     func run() throws {
         var options = options()
         if let target { options.target = try resolve(host: target.host, port: target.port) }
+        if let unix { options.target = try SocketAddress.unix(path: unix) }
         try checkWritable(json, option: "--json")
         try checkWritable(hgrm, option: "--hgrm")
         if processes > 1 { return try runWorkers(options) }
@@ -176,9 +195,16 @@ struct LoadCommand: ParsableCommand {
         if result.stats.errors[LoadErrors.outOfDescriptors] != nil {
             FileHandleOutput.standardError("hint: out of file descriptors: raise ulimit -n or use --processes N")
         }
+        if result.stats.errors[LoadErrors.acceptQueueFull] != nil {
+            FileHandleOutput.standardError(
+                "hint: the server's accept queue was full and a Unix connect is not retried: use --connect-rate, or raise the backlog (net.core.somaxconn)")
+        }
         try writeOutputs(result)
         if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.connectRefused] != nil {
             throw fail("connection refused: is a server listening on \(result.target)?")
+        }
+        if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.noSocket] != nil {
+            throw fail("no socket at \(result.target): is a server listening there?")
         }
         // A run that measured nothing, or less than it was asked to, is not a result.
         if result.stats.requests == 0 {
@@ -212,9 +238,11 @@ struct LoadCommand: ParsableCommand {
             )
         }
         let backlog = SystemLimits.somaxconn()
-        if options.connectRate == nil && options.connections > 4 * backlog {
+        let unix = options.embeddedUnixSocket || options.target.map { !$0.isIP } ?? false
+        if options.connectRate == nil && options.connections > (unix ? backlog : 4 * backlog) {
+            let overflow = unix ? "refused Unix connects are then tried again, for up to 100 ms each time" : "SYN retries then add seconds"
             FileHandleOutput.standardError(
-                "note: net.core.somaxconn is \(backlog); opening \(options.connections) connections at once can overflow the server's accept queue (SYN retries then add seconds). Use --connect-rate, or raise it: sysctl -w net.core.somaxconn=65535")
+                "note: net.core.somaxconn is \(backlog); opening \(options.connections) connections at once can overflow the server's accept queue (\(overflow)). Use --connect-rate, or raise it: sysctl -w net.core.somaxconn=65535")
         }
         // Both sides' user memory plus the kernel's minimum socket buffers, per connection,
         // and the requests a connection may have queued (all of --pipeline when the server
@@ -227,6 +255,8 @@ struct LoadCommand: ParsableCommand {
             throw fail(
                 "\(options.connections) connections need about \(options.connections * bytesPerConnection >> 20) MiB but only \(available >> 20) MiB of memory is available (MemAvailable). Use fewer connections, a smaller --pipeline or --size, or free memory.")
         }
+        // A Unix socket has no ports to run out of.
+        if unix { return }
         let ports = SystemLimits.ephemeralPorts()
         let perAddress = options.connections / options.sourceAddresses
         if perAddress > 10_000 && options.target.map({ $0.host.hasPrefix("127.") }) ?? true {

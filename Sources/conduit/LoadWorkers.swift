@@ -108,13 +108,14 @@ extension LoadCommand {
 
     private func workerArguments(_ options: LoadOptions, target: SocketAddress, connections: Int) -> [String] {
         var list = [
-            "load", "--worker-output", "--quiet", "--target", target.description, "--connections", String(connections),
+            "load", "--worker-output", "--quiet", "--connections", String(connections),
             "--duration", Seconds.text(options.duration), "--workload", options.workload.rawValue, "--size", String(options.size),
             "--compare", options.compare.rawValue,
             "--pipeline", String(options.pipeline), "--threads", String(options.threads),
             "--source-addresses", String(options.sourceAddresses), "--drain", Seconds.text(options.drain),
             "--backend", options.backend.rawValue,
         ]
+        list += target.unixPath.map { ["--unix", $0] } ?? ["--target", target.description]
         let share = Double(connections) / Double(options.connections)
         if let rate = options.rate { list += ["--rate", String(rate * share)] }
         if let connectRate = options.connectRate { list += ["--connect-rate", String(connectRate * share)] }

@@ -7,20 +7,34 @@ import ConduitTutorial
 struct MulticonnClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "multiconn-client",
-        abstract: "Multi-connection client: open connections non-blocking, send messages, check every echo."
+        abstract: "Multi-connection client: open connections non-blocking, send messages, check every echo.",
+        usage: """
+            conduit multiconn-client <host> <port> <num-connections> [<options>]
+            conduit multiconn-client --unix <path> <num-connections> [<options>]
+            """
     )
 
-    @Argument(help: "Server address.") var host: String
-    @Argument(help: "Server port.") var port: Int
-    @Argument(help: "Number of connections.") var numConnections: Int
+    @Argument(help: ArgumentHelp(
+        "Server address and port (left out with --unix), then the number of connections.",
+        valueName: "host port num-connections"))
+    var words: [String] = []
+    @Option(help: ArgumentHelp("Connect to the server's Unix domain socket at PATH instead of HOST PORT.", valueName: "path"))
+    var unix: String?
     @Option(help: "Messages per connection (\(FlagRange.messages.typed)).") var messages = 2
     @Option(help: "Pad or cut each message to this many bytes (\(FlagRange.payload.typed)).") var messageSize: Int?
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup var common: CommonOptions
 
+    /// HOST PORT (or --unix PATH), then NUM_CONNECTIONS.
+    func target() throws -> ClientTarget { try ClientTarget(words: words, unix: unix, own: 1...1, names: "NUM_CONNECTIONS") }
+    /// Checked by `validate`.
+    var numConnections: Int { Int(words[words.count - 1]) ?? 0 }
+
     func validate() throws {
-        try validatePort(port, "PORT", allowZero: false)
-        guard numConnections >= 1 else { throw ValidationError("NUM_CONNECTIONS must be at least 1") }
+        _ = try target()
+        guard let count = Int(words[words.count - 1]), count >= 1 else {
+            throw ValidationError("NUM_CONNECTIONS must be at least 1 (got '\(words[words.count - 1])')")
+        }
         try messages.validate("--messages", in: FlagRange.messages)
         try messageSize?.validate("--message-size", in: FlagRange.payload)
         guard numConnections <= 18_000 else {
@@ -29,7 +43,7 @@ struct MulticonnClientCommand: ParsableCommand {
     }
 
     func run() throws {
-        let address = try resolve(host: host, port: port)
+        let address = try target().address()
         try checkMemory()
         let payloads = MultiConnectionClient.messages(count: messages, size: messageSize)
         let quiet = self.quiet

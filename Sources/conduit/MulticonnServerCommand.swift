@@ -10,40 +10,46 @@ import Synchronization
 struct MulticonnServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "multiconn-server",
-        abstract: "Multi-connection echo server on a non-blocking event loop; runs until Ctrl-C or SIGTERM."
+        abstract: "Multi-connection echo server on a non-blocking event loop; runs until Ctrl-C or SIGTERM.",
+        usage: """
+            conduit multiconn-server <host> <port> [<options>]
+            conduit multiconn-server --unix <path> [<options>]
+            conduit multiconn-server --listen-fd <n|systemd> [<options>]
+            """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
-    @Argument(help: "Port to listen on.") var port: Int
+    @Argument(help: "Address to listen on ('' for all interfaces); not with --unix or --listen-fd.") var host: String?
+    @Argument(help: "Port to listen on.") var port: Int?
+    @OptionGroup var listen: ListenOptions
     @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
     @Flag(help: "Log only listening and shutdown, not every connection and echo.") var quiet = false
     @OptionGroup var serverLimits: ServerLimitOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        try validatePort(port, "PORT")
+        try listen.validate(host: host, port: port, hostAndPortRequired: true)
         try threads.validate("--threads", in: FlagRange.threads)
     }
 
     func run() throws {
-        let address = try resolve(host: host, port: port)
+        let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
         let quiet = self.quiet
         let options = serverLimits.serverOptions
         try serveUntilSignalled(
-            address: address, threads: threads, backend: common.backend, graceSeconds: serverLimits.shutdownGrace.value
+            endpoint: endpoint, threads: threads, backend: common.backend, graceSeconds: serverLimits.shutdownGrace.value
         ) { group throws(SocketError) in
-            try Server(
-                group: group, address: address, options: options,
+            try endpoint.server(
+                group: group, options: options,
                 onAcceptError: { error in FileHandleOutput.standardError("accept failed: \(error)") }
             ) { _ in
                 EchoHandler(log: quiet ? nil : { event in
                     switch event {
-                    case .accepted(let peer): say("Accepted connection from \(peer.map(\.description) ?? "?")")
+                    case .accepted(let peer): say("Accepted connection from \(peer)")
                     case .echoing(let bytes, let peer):
-                        say("Echoing \(bytesLiteral(bytes, limit: 200)) to \(peer.map(\.description) ?? "?")")
+                        say("Echoing \(bytesLiteral(bytes, limit: 200)) to \(peer)")
                     case .closed(let peer, let error):
                         let why = error.map { " (\($0.reason))" } ?? ""
-                        say("Closing connection to \(peer.map(\.description) ?? "?")\(why)")
+                        say("Closing connection to \(peer)\(why)")
                     }
                 })
             }

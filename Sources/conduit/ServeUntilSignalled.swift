@@ -5,7 +5,7 @@ import Conduit
 /// `Listening on …` once it accepts, waits for SIGINT/SIGTERM/SIGHUP, then stops
 /// gracefully — responses in flight are sent, for at most `graceSeconds`.
 func serveUntilSignalled(
-    address: SocketAddress, threads: Int, backend: IOBackend, announce: Bool = true, graceSeconds: Double = 5,
+    endpoint: ListenEndpoint, threads: Int, backend: IOBackend, announce: Bool = true, graceSeconds: Double = 5,
     start: (EventLoopGroup) throws(SocketError) -> Server
 ) throws {
     // Before anything starts: a signal from here on waits for `wait()` instead of
@@ -17,7 +17,7 @@ func serveUntilSignalled(
         server = try start(group)
     } catch {
         group.syncShutdown()
-        throw fail("cannot listen on \(address): \(error.reason)")
+        throw fail(endpoint.failure(error))
     }
     signals.onStatus {
         "listening on \(server.address), \(server.openConnections) connections open, \(server.bufferedBytes) bytes buffered"

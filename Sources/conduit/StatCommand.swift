@@ -14,6 +14,7 @@ struct StatCommand: ParsableCommand {
             Sockets come from /proc/net/tcp and tcp6; their owners from the socket:[INODE]
             links under /proc/PID/fd, so another user's processes show '-' unless run as root.
             With --watch the table is shown again every second until Ctrl-C (or --count times).
+            Unix domain sockets (--unix) are not listed: only the TCP tables are read.
             """
     )
 

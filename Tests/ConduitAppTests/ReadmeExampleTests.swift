@@ -1,6 +1,7 @@
 import Conduit
 import ConduitApp
 import ConduitMessage
+import ConduitTestSupport
 import Testing
 
 /// The README's embedding examples, as written there (ports made ephemeral), so the
@@ -47,5 +48,25 @@ struct ReadmeExampleTests {
         #expect(await server.shutdownGracefully() == 0)
         #expect(await app.shutdownGracefully() == 0)
         await group.shutdown()
+    }
+
+    /// The README's Unix socket and adopted-descriptor lines (a temporary path, and a
+    /// descriptor the test made listen instead of systemd's 3).
+    @Test func unixSocketAndAdoptedDescriptor() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let group = try EventLoopGroup(threads: 2)
+        defer { group.syncShutdown() }
+        let server = try Server(group: group, address: try .unix(path: directory.file("my.sock"))) { _ in Upper() }
+        let client = try BlockingClient(unixPath: directory.file("my.sock"))
+        client.send(Array("unix".utf8))
+        #expect(client.receive(count: 4) == Array("UNIX".utf8))
+        let (descriptor, port) = makeLoopbackListeningSocket()
+        let activated = try Server(group: group, adoptingListeningDescriptor: descriptor) { _ in Upper() }
+        let tcp = try BlockingClient(port: port)
+        tcp.send(Array("fd".utf8))
+        #expect(tcp.receive(count: 2) == Array("FD".utf8))
+        activated.syncStopAccepting()
+        server.syncStopAccepting()
     }
 }

@@ -27,6 +27,24 @@ public final class BlockingClient {
         guard result == 0 else { throw ClientError.connect(errno) }
     }
 
+    /// Connects to the Unix domain socket at `path`.
+    public init(unixPath path: String, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = unixSocketAddress(path)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw ClientError.connect(code)
+        }
+    }
+
     deinit { close(fd) }
 
     public func send(_ bytes: [UInt8]) {

@@ -37,6 +37,25 @@ struct UsageTests {
         (["stat", "--state", "sleepy"], "--state"),
         (["stat", "--port", "70000"], "--port"),
         (["stat", "--watch", "--count", "0"], "--count"),
+        // --unix and --listen-fd name the socket instead of HOST PORT, not beside them.
+        (["app-server", "127.0.0.1", "0", "--unix", "/tmp/x.sock"], "HOST and PORT do not go with --unix"),
+        (["app-server", "--unix", "/tmp/x.sock", "--listen-fd", "3"], "give one"),
+        (["app-server", "--unix", "/tmp/x.sock", "--processes", "2"], "--processes shares a TCP port"),
+        (["app-server", "--unix", "/tmp/" + String(repeating: "x", count: 120)], "above the limit of 107"),
+        (["app-server", "--listen-fd", "three"], "--listen-fd takes a descriptor number or 'systemd' (got 'three')"),
+        (["multiconn-server"], "give HOST and PORT, --unix PATH or --listen-fd N"),
+        (["multiconn-server", "--listen-fd", "3", "127.0.0.1"], "HOST and PORT do not go with --listen-fd"),
+        (["echo-server", "127.0.0.1", "--unix", "/tmp/x.sock"], "HOST and PORT do not go with --unix"),
+        (["app-client", "--unix", "/tmp/x.sock", "search"], "expected ACTION VALUE after --unix PATH (got 1 argument)"),
+        (["app-client", "127.0.0.1", "65432", "search"], "expected HOST PORT ACTION VALUE"),
+        (["app-client", "127.0.0.1", "http", "search", "x"], "PORT must be a number (got 'http')"),
+        (["multiconn-client", "--unix", "/tmp/x.sock", "1", "2"], "expected NUM_CONNECTIONS after --unix PATH"),
+        (["multiconn-client", "--unix", "/tmp/x.sock", "none"], "NUM_CONNECTIONS must be at least 1"),
+        (["echo-client", "--unix", "/tmp/x.sock", "a", "b"], "expected [MESSAGE] after --unix PATH"),
+        (["load", "--unix", "/tmp/x.sock", "--target", "127.0.0.1:1"], "--target and --unix both name the server"),
+        (["load", "--embedded-unix", "--target", "127.0.0.1:1"], "--embedded-unix is for the embedded server"),
+        (["load", "--embedded-unix", "--processes", "2"], "--embedded-unix runs the embedded server in this process"),
+        (["load", "--unix", "/tmp/x.sock", "--source-addresses", "2"], "--source-addresses needs an IPv4 target"),
     ]
 
     /// Issue 9: a numeric flag outside its range is a usage error that names the flag
