@@ -12,13 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 # shellcheck source=Fuzz/targets.sh
 source "$here/targets.sh"
-case "$which" in
-    all) selected=("${targets[@]}") ;;
-    *)
-        fuzz_product "$which" >/dev/null || { echo "unknown target '$which' (${targets[*]} or all)"; exit 64; }
-        selected=("$which")
-        ;;
-esac
+select_targets "$which"
 build_fuzzers
 for target in "${selected[@]}"; do
     binary=$(fuzz_binary "$target")

@@ -1,6 +1,17 @@
 # The fuzz targets and how to build them; sourced by run.sh and merge.sh.
 targets=(decoder content matcher)
 
+# Sets `selected` to the targets `$1` names: `all`, or one target (exit 64 otherwise).
+select_targets() {
+    case "$1" in
+        all) selected=("${targets[@]}") ;;
+        *)
+            fuzz_product "$1" >/dev/null || { echo "unknown target '$1' (${targets[*]} or all)"; exit 64; }
+            selected=("$1")
+            ;;
+    esac
+}
+
 # The executable for a target name.
 fuzz_product() {
     case "$1" in
