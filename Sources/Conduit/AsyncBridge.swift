@@ -49,7 +49,8 @@ final class AsyncBridge: ConnectionHandler {
         self.onOpen = onOpen
     }
 
-    private var sendFailure: SocketError { failure ?? SocketError(code: EPIPE, operation: "send") }
+    /// Why a send cannot go out: the connection's failure, or that it was closed here.
+    private var sendFailure: SocketError { failure ?? SocketError(.notConnected, operation: "send: the connection is closed") }
 
     func connect(to address: SocketAddress, options: ConnectOptions, _ completion: @escaping Completion<Void>) {
         opening = completion

@@ -7,10 +7,12 @@ import Synchronization
 ///   `SocketError.Kind.misuse` at once (it never corrupts or hangs the first).
 /// - Cancelling the task of a waiting call ends that call at once with
 ///   `SocketError.Kind.cancelled`; bytes that arrive later stay for the next call.
-/// - Input is bounded: above `ConnectOptions`' `asyncInputLimit` of unclaimed bytes
+/// - Input is bounded: above `connect`'s `inputLimit` (1 MiB) of unclaimed bytes
 ///   the connection stops reading until the consumer catches up (the peer's sends then
 ///   block in the kernel), so a consumer that never calls `receive` costs no memory.
-/// - Released without `close()`, the connection is closed.
+/// - Released without `close()`, the connection is closed. When a receive returns nil
+///   (the peer has finished), close it too: a server stopping gracefully waits for its
+///   peers to close, up to its grace period.
 ///
 /// Every call hops to the connection's loop (one `execute` per call), so prefer a
 /// `ConnectionHandler` on the hot path. Calls made after the loop has stopped, and calls

@@ -4,18 +4,25 @@
 ///
 /// ```swift
 /// let server = try await AsyncServer.start(group: group, address: .loopback(port: 8080))
-/// try await server.run { connection in
-///     for try await line in connection.messages(LineFraming()) {
-///         try await connection.send(line)          // awaits a database, anything
-///     }
+/// await server.run { connection in
+///     do {
+///         for try await line in connection.messages(LineFraming()) {
+///             try await connection.send(line)      // awaits a database, anything
+///         }
+///     } catch {}                                   // the peer went, or the stop's deadline
+///     await connection.close()
 /// }
 /// ```
+///
+/// Call `run` once per server.
 ///
 /// Cancelling `run`'s task (a `ServiceGroup` does so on SIGTERM) stops it gracefully:
 /// no new connections; each connection stops reading, its handler sees the end of its
 /// messages and may still send its last answers (handlers are not cancelled, so work in
 /// flight finishes); after the grace period, connections still open are closed and
-/// handlers still running are cancelled.
+/// handlers still running are cancelled. A connection closes once its peer has read
+/// everything and closed its side, so a peer that stays connected holds the stop for the
+/// whole grace period.
 public final class AsyncServer: Sendable {
     /// The transport server underneath (its address, connection count, memory use).
     public let server: Server

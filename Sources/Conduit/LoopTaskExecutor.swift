@@ -5,13 +5,19 @@
 /// does not wait for a global pool that blocking code elsewhere may have exhausted.
 /// Code run this way must not block, like any handler.
 ///
-/// A job sent after the loop has stopped never runs: its task stays suspended, as the
-/// loop's connections are closed by then.
+/// Once the loop has stopped, its jobs run on Swift's global executor instead, so a task
+/// that preferred the loop still finishes (its awaits on the loop's connections end
+/// with `SocketError.Kind.loopStopped`) rather than staying suspended for ever.
 extension EventLoop: TaskExecutor {
-    /// Runs `job` on the loop thread soon.
+    /// Runs `job` on the loop thread soon (on the global executor once the loop has
+    /// stopped).
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        try? execute { job.runSynchronously(on: executor) }
+        do throws(SocketError) {
+            try execute { job.runSynchronously(on: executor) }
+        } catch {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        }
     }
 }

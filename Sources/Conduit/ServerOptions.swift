@@ -18,7 +18,8 @@ public struct ServerOptions: Sendable {
     public var maxConnections: Int?
     /// Bytes sent to a connection refused for being over `maxConnections`.
     public var overLimitResponse: [UInt8]?
-    /// Close a connection after this long with nothing received (`.zero`: never).
+    /// Close a connection after this long with nothing received and none of its queued
+    /// output taken by the peer (`.zero`: never).
     public var idleTimeout: Duration
     /// Run the loops' timeout sweep even without an idle timeout (for handlers that
     /// set deadlines). On whenever `idleTimeout` is set.

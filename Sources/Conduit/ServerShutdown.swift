@@ -78,6 +78,25 @@ extension Server {
         }
     }
 
+    /// The blocking form of `closeConnectionsNow` (not on a loop thread, not in async code).
+    @available(*, noasync, message: "use 'await closeConnectionsNow()'; this one blocks the thread")
+    public func syncCloseConnectionsNow() {
+        group.preconditionNotInAnyLoop("Server.syncCloseConnectionsNow")
+        let connections = self.connections
+        let done = DispatchSemaphore(value: 0)
+        for loop in group.loops {
+            do throws(SocketError) {
+                try loop.execute {
+                    loop.closeNow(ownedBy: connections)
+                    done.signal()
+                }
+            } catch {
+                done.signal()
+            }
+        }
+        for _ in group.loops { done.wait() }
+    }
+
     private func closeListeners(_ completion: @escaping @Sendable () -> Void) {
         let remaining = Locked(listeners.count)
         let socketFile = self.socketFile

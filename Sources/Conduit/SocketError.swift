@@ -21,8 +21,8 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case outOfResources
         /// A server's own connection limit refused a connection.
         case connectionLimit
-        /// The connection was opened but not yet connected when this was asked of it,
-        /// or was already closed.
+        /// The connection was not connected yet when this was asked of it, or had already
+        /// been closed on this side (a send after `close()`).
         case notConnected
         /// The event loop has stopped: the work was not done and never will be.
         case loopStopped

@@ -26,6 +26,8 @@ final class AppConnectionHandler: ConnectionHandler {
     var quiescing = false
     /// What to do once every answer is written: close, or close after an error.
     var afterAnswers: AfterAnswers = .keepServing
+    /// The tasks of asynchronous actions running, by request sequence number.
+    var running: [Int: Task<Void, Never>] = [:]
     /// This handler and its connection as tasks may reach them (set on open).
     var bound: LoopBound<AppConnectionHandler>?
     /// When the message at the front of the input began (nil: none has begun).
@@ -199,6 +201,7 @@ final class AppConnectionHandler: ConnectionHandler {
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
         // It holds this handler: kept, it would never be freed.
         bound = nil
+        cancelRunningActions()
         let why = error.map { " (\($0.reason))" } ?? ""
         service.log(.info, "Closing connection to \(peer(connection))\(why)", peer: connection.peerAddress)
     }

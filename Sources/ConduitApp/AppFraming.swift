@@ -3,7 +3,7 @@ import ConduitMessage
 
 /// The application protocol's framing (2-byte length, JSON header, content), for the
 /// async API: `asyncConnection.request(AppRequest(…).encoded(), framing: AppFraming())`,
-/// then `AppRequest.decode` (or `MessageDecoder`) on the answer.
+/// then `Response(frame:)` on the answer.
 public struct AppFraming: MessageFraming {
     /// The limits a message must keep; one that breaks them is invalid.
     public var limits: MessageLimits

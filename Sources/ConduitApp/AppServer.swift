@@ -101,19 +101,26 @@ public final class AppServer: Sendable {
         })
     }
 
-    /// Graceful stop (see `Server.shutdownGracefully`): answers to requests already
-    /// received are sent, then each connection closes; returns how many were still
-    /// open after `timeout`.
+    /// Graceful stop (see `Server.shutdownGracefully`): no new connections; answers to
+    /// requests already received are sent (asynchronous actions in flight finish
+    /// first), then each connection closes once its peer has read everything and
+    /// closed. Connections still open after `timeout` (a peer that stays connected, an
+    /// action that does not finish) are closed then, and their actions cancelled.
+    /// Returns how many had to be closed that way.
     @discardableResult
     public func shutdownGracefully(timeout: Duration = .seconds(5)) async -> Int {
-        await server.shutdownGracefully(timeout: timeout)
+        let left = await server.shutdownGracefully(timeout: timeout)
+        if left > 0 { await server.closeConnectionsNow() }
+        return left
     }
 
     /// The blocking form of `shutdownGracefully` (not on a loop thread, not in async code).
     @available(*, noasync, message: "use 'await shutdownGracefully()'; this one blocks the thread")
     @discardableResult
     public func syncShutdownGracefully(timeout: Duration = .seconds(5)) -> Int {
-        server.syncShutdownGracefully(timeout: timeout)
+        let left = server.syncShutdownGracefully(timeout: timeout)
+        if left > 0 { server.syncCloseConnectionsNow() }
+        return left
     }
 
     /// The address being served.

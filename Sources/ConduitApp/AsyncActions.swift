@@ -25,7 +25,7 @@ extension AppConnectionHandler {
         let loop = connection.loop
         // On the connection's own loop: no hop for the answer, and no wait for a global
         // pool that blocking code elsewhere may have filled.
-        Task(executorPreference: loop) {
+        running[sequence] = Task(executorPreference: loop) {
             let response = await work()
             // A stopped loop has closed the connection: nobody is left to answer.
             try? loop.execute { bound.value.finished(sequence, response, on: connectionBound.value) }
@@ -39,6 +39,7 @@ extension AppConnectionHandler {
     /// An asynchronous action answered: write what is now in order, read again if
     /// reading was paused for the limit, and finish a close or a quiesce that waited.
     func finished(_ sequence: Int, _ response: Response, on connection: Connection) {
+        guard running.removeValue(forKey: sequence) != nil else { return }
         inFlight -= 1
         order.park(sequence, response)
         writeReadyAnswers(on: connection)
@@ -67,6 +68,14 @@ extension AppConnectionHandler {
         case .close: connection.close(afterFlush: true)
         case .closeAfterError: connection.closeGracefully(drainLimit: Self.linger)
         }
+    }
+
+    /// The connection closed (the peer went, or a graceful stop's deadline passed):
+    /// actions still running are cancelled; nobody is left to read their answers.
+    func cancelRunningActions() {
+        for task in running.values { task.cancel() }
+        running.removeAll()
+        inFlight = 0
     }
 
     /// The server is stopping: no new requests; answers in flight still go out.

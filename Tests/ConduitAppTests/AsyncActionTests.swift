@@ -143,6 +143,39 @@ struct AsyncActionTests {
         await group.shutdown()
     }
 
+    /// An action still running at the graceful stop's deadline is cancelled and its
+    /// connection closed (found by an embedder: both were left behind).
+    @Test func anActionPastTheDeadlineIsCancelledAndItsConnectionClosed() async throws {
+        let cancelled = Locked(false)
+        var router = Router.tutorial()
+        router.register(action: "forever") { _, _ in
+            await withTaskCancellationHandler {
+                await externalWait(milliseconds: 60_000)
+            } onCancel: {
+                cancelled.withLock { $0 = true }
+            }
+            return .string("too late")
+        }
+        let group = try EventLoopGroup(threads: 1)
+        let server = try await AppServer.start(group: group, address: .loopback(port: 0), router: router)
+        let port = server.address.port
+        let reading = Task {
+            try await offThePool { () throws -> Int32 in
+                let client = try BlockingClient(port: port, timeoutSeconds: 30)
+                client.send(Self.request("forever", ""))
+                return client.receiveToEnd().ending
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let left = await server.shutdownGracefully(timeout: .milliseconds(500))
+        #expect(left == 1)
+        #expect(server.server.openConnections == 0)
+        #expect(cancelled.withLock { $0 })
+        let ending = try await reading.value
+        #expect(ending != EAGAIN, "the client was left waiting")
+        await group.shutdown()
+    }
+
     /// A thrown error is answered as `Error: …`, in its place.
     @Test func aThrowingActionIsAnsweredWithItsError() async throws {
         struct Unavailable: Error, CustomStringConvertible { var description: String { "database unavailable" } }

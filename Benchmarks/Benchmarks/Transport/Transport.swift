@@ -41,6 +41,13 @@ let benchmarks: @Sendable () -> Void = {
                 return (server.address, { server.syncStopAccepting() })
             }
         }
+        roundTripBenchmark(
+            "echo round trip 64B (async server, \(backend))", backend: backend,
+            request: [UInt8](repeating: UInt8(ascii: "x"), count: 64), responseSize: 64, startServer: AsyncServers.echo)
+        roundTripBenchmark(
+            "search round trip (async action, \(backend))", backend: backend,
+            request: AppRequest(action: "search", value: "morpheus").encoded(), responseSize: 148,
+            startServer: AsyncServers.search)
         let search = AppRequest(action: "search", value: "morpheus").encoded()
         roundTripBenchmark("search round trip (\(backend))", backend: backend, request: search, responseSize: 148) {
             group in
