@@ -11,6 +11,8 @@ let package = Package(
         // Servers as swift-service-lifecycle services; its own product so that the core
         // (Conduit, ConduitMessage) depends on nothing.
         .library(name: "ConduitServiceLifecycle", targets: ["ConduitServiceLifecycle"]),
+        // Conduit's counters through swift-metrics, as a service; optional like the above.
+        .library(name: "ConduitMetrics", targets: ["ConduitMetrics"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -18,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -30,6 +33,13 @@ let package = Package(
         .target(
             name: "ConduitApp",
             dependencies: ["ConduitMessage", "Conduit", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "ConduitMetrics",
+            dependencies: [
+                "Conduit", "ConduitApp",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "ConduitServiceLifecycle",
             dependencies: [
@@ -63,7 +73,8 @@ let package = Package(
         .testTarget(
             name: "ConduitServiceLifecycleTests",
             dependencies: [
-                "ConduitServiceLifecycle", "ConduitApp", "Conduit", "ConduitMessage", "ConduitTestSupport",
+                "ConduitServiceLifecycle", "ConduitMetrics", "ConduitApp", "Conduit", "ConduitMessage", "ConduitTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

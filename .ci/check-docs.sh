@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 swift package dump-symbol-graph >/dev/null
 graphs=$(ls -d .build/*/symbolgraph | head -1)
 status=0
-for module in Conduit ConduitMessage ConduitApp ConduitLoad ConduitServiceLifecycle; do
+for module in Conduit ConduitMessage ConduitApp ConduitLoad ConduitServiceLifecycle ConduitMetrics; do
     only=$(mktemp -d)
     cp "$graphs/$module.symbols.json" "$only/"
     cp "$graphs/$module"@*.symbols.json "$only/" 2>/dev/null || true

@@ -22,6 +22,7 @@ struct AcceptedConnectionOpener: Sendable {
             onAcceptError(error)
             return
         }
+        loop.counters.connectionsAccepted += 1
         connection.didOpen()
     }
 }

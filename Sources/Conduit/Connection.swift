@@ -174,7 +174,9 @@ public final class Connection: Selectable {
         }
         var sent = 0
         switch outcome {
-        case .processed(let count): sent = count
+        case .processed(let count):
+            sent = count
+            loop.counters.bytesSent += count
         case .wouldBlock: break
         case .failed(let code):
             fail(SocketError(code: code, operation: "writev"))
@@ -220,6 +222,7 @@ public final class Connection: Selectable {
             switch outcome {
             case .processed(let count):
                 offset += count
+                loop.counters.bytesSent += count
                 lastActivity = loop.now
             case .wouldBlock: return offset
             case .failed(let code):
@@ -368,6 +371,7 @@ public final class Connection: Selectable {
     private func finishClose(error: SocketError?) {
         guard state.phase != .closed else { return }
         state.phase = .closed
+        loop.counters.connectionsClosed += 1
         loop.deregister(descriptor: socket.descriptor)
         socket.close()
         inbound.reset()
@@ -449,6 +453,7 @@ public final class Connection: Selectable {
         for _ in 0..<16 {
             if let budget, budget.isExhausted {
                 state.pausedByBudget = true
+                loop.counters.readPausesForMemory += 1
                 applyInterest()
                 loop.pausedForMemory(self)
                 return
@@ -464,6 +469,7 @@ public final class Connection: Selectable {
                 return
             case .processed(let count):
                 lastActivity = loop.now
+                loop.counters.bytesReceived += count
                 deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
                 if count < buffer.count || !state.wantsToRead { return }
             case .wouldBlock:
@@ -543,7 +549,9 @@ public final class Connection: Selectable {
     // MARK: interest
 
     private func updateBackpressure() {
+        let wasPaused = state.pausedByBackpressure
         state.applyBackpressure(queued: outbound.count, pauseAbove: pauseAbove, resumeBelow: resumeBelow)
+        if state.pausedByBackpressure && !wasPaused { loop.counters.readPausesForBackpressure += 1 }
         recharge()
         applyInterest()
     }

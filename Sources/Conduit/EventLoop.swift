@@ -31,6 +31,8 @@ public final class EventLoop: @unchecked Sendable {
     /// offered the chance to resume when memory is given back on this loop, and at every
     /// timeout sweep (memory given back on another loop).
     private var pausedForMemory: [Connection] = []
+    /// What this loop's connections have done (see `TransportCounters`); loop-only.
+    var counters = TransportCounters()
 
     private static let wakeToken = UInt64.max
 

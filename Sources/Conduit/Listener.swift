@@ -112,6 +112,7 @@ final class Listener: Selectable {
     /// by the reset a close with unread input (a request already sent) would cause. At
     /// most `maxLingeringRefusals` linger at once; beyond that a refusal closes at once.
     private func refuse(_ accepted: Socket) {
+        loop.counters.connectionsRefused += 1
         onAcceptError(
             SocketError(
                 .connectionLimit,

@@ -63,6 +63,7 @@ final class AppConnectionHandler: ConnectionHandler {
                         message, limits: limits,
                         context: RequestContext(peer: connection.peerAddress, header: message.header))
                     logRequest(message, connection)
+                    service.counters.requests += 1
                     let sequence = order.begin()
                     switch routed {
                     case .answer(let response):
@@ -106,6 +107,7 @@ final class AppConnectionHandler: ConnectionHandler {
         let wanted = incomplete ? decoder.awaitedMessageSize ?? 0 : 0
         guard wanted != reservedSize else { return true }
         guard connection.reserveInput(wanted) else {
+            service.counters.refusedForMemory += 1
             service.log(.warning, "No memory for a \(wanted)-byte message from \(peer(connection)); closing", peer: connection.peerAddress)
             failAndLinger(
                 with: .error("server busy: no memory for a message of \(wanted) bytes now; try again later"),
@@ -138,6 +140,7 @@ final class AppConnectionHandler: ConnectionHandler {
 
     /// A peer trickled a header, or a whole message, for longer than allowed.
     func connectionDeadlinePassed(_ connection: Connection) {
+        service.counters.timeouts += 1
         let headerLate = !decoder.isAwaitingContent && timeouts.limit(headerComplete: false) == timeouts.header
         let (what, limit) = headerLate ? ("request header", timeouts.header) : ("request", timeouts.message)
         service.log(.warning, "\(headerLate ? "Header" : "Message") timeout for \(peer(connection)); closing", peer: connection.peerAddress)
@@ -152,6 +155,7 @@ final class AppConnectionHandler: ConnectionHandler {
 
     /// Answers a protocol error once, then closes after the answer is sent.
     private func reject(_ error: MessageError, on connection: Connection) {
+        service.counters.protocolErrors += 1
         service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing", peer: connection.peerAddress)
         failAndLinger(with: .error(error.description), on: connection)
     }
@@ -185,6 +189,7 @@ final class AppConnectionHandler: ConnectionHandler {
                 try decoder.finish(remaining: connection.unconsumedInputBytes)
             } catch {
                 service.log(.warning, "Protocol error from \(peer(connection)): \(error); closing", peer: connection.peerAddress)
+                service.counters.protocolErrors += 1
                 failed = true
                 order.park(order.begin(), .error(error.description))
                 writeReadyAnswers(on: connection)

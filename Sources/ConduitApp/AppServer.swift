@@ -23,11 +23,11 @@ public final class AppServer: Sendable {
         headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) throws(SocketError) {
         let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
-        let (options, onAcceptError, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
+        let (services, options, onAcceptError, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
         self.init(
             server: try Server(
                 group: group, address: address, options: options,
-                onAcceptError: onAcceptError, makeHandler: makeHandler))
+                onAcceptError: onAcceptError, makeHandler: makeHandler), services: services)
     }
 
     /// Starts serving; the async form of `init`, with the same parameters.
@@ -37,11 +37,11 @@ public final class AppServer: Sendable {
         headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) async throws(SocketError) -> AppServer {
         let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
-        let (options, onAcceptError, makeHandler) = setUp(group, router, limits, options, timeouts, log)
+        let (services, options, onAcceptError, makeHandler) = setUp(group, router, limits, options, timeouts, log)
         return AppServer(
             server: try await Server.start(
                 group: group, address: address, options: options,
-                onAcceptError: onAcceptError, makeHandler: makeHandler))
+                onAcceptError: onAcceptError, makeHandler: makeHandler), services: services)
     }
 
     /// Serves the protocol on a socket that is already bound and listening (TCP or
@@ -55,11 +55,11 @@ public final class AppServer: Sendable {
         headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) throws(SocketError) {
         let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
-        let (options, onAcceptError, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
+        let (services, options, onAcceptError, makeHandler) = Self.setUp(group, router, limits, options, timeouts, log)
         self.init(
             server: try Server(
                 group: group, adoptingListeningDescriptor: descriptor, options: options,
-                onAcceptError: onAcceptError, makeHandler: makeHandler))
+                onAcceptError: onAcceptError, makeHandler: makeHandler), services: services)
     }
 
     /// Serves the protocol on an already listening socket; the async form of
@@ -70,21 +70,27 @@ public final class AppServer: Sendable {
         headerTimeout: Duration = .zero, messageTimeout: Duration = .zero, log: AppLog = .silent
     ) async throws(SocketError) -> AppServer {
         let timeouts = RequestTimeouts(header: headerTimeout, message: messageTimeout)
-        let (options, onAcceptError, makeHandler) = setUp(group, router, limits, options, timeouts, log)
+        let (services, options, onAcceptError, makeHandler) = setUp(group, router, limits, options, timeouts, log)
         return AppServer(
             server: try await Server.start(
                 group: group, adoptingListeningDescriptor: descriptor, options: options,
-                onAcceptError: onAcceptError, makeHandler: makeHandler))
+                onAcceptError: onAcceptError, makeHandler: makeHandler), services: services)
     }
 
-    private init(server: Server) { self.server = server }
+    /// Each loop's service (router, log, counters).
+    let services: LoopServices
+
+    private init(server: Server, services: LoopServices) {
+        self.server = server
+        self.services = services
+    }
 
     /// The server options, accept-error log and handler factory every form starts the
     /// transport with.
     private static func setUp(
         _ group: EventLoopGroup, _ router: Router, _ limits: MessageLimits, _ options: ServerOptions,
         _ timeouts: RequestTimeouts, _ log: AppLog
-    ) -> (ServerOptions, @Sendable (SocketError) -> Void, @Sendable (Connection) -> ConnectionHandler) {
+    ) -> (LoopServices, ServerOptions, @Sendable (SocketError) -> Void, @Sendable (Connection) -> ConnectionHandler) {
         let services = LoopServices(loops: group.loops, router: router, log: log)
         var options = options
         if let limit = options.maxConnections, options.overLimitResponse == nil {
@@ -95,7 +101,7 @@ public final class AppServer: Sendable {
         // Header deadlines and the linger after a protocol error are checked by the
         // same sweep as idle timeouts.
         options.sweepTimeouts = true
-        return (options, { error in log(.error, "accept failed: \(error)") }, { connection in
+        return (services, options, { error in log(.error, "accept failed: \(error)") }, { connection in
             AppConnectionHandler(
                 service: services.service(for: connection.loop), limits: limits, timeouts: timeouts)
         })
@@ -138,6 +144,9 @@ final class LoopServices: Sendable {
         }
         self.services = services
     }
+
+    /// Every loop's service, bound to its loop.
+    var all: [LoopBound<LoopService>] { Array(services.values) }
 
     /// The service of `loop`; call on that loop.
     func service(for loop: EventLoop) -> LoopService { services[ObjectIdentifier(loop)]!.value }

@@ -21,6 +21,7 @@ extension AppConnectionHandler {
     func start(_ work: @escaping @Sendable () async -> Response, sequence: Int, on connection: Connection) -> Bool {
         guard let bound else { return true }
         inFlight += 1
+        service.counters.asyncActions += 1
         let connectionBound = LoopBound(connection, on: connection.loop)
         let loop = connection.loop
         // On the connection's own loop: no hop for the answer, and no wait for a global

@@ -7,6 +7,8 @@ import ConduitMessage
 final class LoopService {
     let router: Router
     let log: AppLog
+    /// What this loop's connections have done.
+    var counters = AppCounters()
     private var scratch: [UInt8] = []
 
     init(router: Router, log: AppLog) {

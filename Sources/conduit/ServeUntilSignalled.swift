@@ -20,7 +20,11 @@ func serveUntilSignalled(
         throw fail(endpoint.failure(error))
     }
     signals.onStatus {
-        "listening on \(server.address), \(server.openConnections) connections open, \(server.bufferedBytes) bytes buffered"
+        // The signal thread may wait: it is ours, and the loops answer at once.
+        let counted = waitForAsync { await group.counters() }
+        return "listening on \(server.address), \(server.openConnections) connections open, "
+            + "\(server.bufferedBytes) bytes buffered; since start \(counted.connectionsAccepted) accepted, "
+            + "\(counted.connectionsRefused) refused, \(counted.bytesReceived) bytes in, \(counted.bytesSent) bytes out"
     }
     if announce { say("Listening on \(server.address)") }
     let signal = signals.wait()

@@ -1,0 +1,48 @@
+import Conduit
+
+/// What an application server's connections have done, counted per loop on its own
+/// thread and added up by ``AppServer/counters()``.
+public struct AppCounters: Sendable, Equatable {
+    /// Requests routed (answered, or given to an asynchronous action).
+    public var requests = 0
+    /// Asynchronous actions started.
+    public var asyncActions = 0
+    /// Malformed requests answered with an error and a close.
+    public var protocolErrors = 0
+    /// Connections closed for a header or a whole request not complete in time.
+    public var timeouts = 0
+    /// Messages refused because the server's memory budget could not hold them.
+    public var refusedForMemory = 0
+
+    /// All zero.
+    public init() {}
+
+    /// The two counts added field by field.
+    public static func + (left: AppCounters, right: AppCounters) -> AppCounters {
+        var sum = left
+        sum.requests += right.requests
+        sum.asyncActions += right.asyncActions
+        sum.protocolErrors += right.protocolErrors
+        sum.timeouts += right.timeouts
+        sum.refusedForMemory += right.refusedForMemory
+        return sum
+    }
+}
+
+extension AppServer {
+    /// The counts of every loop, added up.
+    public func counters() async -> AppCounters {
+        var total = AppCounters()
+        for service in services.all {
+            let counted: AppCounters? = await withCheckedContinuation { continuation in
+                do throws(SocketError) {
+                    try service.loop.execute { continuation.resume(returning: service.value.counters) }
+                } catch {
+                    continuation.resume(returning: nil)
+                }
+            }
+            if let counted { total = total + counted }
+        }
+        return total
+    }
+}
