@@ -30,6 +30,11 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "AsyncEchoServer",
+            dependencies: [.product(name: "Conduit", package: conduitPackage)],
+            path: "Sources/AsyncEchoServer"
+        ),
+        .executableTarget(
             name: "NIOEchoServer",
             dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/NIOEchoServer"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compares echo servers under the same `conduit load --workload echo`: Conduit's
-`multiconn-server` (shim and swift backends) and a SwiftNIO echo server
-(Benchmarks/Sources/NIOEchoServer). Reports requests/s, p50, p99 and the server's CPU
+`multiconn-server` (shim and swift backends), Conduit's async face
+(Benchmarks/Sources/AsyncEchoServer: an `AsyncServer`, a task per connection) and a
+SwiftNIO echo server (Benchmarks/Sources/NIOEchoServer). Reports requests/s, p50, p99 and the server's CPU
 time per request (user+system from /proc/PID/stat over the run, divided by requests).
 Server on core 0, load on core 1.
 
@@ -56,6 +57,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conduit", default=".build/release/conduit")
     parser.add_argument("--nio", default="Benchmarks/.build/release/NIOEchoServer")
+    parser.add_argument("--async-server", default="Benchmarks/.build/release/AsyncEchoServer")
     parser.add_argument("--connections", default="1,100,1000")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--size", type=int, default=64)
@@ -64,6 +66,7 @@ def main():
     servers = [
         ("conduit (shim)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "shim"]),
         ("conduit (swift)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "swift"]),
+        ("conduit async (shim)", [args.async_server, "0"]),
         ("SwiftNIO 2.101.3", [args.nio, "0"]),
     ]
     print("| connections | run | server | requests/s | p50 | p99 | errors | server CPU/request | vs NIO |")

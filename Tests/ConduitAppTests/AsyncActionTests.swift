@@ -134,7 +134,9 @@ struct AsyncActionTests {
                 return client.receiveToEnd()
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // The stop must come while the action runs (a busy machine may take a while to
+        // get the client going).
+        for _ in 0..<1_000 where await server.counters().asyncActions == 0 { try await Task.sleep(for: .milliseconds(10)) }
         let left = await server.shutdownGracefully(timeout: .seconds(10))
         #expect(left == 0)
         let (bytes, ending) = try await reading.value
@@ -147,14 +149,16 @@ struct AsyncActionTests {
     /// connection closed (found by an embedder: both were left behind).
     @Test func anActionPastTheDeadlineIsCancelledAndItsConnectionClosed() async throws {
         let cancelled = Locked(false)
+        let started = Locked(false)
         var router = Router.tutorial()
         router.register(action: "forever") { _, _ in
-            await withTaskCancellationHandler {
+            started.withLock { $0 = true }
+            return await withTaskCancellationHandler {
                 await externalWait(milliseconds: 60_000)
+                return .string("too late")
             } onCancel: {
                 cancelled.withLock { $0 = true }
             }
-            return .string("too late")
         }
         let group = try EventLoopGroup(threads: 1)
         let server = try await AppServer.start(group: group, address: .loopback(port: 0), router: router)
@@ -166,7 +170,10 @@ struct AsyncActionTests {
                 return client.receiveToEnd().ending
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // The stop must come while the action runs (a busy machine may take a while
+        // to get the client going).
+        for _ in 0..<1_000 where !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(started.withLock { $0 })
         let left = await server.shutdownGracefully(timeout: .milliseconds(500))
         #expect(left == 1)
         #expect(server.server.openConnections == 0)

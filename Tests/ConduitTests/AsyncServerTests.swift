@@ -54,7 +54,8 @@ struct AsyncServerTests {
         let running = Task { await server.run(gracePeriod: .seconds(10), Self.upperCaser(delay: .milliseconds(800))) }
         let client = try await AsyncConnection.connect(to: server.address, on: group.next())
         try await client.send(Array("slow\n".utf8))
-        try await Task.sleep(for: .milliseconds(200))
+        // The stop must come once the server has read the line.
+        for _ in 0..<1_000 where await group.counters().bytesReceived < 5 { try await Task.sleep(for: .milliseconds(10)) }
         running.cancel()
         #expect(try await client.receiveMessage(LineFraming()) == Array("SLOW\n".utf8))
         #expect(try await client.receive() == nil)
