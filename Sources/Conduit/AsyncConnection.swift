@@ -184,10 +184,15 @@ final class WaitToken: Sendable {
         var onCancel: (@Sendable () -> Void)?
     }
 
-    /// Marks the call finished; false if it already was.
+    /// Marks the call finished; false if it already was. Drops the cancellation action,
+    /// which holds the continuation's resume and through it this token: kept, the two
+    /// would never be freed.
     func finish() -> Bool {
         state.withLock { state in
-            defer { state.finished = true }
+            defer {
+                state.finished = true
+                state.onCancel = nil
+            }
             return !state.finished
         }
     }
@@ -195,7 +200,8 @@ final class WaitToken: Sendable {
     /// What finishes the call when it is cancelled.
     var onCancel: (@Sendable () -> Void)? {
         get { state.withLock { $0.onCancel } }
-        set { state.withLock { $0.onCancel = newValue } }
+        // Set after the call has finished (the loop answered at once), it is not kept.
+        set { state.withLock { if !$0.finished { $0.onCancel = newValue } } }
     }
 
     /// True once the caller cancelled.
