@@ -6,7 +6,7 @@
 #   content   JSON content through the parser and writer, and the app's router
 #   matcher   the load tool's response matcher (exact and semantic comparison)
 #   all       every target in turn (the default)
-# SECONDS (default 60) is per target: `all` takes 3 × SECONDS. CI runs `Fuzz/run.sh 30`,
+# SECONDS (default 60) is per target: `all` takes 3 × SECONDS. CI runs `Fuzz/run.sh 20`,
 # 90 s in all.
 #
 # Each target starts from its seeds (Fuzz/seeds/TARGET, hand-written), its corpus kept

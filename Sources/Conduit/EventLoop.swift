@@ -33,6 +33,10 @@ public final class EventLoop: @unchecked Sendable {
     private var pausedForMemory: [Connection] = []
     /// What this loop's connections have done (see `TransportCounters`); loop-only.
     var counters = TransportCounters()
+    /// Work queued from this loop's own thread since the last drain: it is run at the
+    /// end of the iteration without the eventfd write and wake-up a hop from another
+    /// thread needs (async code on the loop hops to it several times per message).
+    private var localWorkPending = false
 
     private static let wakeToken = UInt64.max
 
@@ -133,6 +137,10 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             fireDueTimers()
+            if localWorkPending {
+                localWorkPending = false
+                drainInbox(closing: false, woken: false)
+            }
         }
         drainInbox(closing: closingRegistered)
         if closingRegistered {
@@ -157,7 +165,11 @@ public final class EventLoop: @unchecked Sendable {
             return true
         }
         guard accepted else { throw SocketError(.loopStopped, operation: "execute") }
-        wake()
+        if isInLoop {
+            localWorkPending = true
+        } else {
+            wake()
+        }
     }
 
     /// Runs `body` on the loop after `delay`. Call on the loop.
@@ -225,9 +237,12 @@ public final class EventLoop: @unchecked Sendable {
         _ = Glibc.write(wakeFD, &one, 8)
     }
 
-    private func drainInbox(closing: Bool) {
-        var counter: UInt64 = 0
-        _ = Glibc.read(wakeFD, &counter, 8)
+    /// Runs the tasks queued so far; `woken` when the eventfd fired (it is reset then).
+    private func drainInbox(closing: Bool, woken: Bool = true) {
+        if woken {
+            var counter: UInt64 = 0
+            _ = Glibc.read(wakeFD, &counter, 8)
+        }
         let tasks = inbox.withLock { inbox -> [@Sendable () -> Void] in
             let taken = inbox.tasks
             inbox.tasks.removeAll(keepingCapacity: !closing)
@@ -238,6 +253,8 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func nextTimeout() -> Int32 {
+        // Work this loop gave itself runs after a look at the sockets, without a wait.
+        if localWorkPending { return 0 }
         guard let deadline = timers.earliestDeadline else { return -1 }
         let now = Monotonic.now()
         if deadline <= now { return 0 }

@@ -14,8 +14,10 @@ let loops = try EventLoopGroup(threads: threads)
 var options = ServerOptions()
 options.maxConnections = 200_000
 let server = try await AsyncServer.start(group: loops, address: .loopback(port: port), options: options)
-print("Listening on \(server.address)")
-fflush(stdout)
+// Written straight to the descriptor: the harness reads this line through a pipe, where
+// stdout would be buffered.
+let line = Array("Listening on \(server.address)\n".utf8)
+_ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
 let serving = Task {
     await server.run { connection in
         while let bytes = try? await connection.receive() {
