@@ -7,7 +7,7 @@
 #   matcher   the load tool's response matcher (exact and semantic comparison)
 #   all       every target in turn (the default)
 # SECONDS (default 60) is per target: `all` takes 3 × SECONDS. CI runs `Fuzz/run.sh 20`,
-# 90 s in all.
+# 60 s in all.
 #
 # Each target starts from its seeds (Fuzz/seeds/TARGET, hand-written), its corpus kept
 # in the repository (Fuzz/corpus/TARGET, minimized with `Fuzz/merge.sh`) and its

@@ -176,7 +176,7 @@ public struct AsyncMessages<Framing: MessageFraming>: AsyncSequence, Sendable {
 /// One waiting call: finished exactly once, by the loop or by a cancellation, and
 /// tells the loop when its caller has gone.
 final class WaitToken: Sendable {
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var finished = false

@@ -135,7 +135,7 @@ extension Server {
 
 /// Resumes a continuation exactly once, whichever of several events comes first.
 final class ResumeOnce: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let continuation = Locked<CheckedContinuation<Void, Never>?>(nil)
     private let resumed = Atomic<Bool>(false)
 
     func arm(_ continuation: CheckedContinuation<Void, Never>) {

@@ -89,7 +89,7 @@ extension LoadCommand {
 
     /// Starts `app-server --processes N` on a free loopback port and returns it with its address.
     private func startEmbeddedServers(_ options: LoadOptions) throws -> (WorkerProcesses, SocketAddress) {
-        let port = Mutex<Int?>(nil)
+        let port = Locked<Int?>(nil)
         let processes = try WorkerProcesses(arguments: [[
             "app-server", "127.0.0.1", "0", "--processes", String(self.processes), "--threads", String(serverThreads),
             "--log-level", "error", "--backend", options.backend.rawValue,
@@ -132,7 +132,7 @@ final class WorkerCollector: Sendable {
     }
 
     private let count: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(count: Int) { self.count = count }
 

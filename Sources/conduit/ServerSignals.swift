@@ -1,3 +1,4 @@
+import Conduit
 import Dispatch
 import Glibc
 import Synchronization
@@ -48,8 +49,8 @@ final class ServerSignals: Sendable {
     /// Shared with the signal thread's handler.
     private final class State: Sendable {
         let caught: DispatchSemaphore
-        let first = Mutex<Int32?>(nil)
-        let hooks = Mutex(Hooks())
+        let first = Locked<Int32?>(nil)
+        let hooks = Locked(Hooks())
 
         struct Hooks {
             var status: @Sendable () -> String = { "starting" }

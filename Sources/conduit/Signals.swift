@@ -1,3 +1,4 @@
+import Conduit
 import Foundation
 import Glibc
 import Synchronization
@@ -70,7 +71,7 @@ final class SignalHandlers: Sendable {
         var handler: @Sendable (Int32) -> Void
     }
 
-    private let entries = Mutex<[Int32: Entry]>([:])
+    private let entries = Locked<[Int32: Entry]>([:])
 
     func set(_ numbers: [Int32], owner: ObjectIdentifier, _ handler: @escaping @Sendable (Int32) -> Void) {
         entries.withLock { entries in
@@ -114,7 +115,7 @@ final class SignalEvents: Sendable {
 
 /// How many signals have arrived.
 final class SignalCount: Sendable {
-    private let value = Mutex(0)
+    private let value = Locked(0)
 
     /// Counts one more and returns the total.
     func next() -> Int {

@@ -93,7 +93,7 @@ final class WorkerProcesses: Sendable {
 
 /// Splits a byte stream into lines (fed from a reader thread).
 final class LineReader: Sendable {
-    private let pending = Mutex(Data())
+    private let pending = Locked(Data())
     private let onLine: @Sendable (String) -> Void
 
     init(onLine: @escaping @Sendable (String) -> Void) { self.onLine = onLine }
