@@ -5,7 +5,8 @@ import Synchronization
 /// One epoll instance driven by one thread: it owns the connections and listeners
 /// registered on it, their shared receive buffer and its timers.
 ///
-/// Only `execute(_:)`, `stop()`, `isInLoop` and `backend` may be used from any thread;
+/// Only `execute(_:)`, `enqueue(_:)` (its `TaskExecutor` face, which goes through
+/// `execute`), `stop()`, `isInLoop` and `backend` may be used from any thread;
 /// everything else belongs to the loop's own thread, and debug builds check that on
 /// every call (`assertInLoop()`). From elsewhere, hop with `execute(_:)`, carrying
 /// loop-only objects in a `LoopBound`. There are no locks on the read/write path.

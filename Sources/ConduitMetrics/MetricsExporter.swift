@@ -69,21 +69,26 @@ actor Exported {
         buffered = Gauge(label: "conduit_buffered_bytes", factory: factory)
     }
 
+    /// Each transport counter and the name it is published under.
+    private static let transportNames: [(String, any KeyPath<TransportCounters, Int> & Sendable)] = [
+        ("conduit_connections_accepted", \.connectionsAccepted), ("conduit_connections_refused", \.connectionsRefused),
+        ("conduit_connections_closed", \.connectionsClosed), ("conduit_bytes_received", \.bytesReceived),
+        ("conduit_bytes_sent", \.bytesSent), ("conduit_read_pauses_backpressure", \.readPausesForBackpressure),
+        ("conduit_read_pauses_memory", \.readPausesForMemory),
+    ]
+
+    /// Each app-server counter and the name it is published under.
+    private static let appNames: [(String, any KeyPath<AppCounters, Int> & Sendable)] = [
+        ("conduit_requests", \.requests), ("conduit_async_actions", \.asyncActions),
+        ("conduit_protocol_errors", \.protocolErrors), ("conduit_timeouts", \.timeouts),
+        ("conduit_refused_for_memory", \.refusedForMemory),
+    ]
+
     func publish(transport: TransportCounters, app: AppCounters?, server: Server?) {
-        add("conduit_connections_accepted", transport.connectionsAccepted - lastTransport.connectionsAccepted)
-        add("conduit_connections_refused", transport.connectionsRefused - lastTransport.connectionsRefused)
-        add("conduit_connections_closed", transport.connectionsClosed - lastTransport.connectionsClosed)
-        add("conduit_bytes_received", transport.bytesReceived - lastTransport.bytesReceived)
-        add("conduit_bytes_sent", transport.bytesSent - lastTransport.bytesSent)
-        add("conduit_read_pauses_backpressure", transport.readPausesForBackpressure - lastTransport.readPausesForBackpressure)
-        add("conduit_read_pauses_memory", transport.readPausesForMemory - lastTransport.readPausesForMemory)
+        for (label, path) in Self.transportNames { add(label, transport[keyPath: path] - lastTransport[keyPath: path]) }
         lastTransport = transport
         if let app {
-            add("conduit_requests", app.requests - lastApp.requests)
-            add("conduit_async_actions", app.asyncActions - lastApp.asyncActions)
-            add("conduit_protocol_errors", app.protocolErrors - lastApp.protocolErrors)
-            add("conduit_timeouts", app.timeouts - lastApp.timeouts)
-            add("conduit_refused_for_memory", app.refusedForMemory - lastApp.refusedForMemory)
+            for (label, path) in Self.appNames { add(label, app[keyPath: path] - lastApp[keyPath: path]) }
             lastApp = app
         }
         if let server {
