@@ -47,7 +47,11 @@ struct AsyncClientContractTests {
         let outcome = await waiting.result
         let took = ContinuousClock.now - cancelled
         #expect((outcome.failure as? SocketError)?.kind == .cancelled, "\(outcome)")
-        #expect(took < .milliseconds(500), "returned \(took) after the cancellation")
+        // Before, it waited for data (2.3 s later, with the data). The cancelled task
+        // still needs a thread of Swift's pool to resume, which ThreadSanitizer and
+        // blocking tests in parallel have kept busy for 2.8 s: the bound is loose, the
+        // outcome above (cancelled, no data) is the point.
+        #expect(took < .seconds(10), "returned \(took) after the cancellation")
         try await connection.send(Array("late".utf8))
         #expect(try await connection.receive() == Array("late".utf8))
         // A task cancelled before it calls receive fails at once too.
