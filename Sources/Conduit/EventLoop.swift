@@ -25,19 +25,21 @@ public final class EventLoop: @unchecked Sendable {
     private let inbox = Locked(Inbox())
     private let stopRequested = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
+    // `@exclusivity(unchecked)` on the loop-only counters and clock: they are touched
+    // once or more per message from connections, and no access spans a call out.
     /// Monotonic nanoseconds read once per loop iteration: a cheap "now" for connections.
-    private(set) var now: UInt64 = Monotonic.now()
+    @exclusivity(unchecked) private(set) var now: UInt64 = Monotonic.now()
     private var sweepTimer: LoopTimer?
     /// Connections that stopped reading for their server's memory budget; each is
     /// offered the chance to resume when memory is given back on this loop, and at every
     /// timeout sweep (memory given back on another loop).
     private var pausedForMemory: [Connection] = []
     /// What this loop's connections have done (see `TransportCounters`); loop-only.
-    var counters = TransportCounters()
+    @exclusivity(unchecked) var counters = TransportCounters()
     /// Work queued from this loop's own thread since the last drain: it is run at the
     /// end of the iteration without the eventfd write and wake-up a hop from another
     /// thread needs (async code on the loop hops to it several times per message).
-    private var localWorkPending = false
+    @exclusivity(unchecked) private var localWorkPending = false
 
     private static let wakeToken = UInt64.max
 

@@ -7,7 +7,9 @@ import Glibc
 /// Not thread-safe: a socket belongs to the loop (or thread) that uses it.
 package final class Socket {
     /// The descriptor, or -1 once closed.
-    package private(set) var descriptor: Int32
+    // `@exclusivity(unchecked)`: read for every send and receive, where a run-time
+    // exclusivity check would cost about 80 instructions; only `close` writes it.
+    @exclusivity(unchecked) package private(set) var descriptor: Int32
     package let calls: SystemCalls
 
     package init(descriptor: Int32, calls: SystemCalls) {

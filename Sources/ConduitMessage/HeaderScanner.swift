@@ -85,10 +85,10 @@ struct HeaderScanner {
     }
 
     private static func known(_ raw: UnsafeRawBufferPointer) -> Key {
-        if raw.elementsEqual("byteorder".utf8) { return .byteOrder }
-        if raw.elementsEqual("content-type".utf8) { return .contentType }
-        if raw.elementsEqual("content-encoding".utf8) { return .contentEncoding }
-        if raw.elementsEqual("content-length".utf8) { return .contentLength }
+        if RawBytes.equals(raw, "byteorder") { return .byteOrder }
+        if RawBytes.equals(raw, "content-type") { return .contentType }
+        if RawBytes.equals(raw, "content-encoding") { return .contentEncoding }
+        if RawBytes.equals(raw, "content-length") { return .contentLength }
         return .other
     }
 

@@ -10,6 +10,7 @@ extension JSONHeader {
     public static func decode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits = MessageLimits())
         throws(MessageError) -> JSONHeader
     {
+        if let header = CanonicalHeader.decode(bytes, limits: limits) { return header }
         guard UTF8Validation.isValid(bytes) else {
             throw .invalidHeader(JSONError(offset: UTF8Validation.firstInvalidOffset(bytes), reason: "invalid UTF-8"))
         }

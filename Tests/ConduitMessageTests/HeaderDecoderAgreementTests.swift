@@ -19,6 +19,14 @@ struct HeaderDecoderAgreementTests {
         #"{"byteorder": "b", "content-type": "a", "content-encoding": "b", "content-length": 3, "content-length": 4}"#,
         #"{"byteorder": "b", "content-length": "x", "content-type": 5}"#,
         #"{"byteorder": "b", "content-type": 7, "content-encoding": "b", "content-length": 3,}"#,
+        // The canonical form, which a byte-comparing fast path takes, at its edges.
+        #"{"byteorder": "big", "content-type": "binary/custom-client-binary-type", "content-encoding": "binary", "content-length": 0}"#,
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 041}"#,
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 1000001}"#,
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 1000000}"#,
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 1234567890123456789}"#,
+        #"{"byteorder": "lïttle", "content-type": "te\xt", "content-encoding": "", "content-length": 7}"#,
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41} "#,
         #"{}"#, #"[]"#, #"[1, 2"#, #"  {"a": 1}  x"#, #""#, #"{"a" 1}"#, #"{"content-type": "\ud800"}"#, "\u{FEFF}{}",
     ]
 

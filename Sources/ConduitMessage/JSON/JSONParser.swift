@@ -300,7 +300,13 @@ package enum UTF8Validation {
     package static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int {
         var i = 0
         let n = bytes.count
+        guard let base = bytes.baseAddress else { return 0 }
         while i < n {
+            // ASCII eight bytes at a time: headers and most content are all ASCII.
+            while i + 8 <= n && base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+            }
+            guard i < n else { break }
             let b0 = bytes[i]
             if b0 < 0x80 {
                 i += 1

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Instructions and allocations per request of Conduit's servers, counted by callgrind,
+checked against the budgets in Benchmarks/budgets.json. Exits 1 when a figure is over
+its budget, so CI fails on a regression. Counts, not seconds: the same binary and inputs
+give nearly the same counts on a busy machine.
+
+Each server runs under `valgrind --tool=callgrind` twice, serving a fixed number of
+requests from 100 loopback connections (one request in flight on each, sent in rounds);
+the figure per request is the difference between the two runs divided by the difference
+in requests, so start-up and shutdown cancel out. Allocations are the calls into malloc,
+calloc, realloc, posix_memalign and aligned_alloc found in callgrind's call graph.
+
+usage: instruction_budget.py [--conduit PATH] [--budgets FILE] [--only NAME,…] [--write]
+  --write  records the measured figures (plus 10 % headroom) as the new budgets.
+The server binary is copied with `objcopy --strip-debug` first: valgrind 3.19 cannot
+read Swift's DWARF 5 line tables, and the code is the same.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
+CONNECTIONS = 100
+SMALL, LARGE = 2_000, 6_000
+
+SEARCH_CONTENT = b'{"action": "search", "value": "morpheus"}'
+SEARCH_HEADER = json.dumps({"byteorder": "little", "content-type": "text/json",
+                            "content-encoding": "utf-8", "content-length": len(SEARCH_CONTENT)}).encode()
+SEARCH_REQUEST = struct.pack(">H", len(SEARCH_HEADER)) + SEARCH_HEADER + SEARCH_CONTENT
+ECHO_REQUEST = bytes(range(64))
+
+
+def read_exact(sock, count):
+    data = bytearray()
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise RuntimeError(f"the server closed after {len(data)} of {count} bytes")
+        data += chunk
+    return bytes(data)
+
+
+def read_app_response(sock):
+    (header_length,) = struct.unpack(">H", read_exact(sock, 2))
+    header = json.loads(read_exact(sock, header_length))
+    content = read_exact(sock, header["content-length"])
+    if b"Follow the white rabbit" not in content:
+        raise RuntimeError(f"unexpected answer {content!r}")
+
+
+def read_echo_response(sock):
+    if read_exact(sock, len(ECHO_REQUEST)) != ECHO_REQUEST:
+        raise RuntimeError("the echo differs from what was sent")
+
+
+WORKLOADS = {
+    # name: (server arguments after the binary, request bytes, response reader)
+    "app-search": (["app-server", "127.0.0.1", "0", "--log-level", "warning"], SEARCH_REQUEST, read_app_response),
+    "echo": (["multiconn-server", "127.0.0.1", "0", "--quiet"], ECHO_REQUEST, read_echo_response),
+}
+
+
+def drive(port, request, read_response, total):
+    """Sends `total` requests over CONNECTIONS connections, one in flight on each."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(CONNECTIONS)]
+    try:
+        for _ in range(total // CONNECTIONS):
+            for sock in sockets:
+                sock.sendall(request)
+            for sock in sockets:
+                read_response(sock)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def parse_callgrind(path):
+    """Total instructions and calls into the allocator from one callgrind output file."""
+    names, instructions, allocations = {}, None, 0
+    callee = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                instructions = int(line.split()[1])
+            elif line.startswith("cfn="):
+                callee = name_of(line[4:].strip(), names)
+            elif line.startswith("fn="):
+                name_of(line[3:].strip(), names)
+                callee = None
+            elif line.startswith("calls=") and callee is not None:
+                if callee in ALLOCATORS:
+                    allocations += int(line[6:].split()[0])
+                callee = None
+    if instructions is None:
+        raise RuntimeError(f"no totals in {path}")
+    return instructions, allocations
+
+
+def name_of(text, names):
+    """Resolves callgrind's name compression: `(12) malloc` defines 12, `(12)` uses it."""
+    if text.startswith("("):
+        ident, _, rest = text.partition(")")
+        rest = rest.strip()
+        if rest:
+            names[ident] = rest
+        return names.get(ident, rest)
+    return text
+
+
+def measure_once(binary, workload, total, workdir):
+    arguments, request, read_response = WORKLOADS[workload]
+    out = os.path.join(workdir, f"{workload}-{total}.callgrind")
+    server = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary] + arguments,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        port = None
+        while port is None and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line:
+                break
+            if "Listening on" in line:
+                port = int(line.strip().rsplit(":", 1)[1].split()[0])
+        if port is None:
+            raise RuntimeError(f"{workload}: the server did not start under valgrind")
+        # Whatever else it prints must not fill the pipe and stall it.
+        threading.Thread(target=server.stdout.read, daemon=True).start()
+        drive(port, request, read_response, total)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return parse_callgrind(out)
+
+
+def measure(binary, workload, workdir):
+    small = measure_once(binary, workload, SMALL, workdir)
+    large = measure_once(binary, workload, LARGE, workdir)
+    requests = LARGE - SMALL
+    return {"instructions": round((large[0] - small[0]) / requests),
+            "allocations": round((large[1] - small[1]) / requests, 2)}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conduit", default=".build/release/conduit")
+    parser.add_argument("--budgets", default=os.path.join(here, "..", "budgets.json"))
+    parser.add_argument("--only", default=",".join(WORKLOADS))
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR (for callgrind_annotate)")
+    options = parser.parse_args()
+
+    with open(options.budgets) as f:
+        budgets = json.load(f)
+    failed = False
+    with tempfile.TemporaryDirectory() as workdir:
+        binary = os.path.join(workdir, "conduit")
+        subprocess.run(["objcopy", "--strip-debug", options.conduit, binary], check=True)
+        for workload in options.only.split(","):
+            figures = measure(binary, workload, workdir)
+            budget = budgets["per_request"].get(workload, {})
+            for key in ("instructions", "allocations"):
+                limit = budget.get(key)
+                verdict = "no budget" if limit is None else ("ok" if figures[key] <= limit else "OVER BUDGET")
+                failed |= verdict == "OVER BUDGET"
+                print(f"{workload:12} {key:13} {figures[key]:>10} per request   budget {limit}   {verdict}")
+            if options.keep:
+                os.makedirs(options.keep, exist_ok=True)
+                for total in (SMALL, LARGE):
+                    shutil.copy(os.path.join(workdir, f"{workload}-{total}.callgrind"), options.keep)
+            if options.write:
+                budgets["per_request"][workload] = {
+                    "instructions": int(figures["instructions"] * 1.1) + 1,
+                    "allocations": round(figures["allocations"] * 1.1 + 0.05, 2)}
+    if options.write:
+        with open(options.budgets, "w") as f:
+            json.dump(budgets, f, indent=2)
+            f.write("\n")
+        print(f"budgets written to {options.budgets}")
+    return 1 if failed and not options.write else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+/// The JSON header in the one form nearly every peer writes — ours, and Python's
+/// `json.dumps` of the tutorial's dictionary: the four keys in order, `", "` and `": "`
+/// separators, plain ASCII strings, a plain integer length:
+///
+///     {"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 41}
+///
+/// Recognized by comparing bytes, with no JSON scanning and no string validation
+/// beyond "printable ASCII without `"` or `\`". Anything else — other spacing or
+/// order, escapes, extra keys, non-ASCII, a length with a leading zero or over the
+/// limit — is not decided here: `decode` returns nil and the general decoder (which
+/// also words every error) takes it, so both paths give the same header for the same
+/// bytes (the decoder agreement tests and fuzz target check the pair).
+enum CanonicalHeader {
+    static func decode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits) -> JSONHeader? {
+        var at = 0
+        guard skip(#"{"byteorder": ""#, bytes, &at), let byteOrder = plainString(bytes, &at),
+            skip(#"", "content-type": ""#, bytes, &at), let contentType = plainString(bytes, &at),
+            skip(#"", "content-encoding": ""#, bytes, &at), let contentEncoding = plainString(bytes, &at),
+            skip(#"", "content-length": "#, bytes, &at)
+        else { return nil }
+        guard let contentLength = plainLength(bytes, &at, limit: limits.maxContentLength),
+            at == bytes.count - 1, bytes[at] == UInt8(ascii: "}")
+        else { return nil }
+        return JSONHeader(
+            contentType: contentType == "text/json" ? .json : .other(contentType),
+            contentEncoding: contentEncoding, contentLength: contentLength, byteOrder: byteOrder)
+    }
+
+    /// Steps over `literal` if the bytes at `at` are exactly it.
+    @inline(__always)
+    private static func skip(_ literal: StaticString, _ bytes: UnsafeRawBufferPointer, _ at: inout Int) -> Bool {
+        guard RawBytes.hasPrefix(literal, in: bytes, at: at) else { return false }
+        at += literal.utf8CodeUnitCount
+        return true
+    }
+
+    /// The string from `at` up to (not including) the next `"`, if every byte in it is
+    /// printable ASCII other than `\`; `at` is left on the closing quote. The common
+    /// values come back as literals, which cost nothing to make.
+    private static func plainString(_ bytes: UnsafeRawBufferPointer, _ at: inout Int) -> String? {
+        let start = at
+        while at < bytes.count {
+            let byte = bytes[at]
+            if byte == UInt8(ascii: "\"") { break }
+            guard byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") else { return nil }
+            at += 1
+        }
+        guard at < bytes.count else { return nil }
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
+        if RawBytes.equals(raw, "little") { return "little" }
+        if RawBytes.equals(raw, "text/json") { return "text/json" }
+        if RawBytes.equals(raw, "utf-8") { return "utf-8" }
+        if RawBytes.equals(raw, "binary") { return "binary" }
+        if RawBytes.equals(raw, "big") { return "big" }
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// A length written as JSON writes an integer (no sign, no leading zero), at most
+    /// `limit`; anything else is left to the general decoder to word.
+    private static func plainLength(_ bytes: UnsafeRawBufferPointer, _ at: inout Int, limit: Int) -> Int? {
+        let start = at
+        var value = 0
+        while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
+            // 18 digits cannot overflow; longer is not a length anyone means.
+            guard at - start < 18 else { return nil }
+            value = value * 10 + Int(bytes[at] &- UInt8(ascii: "0"))
+            at += 1
+        }
+        let digits = at - start
+        guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0"), value <= limit else { return nil }
+        return value
+    }
+}
