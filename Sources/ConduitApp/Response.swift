@@ -16,10 +16,15 @@ public enum Response: Sendable, Equatable {
     public func encode(into out: inout [UInt8]) throws(MessageError) {
         switch self {
         case .result(let value):
-            let content = JSONWriter.encode(.object([("result", value)]))
-            let header = JSONHeader(contentType: .json, contentEncoding: "utf-8", contentLength: content.count)
-            try MessageEncoder.appendHeaders(header, to: &out)
-            out.append(contentsOf: content)
+            // `{"result": VALUE}`, written straight after its header: no tree for the
+            // wrapper object and no intermediate array.
+            let prefix: StaticString = #"{"result": "#
+            let count = prefix.utf8CodeUnitCount + JSONWriter.encodedCount(value) + 1
+            MessageEncoder.appendJSONMessage(contentCount: count, to: &out) { content in
+                JSONWriter.appendLiteral(prefix, to: &content)
+                JSONWriter.write(value, into: &content)
+                content.append(UInt8(ascii: "}"))
+            }
         case .binary(let contentType, let content):
             let header = JSONHeader(
                 contentType: ContentType(contentType), contentEncoding: "binary", contentLength: content.count)

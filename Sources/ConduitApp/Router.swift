@@ -22,6 +22,10 @@ public struct Router: Sendable {
     /// Answers a `text/json` request with the `result`, awaiting what it needs; a
     /// thrown error is answered as `Error: <error>`.
     public typealias AsyncActionHandler = @Sendable (_ request: JSONValue, _ context: RequestContext) async throws -> JSONValue
+    /// Answers a `text/json` request read in place (see `JSONObjectView`) with the
+    /// `result`: no tree is built for the request, so an action that reads a member or
+    /// two and answers with a ready value allocates nothing.
+    public typealias InPlaceActionHandler = @Sendable (_ request: JSONObjectView) -> JSONValue
     /// Answers a request of any other content type.
     public typealias BinaryHandler = @Sendable (_ header: JSONHeader, _ content: UnsafeRawBufferPointer) -> Response
 
@@ -29,9 +33,13 @@ public struct Router: Sendable {
     enum Action: Sendable {
         case sync(ActionHandler)
         case async(AsyncActionHandler)
+        case inPlace(InPlaceActionHandler)
     }
 
     private var actions: [String: Action] = [:]
+    /// The same actions by the bytes of their names: a request's action is found
+    /// without making a `String` or hashing it.
+    private var actionsByBytes = ActionTable()
     private var binary: BinaryHandler
 
     /// A router whose binary requests go to `binary` and with no actions yet.
@@ -42,18 +50,30 @@ public struct Router: Sendable {
     /// The tutorial's service: the `search` action and the binary responder.
     public static func tutorial() -> Router {
         var router = Router(binary: BinaryResponder.respond)
-        router.register(action: "search", SearchService.search)
+        router.register(inPlaceAction: "search", SearchService.search)
         return router
     }
 
     /// Adds (or replaces) the handler for `action`.
     public mutating func register(action: String, _ handler: @escaping ActionHandler) {
-        actions[action] = .sync(handler)
+        add(action, .sync(handler))
     }
 
     /// Adds (or replaces) an asynchronous handler for `action`.
     public mutating func register(action: String, async handler: @escaping AsyncActionHandler) {
-        actions[action] = .async(handler)
+        add(action, .async(handler))
+    }
+
+    /// Adds (or replaces) a handler for `action` that reads its request in place (a
+    /// label of its own: with a trailing closure, `register(action:)` would otherwise be
+    /// ambiguous).
+    public mutating func register(inPlaceAction action: String, _ handler: @escaping InPlaceActionHandler) {
+        add(action, .inPlace(handler))
+    }
+
+    private mutating func add(_ name: String, _ action: Action) {
+        actions[name] = action
+        actionsByBytes.set(name, action)
     }
 
     /// The registered action names, sorted.
@@ -80,29 +100,97 @@ public struct Router: Sendable {
 
     /// Routes one decoded message: answers it now, or (an asynchronous action) returns
     /// the work that will. Throws for protocol errors, like `route`.
+    ///
+    /// The content is checked whole but read in place; a tree is built only for
+    /// handlers that take a `JSONValue`. `referenceRoute` is the same routing through a
+    /// tree, kept to check this against.
     func dispatch(_ message: Message, limits: MessageLimits, context: @autoclosure () -> RequestContext) throws(MessageError) -> Routed {
         guard case .json = message.header.contentType else {
             return .answer(binary(message.header, message.content))
         }
+        let request = try Self.jsonContentView(message, limits: limits)
+        guard let handler = action(named: request) else {
+            // The tutorial's text, with Python's str() of the action (`None` when absent).
+            return .answer(.error("invalid action '\(PythonText.str(request["action"] ?? .null))'."))
+        }
+        switch handler {
+        case .inPlace(let handler):
+            return .answer(.result(handler(request)))
+        case .sync(let handler):
+            return .answer(.result(handler(request.value)))
+        case .async(let handler):
+            return pending(handler, request.value, context())
+        }
+    }
+
+    /// The action a request names: found by the bytes of a plain `action` string, or by
+    /// the decoded string (escapes, or non-ASCII that compares by canonical equivalence).
+    private func action(named request: JSONObjectView) -> Action? {
+        if let raw = request.plainString("action") {
+            if let action = actionsByBytes[raw] { return action }
+            // ASCII names are equal only when their bytes are.
+            if raw.allSatisfy({ $0 < 0x80 }) { return nil }
+        }
+        guard let name = request["action"]?.stringValue else { return nil }
+        return actions[name]
+    }
+
+    private func pending(_ handler: @escaping AsyncActionHandler, _ request: JSONValue, _ context: RequestContext) -> Routed {
+        .pending {
+            do {
+                return .result(try await handler(request, context))
+            } catch {
+                return .error("\(error)")
+            }
+        }
+    }
+
+    /// Routing through a full `JSONValue` tree: simpler and slower, kept as the
+    /// reference `route` is checked against (tests and the fuzzer). In-place handlers
+    /// get a view of the same content.
+    @_spi(Reference) public func referenceRoute(_ message: Message, limits: MessageLimits = MessageLimits()) throws(MessageError) -> Response {
+        guard case .json = message.header.contentType else { return binary(message.header, message.content) }
         let request = try Self.decodeJSONContent(message, limits: limits)
         let action = request["action"]
         guard let name = action?.stringValue, let handler = actions[name] else {
-            // The tutorial's text, with Python's str() of the action (`None` when absent).
-            return .answer(.error("invalid action '\(PythonText.str(action ?? .null))'."))
+            return .error("invalid action '\(PythonText.str(action ?? .null))'.")
         }
         switch handler {
-        case .sync(let handler):
-            return .answer(.result(handler(request)))
-        case .async(let handler):
-            let context = context()
-            return .pending {
-                do {
-                    return .result(try await handler(request, context))
-                } catch {
-                    return .error("\(error)")
-                }
+        case .sync(let handler): return .result(handler(request))
+        case .async: return .error("action is asynchronous; a server runs it")
+        case .inPlace(let handler):
+            let view = try? Self.jsonContentView(message, limits: limits)
+            return view.map { .result(handler($0)) } ?? .error("the in-place view refused what the tree accepted")
+        }
+    }
+
+    /// A `text/json` content checked (text encoding, JSON, limits) and read in place.
+    static func jsonContentView(_ message: Message, limits: MessageLimits) throws(MessageError) -> JSONObjectView {
+        try checkEncoding(message.header)
+        let view: JSONObjectView?
+        do {
+            view = try JSONObjectView.validate(
+                message.content, maxDepth: limits.maxContentDepth, maxValues: limits.maxContentValues)
+        } catch {
+            throw .invalidContent(error.description)
+        }
+        guard let view else { throw .invalidContent("content must be a JSON object") }
+        return view
+    }
+
+    /// JSON content must be UTF-8: `utf-8` or `utf8`, in any case (ASCII case folding
+    /// is exact here: no other character lowercases to these letters).
+    static func checkEncoding(_ header: JSONHeader) throws(MessageError) {
+        var encoding = header.contentEncoding
+        let isUTF8 = encoding.withUTF8 { name in
+            let folded = { (index: Int) in name[index] | 0x20 }
+            switch name.count {
+            case 5: return folded(0) == 0x75 && folded(1) == 0x74 && folded(2) == 0x66 && name[3] == 0x2d && name[4] == 0x38
+            case 4: return folded(0) == 0x75 && folded(1) == 0x74 && folded(2) == 0x66 && name[3] == 0x38
+            default: return false
             }
         }
+        guard isUTF8 else { throw .unsupportedEncoding(header.contentEncoding) }
     }
 
     /// Decodes a `text/json` content as a JSON object, checking its text encoding and
@@ -110,10 +198,7 @@ public struct Router: Sendable {
     public static func decodeJSONContent(
         _ message: Message, limits: MessageLimits = MessageLimits()
     ) throws(MessageError) -> JSONValue {
-        let encoding = message.header.contentEncoding.lowercased()
-        guard encoding == "utf-8" || encoding == "utf8" else {
-            throw .unsupportedEncoding(message.header.contentEncoding)
-        }
+        try checkEncoding(message.header)
         let value: JSONValue
         do {
             value = try JSONParser.parse(

@@ -11,7 +11,8 @@ package enum SearchService {
 
     /// Looks up `request["value"]`: the answer, or the tutorial's `No match for 'VALUE'.`
     /// (with Python's str() of the value: `None` when absent).
-    package static func search(_ request: JSONValue) -> JSONValue {
+    /// Works on a request read in place (`JSONObjectView`) or parsed (`JSONValue`).
+    package static func search(_ request: some JSONMemberLookup) -> JSONValue {
         let query = request["value"] ?? .null
         if let key = query.stringValue, let answer = table[key] { return .string(answer) }
         return .string("No match for '\(PythonText.str(query))'.")

@@ -16,7 +16,7 @@ public enum MessageEncoder {
         out.append(contentsOf: #", "content-encoding": "#.utf8)
         JSONWriter.writeString(header.contentEncoding, into: &out)
         out.append(contentsOf: #", "content-length": "#.utf8)
-        out.append(contentsOf: String(header.contentLength).utf8)
+        appendDecimal(header.contentLength, to: &out)
         for (key, value) in header.extra {
             out.append(contentsOf: ", ".utf8)
             JSONWriter.writeString(key, into: &out)
@@ -31,6 +31,48 @@ public enum MessageEncoder {
         }
         out[lengthAt] = UInt8(length >> 8)
         out[lengthAt + 1] = UInt8(length & 0xff)
+    }
+
+    /// Appends a whole `text/json`, `utf-8` message from this machine (the header every
+    /// answer of the application carries) whose content `writeContent` appends: exactly
+    /// `contentCount` bytes, or this traps. The header is fixed text and the length's
+    /// digits, copied rather than encoded.
+    @inline(__always)
+    public static func appendJSONMessage(
+        contentCount: Int, to out: inout [UInt8], _ writeContent: (inout [UInt8]) -> Void
+    ) {
+        let start = out.count
+        out.append(0)
+        out.append(0)
+        JSONWriter.appendLiteral(
+            UInt16(1).littleEndian == 1
+                ? #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+                : #"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#,
+            to: &out)
+        appendDecimal(contentCount, to: &out)
+        out.append(UInt8(ascii: "}"))
+        // Fixed keys and at most 19 digits: far below the 2-byte length's limit.
+        let length = out.count - start - ProtoHeader.size
+        out[start] = UInt8(length >> 8)
+        out[start + 1] = UInt8(length & 0xff)
+        let contentStart = out.count
+        writeContent(&out)
+        precondition(out.count - contentStart == contentCount, "content of \(out.count - contentStart) bytes announced as \(contentCount)")
+    }
+
+    /// Appends the decimal digits of `value` (not negative) without making a `String`.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        precondition(value >= 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value
+            var at = digits.count
+            repeat {
+                at -= 1
+                digits[at] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at...]))
+        }
     }
 
     /// Appends a whole message: headers for `content`, then `content`. Throws

@@ -1,4 +1,4 @@
-import ConduitApp
+@_spi(Reference) import ConduitApp
 import ConduitMessage
 import FuzzSupport
 
@@ -11,7 +11,7 @@ import FuzzSupport
 /// - as the content of a `text/json` request: the router answers exactly when the
 ///   content is a JSON object (a protocol error otherwise), and its answer (or the error
 ///   answer the server would send) encodes to one valid message that reads back as the
-///   same response;
+///   same response, and it equals what the tree-building `referenceRoute` answers;
 /// - as a stream of messages: each one the decoder accepts is routed the same way.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -49,6 +49,9 @@ func checkRoutingAsContent(_ bytes: UnsafeRawBufferPointer) {
             routed += 1
             let isObject: Bool
             if case .object? = try? JSONParser.parse(message.content) { isObject = true } else { isObject = false }
+            let inPlace = Result { () throws(MessageError) in try router.route(message) }
+            let tree = Result { () throws(MessageError) in try router.referenceRoute(message) }
+            precondition(inPlace == tree, "routing in place gave \(inPlace), through a tree \(tree)")
             let response: Response
             do throws(MessageError) {
                 response = try router.route(message)

@@ -186,6 +186,8 @@ public struct JSONParser {
         let start = index
         var escaped = false
         while index < bytes.count {
+            index = Self.skipPlainStringBytes(bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
@@ -214,6 +216,32 @@ public struct JSONParser {
             index += 1
         }
         throw error("unterminated string")
+    }
+
+    /// The first index from `index` on that holds a `"`, a `\` or a control byte (or
+    /// the end): eight bytes tested at a time, since strings are mostly plain text.
+    @inline(__always)
+    static func skipPlainStringBytes(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+        guard let base = bytes.baseAddress else { return index }
+        var at = index
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while at + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            // A byte is zero after the XOR exactly where it was the quote or backslash;
+            // `(x - 0x01…) & ~x & 0x80…` flags zero bytes, and with 0x20… bytes below 0x20.
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5c)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if special & highs != 0 { break }
+            at += 8
+        }
+        while at < bytes.count {
+            let byte = bytes[at]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            at += 1
+        }
+        return at
     }
 
     mutating func parseString() throws(JSONError) -> String {

@@ -5,27 +5,69 @@ public enum JSONWriter {
     /// Appends `value` to `out`.
     package static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let text): out.append(contentsOf: text.utf8)
+        case .null: appendLiteral("null", to: &out)
+        case .bool(let flag): flag ? appendLiteral("true", to: &out) : appendLiteral("false", to: &out)
+        case .number(let text): appendUTF8(text, to: &out)
         case .string(let text): writeString(text, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { appendLiteral(", ", to: &out) }
                 write(element, into: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { appendLiteral(", ", to: &out) }
                 writeString(member.key, into: &out)
-                out.append(contentsOf: ": ".utf8)
+                appendLiteral(": ", to: &out)
                 write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// How many bytes `write` appends for `value`, without writing it: lets a message
+    /// header carry the content's length before the content is written.
+    package static func encodedCount(_ value: JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .number(let text): return text.utf8.count
+        case .string(let text): return encodedCount(ofString: text)
+        case .array(let elements):
+            return 2 + max(elements.count - 1, 0) * 2 + elements.reduce(0) { $0 + encodedCount($1) }
+        case .object(let members):
+            return 2 + max(members.count - 1, 0) * 2
+                + members.reduce(0) { $0 + encodedCount(ofString: $1.key) + 2 + encodedCount($1.value) }
+        }
+    }
+
+    /// The bytes `writeString` appends for `text`, quotes included.
+    package static func encodedCount(ofString text: String) -> Int {
+        var count = 2
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0a, 0x0d, 0x09, 0x08, 0x0c: count += 2
+            case 0..<0x20: count += 6
+            default: count += 1
+            }
+        }
+        return count
+    }
+
+    /// Appends the bytes of a literal.
+    @inline(__always)
+    package static func appendLiteral(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Appends the UTF-8 of `text` as it is.
+    @inline(__always)
+    static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
     }
 
     /// `value` as JSON bytes.
@@ -43,9 +85,7 @@ public enum JSONWriter {
     /// Appends `text` as a quoted JSON string.
     package static func writeString(_ text: String, into out: inout [UInt8]) {
         var text = text
-        text.makeContiguousUTF8()
-        text.utf8.withContiguousStorageIfAvailable { bytes in
-            out.reserveCapacity(out.count + bytes.count + 2)
+        text.withUTF8 { bytes in
             out.append(UInt8(ascii: "\""))
             // Runs that need no escape are copied whole: one byte at a time, a 16 MiB
             // string took a third of a second.
