@@ -13,7 +13,16 @@ public enum LogLevel: String, Sendable, CaseIterable, Comparable {
     /// Failures only.
     case error
 
-    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    /// Checked on every message ("is this line wanted?"): a switch, not a search of
+    /// `allCases` (which built the array each time).
+    private var rank: Int {
+        switch self {
+        case .debug: 0
+        case .info: 1
+        case .warning: 2
+        case .error: 3
+        }
+    }
 
     /// Orders levels from most to least verbose.
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }

@@ -20,6 +20,8 @@ public struct JSONObjectView: JSONMemberLookup {
     private let maxDepth: Int
     /// Where the object's `{` is.
     private let start: Int
+    /// Where its first members are.
+    private let members: MemberIndex
 
     /// Checks `bytes` as one JSON text within the limits; nil when it is valid JSON but
     /// not an object. Throws what `JSONParser.parse` throws for the same bytes.
@@ -31,11 +33,19 @@ public struct JSONObjectView: JSONMemberLookup {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         parser.skipWhitespace()
         let start = parser.index
-        try parser.skipValue(depth: 0)
+        var members = MemberIndex(recording: true)
+        if !parser.atEnd && parser.current == UInt8(ascii: "{") {
+            // What `skipValue` does for an object, noting where its members are.
+            parser.valuesLeft -= 1
+            guard parser.valuesLeft >= 0 else { throw parser.error("more than \(maxValues) values") }
+            try parser.skipObject(depth: 1, members: &members)
+        } else {
+            try parser.skipValue(depth: 0)
+        }
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
         guard bytes[start] == UInt8(ascii: "{") else { return nil }
-        return JSONObjectView(bytes: bytes, maxDepth: maxDepth, start: start)
+        return JSONObjectView(bytes: bytes, maxDepth: maxDepth, start: start, members: members)
     }
 
     /// The member named `key` (the last one if repeated, as Python's `json` keeps it).
@@ -69,25 +79,50 @@ public struct JSONObjectView: JSONMemberLookup {
     /// strings do (canonical equivalence), like `JSONValue`'s subscript; plain ASCII
     /// keys, nearly all of them, compare by bytes.
     private func lastValueStart(of key: String) -> Int? {
+        if members.isComplete {
+            var utf8 = key
+            return utf8.withUTF8 { wanted in
+                var index = members.count - 1
+                while index >= 0 {
+                    let member = members[index]
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[Int(member.keyStart)..<Int(member.keyEnd)])
+                    if keyMatches(raw, escaped: member.escaped, at: Int(member.keyStart), wanted, key) {
+                        return Int(member.valueStart)
+                    }
+                    index -= 1
+                }
+                return nil
+            }
+        }
+        return scanForLastValueStart(of: key)
+    }
+
+    /// Whether a key as written (`raw`, escaped or not) names `key` (its UTF-8 `wanted`).
+    private func keyMatches(
+        _ raw: UnsafeRawBufferPointer, escaped: Bool, at offset: Int, _ wanted: UnsafeBufferPointer<UInt8>, _ key: String
+    ) -> Bool {
+        if !escaped && RawBytes.equals(raw, UnsafeRawBufferPointer(wanted)) { return true }
+        // Equal bytes failed: only an escape or non-ASCII text can still be equal.
+        if !escaped && raw.allSatisfy({ $0 < 0x80 }) && wanted.allSatisfy({ $0 < 0x80 }) { return false }
+        let parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        let name = escaped ? try? parser.unescape(raw, at: offset) : String(decoding: raw, as: UTF8.self)
+        return name == key
+    }
+
+    /// `lastValueStart` for objects with more members than the index holds.
+    private func scanForLastValueStart(of key: String) -> Int? {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.index = start + 1
         var found: Int?
         var utf8 = key
         return utf8.withUTF8 { wanted in
-            let wantedIsASCII = wanted.allSatisfy { $0 < 0x80 }
             parser.skipWhitespace()
             if parser.current == UInt8(ascii: "}") { return nil }
             while true {
                 parser.skipWhitespace()
                 guard let (range, escaped) = try? parser.scanString() else { return found }
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
-                let matches: Bool
-                if !escaped && wantedIsASCII && raw.allSatisfy({ $0 < 0x80 }) {
-                    matches = RawBytes.equals(raw, UnsafeRawBufferPointer(wanted))
-                } else {
-                    let name = escaped ? try? parser.unescape(raw, at: range.lowerBound) : String(decoding: raw, as: UTF8.self)
-                    matches = name == key
-                }
+                let matches = keyMatches(raw, escaped: escaped, at: range.lowerBound, wanted, key)
                 parser.skipWhitespace()
                 parser.index += 1  // the ':'
                 parser.skipWhitespace()

@@ -46,15 +46,21 @@ public enum JSONWriter {
 
     /// The bytes `writeString` appends for `text`, quotes included.
     package static func encodedCount(ofString text: String) -> Int {
-        var count = 2
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0a, 0x0d, 0x09, 0x08, 0x0c: count += 2
-            case 0..<0x20: count += 6
-            default: count += 1
+        var text = text
+        return text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var count = 2 + bytes.count
+            var at = JSONParser.skipPlainStringBytes(raw, from: 0)
+            while at < bytes.count {
+                switch bytes[at] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0a, 0x0d, 0x09, 0x08, 0x0c: count += 1
+                case 0..<0x20: count += 5
+                default: break
+                }
+                at = JSONParser.skipPlainStringBytes(raw, from: at + 1)
             }
+            return count
         }
-        return count
     }
 
     /// Appends the bytes of a literal.
@@ -86,18 +92,19 @@ public enum JSONWriter {
     package static func writeString(_ text: String, into out: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
             out.append(UInt8(ascii: "\""))
-            // Runs that need no escape are copied whole: one byte at a time, a 16 MiB
-            // string took a third of a second.
+            // Runs that need no escape are copied whole, found eight bytes at a time: one
+            // byte at a time, a 16 MiB string took a third of a second.
             var runStart = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                appendEscaped(byte, to: &out)
-                runStart = index + 1
+            var at = JSONParser.skipPlainStringBytes(raw, from: 0)
+            while at < raw.count {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<at]))
+                appendEscaped(raw[at], to: &out)
+                runStart = at + 1
+                at = JSONParser.skipPlainStringBytes(raw, from: runStart)
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...]))
             out.append(UInt8(ascii: "\""))
         }
     }
