@@ -28,11 +28,12 @@ for argument in "$@"; do
     if [ "$argument" = "--no-build" ]; then build=0; else passed+=("$argument"); fi
 done
 
+# Build logs go to stderr: stdout is the table alone.
 if [ "$build" = 1 ]; then
-    locked swift build -c release --product conduit
+    locked swift build -c release --product conduit >&2
     (cd Benchmarks && locked swift build -c release --product NIOEchoServer \
-        && locked swift build -c release --product NIOAppServer)
-    locked make -C Benchmarks/C CC=cc CFLAGS="-O2 -Wall -Wextra"
+        && locked swift build -c release --product NIOAppServer) >&2
+    locked make -C Benchmarks/C CC=cc CFLAGS="-O2 -Wall -Wextra" >&2
 fi
 
 locked python3 Benchmarks/scripts/compare_servers.py "${passed[@]+"${passed[@]}"}"
