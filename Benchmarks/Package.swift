@@ -39,6 +39,18 @@ let package = Package(
             dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/NIOEchoServer"
         ),
+        // The app-protocol peer of `conduit app-server` (compare.sh): Foundation's JSON
+        // coders, or Conduit's own codec under NIO's transport (--codec).
+        .executableTarget(
+            name: "NIOAppServer",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ConduitMessage", package: conduitPackage),
+                .product(name: "ConduitApp", package: conduitPackage),
+            ],
+            path: "Sources/NIOAppServer"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

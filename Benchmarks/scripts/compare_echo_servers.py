@@ -12,45 +12,10 @@ Only loopback is used; every process started here is stopped by its PID.
 """
 
 import argparse
-import json
-import os
-import subprocess
-import tempfile
-import time
 
-from procstat import cpu_seconds, stop
-
-
-
-
-def start(command):
-    server = subprocess.Popen(["taskset", "-c", "0"] + command, stdout=subprocess.PIPE, text=True)
-    line = server.stdout.readline()
-    if "Listening on" not in line:
-        server.kill()
-        raise RuntimeError(f"{command[0]} did not start: {line!r}")
-    return server, int(line.strip().rsplit(":", 1)[1].split()[0])
-
-
-def run(conduit, server_command, connections, duration, size):
-    server, port = start(server_command)
-    try:
-        time.sleep(0.3)
-        before = cpu_seconds(server.pid)
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-            path = f.name
-        subprocess.run(["taskset", "-c", "1", conduit, "load", "--target", f"127.0.0.1:{port}", "--workload", "echo",
-                        "--size", str(size), "--connections", str(connections), "--duration", f"{duration}s",
-                        "--quiet", "--json", path], check=False, capture_output=True)
-        after = cpu_seconds(server.pid)
-        with open(path) as f:
-            result = json.load(f)
-        os.unlink(path)
-        return {"rps": result["requests_per_second"], "p50": result["latency_ns"]["p50"] / 1000,
-                "p99": result["latency_ns"]["p99"] / 1000, "errors": result["error_count"],
-                "cpu": (after - before) / max(result["requests"], 1) * 1e6}
-    finally:
-        stop(server)
+# The server start, the load run and the /proc reading are compare_servers.py's (issue
+# 11's harness); this script keeps its own set of echo servers and its per-run table.
+from compare_servers import run
 
 
 def main():
