@@ -8,20 +8,23 @@ import ConduitMessage
 /// Asynchronous actions run in tasks; their answers keep the requests' order (see
 /// AsyncActions.swift).
 final class AppConnectionHandler: ConnectionHandler {
-    private var decoder: MessageDecoder
+    // `@exclusivity(unchecked)` on the per-message state: run-time checks cost about 80
+    // instructions per access; it is loop-confined, and no access spans a call that
+    // could reach it again (the decoder's callback touches everything but the decoder).
+    @exclusivity(unchecked) private var decoder: MessageDecoder
     /// The decoder's limits, kept apart: the decoder is being mutated while its
     /// callback routes and logs a message, so reading them through it there is an
     /// exclusivity violation.
     private let limits: MessageLimits
     let service: LoopService
     private let timeouts: RequestTimeouts
-    var failed = false
+    @exclusivity(unchecked) var failed = false
     /// The order answers go out in.
-    var order = AnswerOrder()
+    @exclusivity(unchecked) var order = AnswerOrder()
     /// Asynchronous actions running for this connection.
-    var inFlight = 0
+    @exclusivity(unchecked) var inFlight = 0
     /// Reading paused because `maxInFlight` actions are running.
-    var pausedForInFlight = false
+    @exclusivity(unchecked) var pausedForInFlight = false
     /// A server's graceful stop asked this connection to finish.
     var quiescing = false
     /// What to do once every answer is written: close, or close after an error.
@@ -31,9 +34,9 @@ final class AppConnectionHandler: ConnectionHandler {
     /// This handler and its connection as tasks may reach them (set on open).
     var bound: LoopBound<AppConnectionHandler>?
     /// When the message at the front of the input began (nil: none has begun).
-    private var messageStart: ContinuousClock.Instant?
+    @exclusivity(unchecked) private var messageStart: ContinuousClock.Instant?
     /// The size reserved in the server's memory budget for the message at the front.
-    private var reservedSize = 0
+    @exclusivity(unchecked) private var reservedSize = 0
 
     init(service: LoopService, limits: MessageLimits, timeouts: RequestTimeouts) {
         self.service = service

@@ -8,8 +8,10 @@ final class LoopService {
     let router: Router
     let log: AppLog
     /// What this loop's connections have done.
-    var counters = AppCounters()
-    private var scratch: [UInt8] = []
+    // `@exclusivity(unchecked)`: touched for every message on the loop's thread only, and
+    // no access spans a call that could reach it again.
+    @exclusivity(unchecked) var counters = AppCounters()
+    @exclusivity(unchecked) private var scratch: [UInt8] = []
 
     init(router: Router, log: AppLog) {
         self.router = router

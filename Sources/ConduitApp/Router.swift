@@ -129,7 +129,7 @@ public struct Router: Sendable {
         if let raw = request.plainString("action") {
             if let action = actionsByBytes[raw] { return action }
             // ASCII names are equal only when their bytes are.
-            if raw.allSatisfy({ $0 < 0x80 }) { return nil }
+            if RawBytes.isASCII(raw) { return nil }
         }
         guard let name = request["action"]?.stringValue else { return nil }
         return actions[name]

@@ -38,6 +38,12 @@ enum CanonicalHeader {
     /// printable ASCII other than `\`; `at` is left on the closing quote. The common
     /// values come back as literals, which cost nothing to make.
     private static func plainString(_ bytes: UnsafeRawBufferPointer, _ at: inout Int) -> String? {
+        // The values nearly every header carries, each with its closing quote.
+        if RawBytes.hasPrefix(#"little""#, in: bytes, at: at) { at += 6; return "little" }
+        if RawBytes.hasPrefix(#"text/json""#, in: bytes, at: at) { at += 9; return "text/json" }
+        if RawBytes.hasPrefix(#"utf-8""#, in: bytes, at: at) { at += 5; return "utf-8" }
+        if RawBytes.hasPrefix(#"binary""#, in: bytes, at: at) { at += 6; return "binary" }
+        if RawBytes.hasPrefix(#"big""#, in: bytes, at: at) { at += 3; return "big" }
         let start = at
         while at < bytes.count {
             let byte = bytes[at]
@@ -46,13 +52,7 @@ enum CanonicalHeader {
             at += 1
         }
         guard at < bytes.count else { return nil }
-        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
-        if RawBytes.equals(raw, "little") { return "little" }
-        if RawBytes.equals(raw, "text/json") { return "text/json" }
-        if RawBytes.equals(raw, "utf-8") { return "utf-8" }
-        if RawBytes.equals(raw, "binary") { return "binary" }
-        if RawBytes.equals(raw, "big") { return "big" }
-        return String(decoding: raw, as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
     }
 
     /// A length written as JSON writes an integer (no sign, no leading zero), at most

@@ -38,4 +38,20 @@ package enum RawBytes {
         }
         return true
     }
+
+    /// True when every byte is below 0x80, tested eight at a time.
+    @inline(__always)
+    package static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var i = 0
+        while i + 8 <= bytes.count {
+            guard base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 else { return false }
+            i += 8
+        }
+        while i < bytes.count {
+            guard bytes[i] < 0x80 else { return false }
+            i += 1
+        }
+        return true
+    }
 }

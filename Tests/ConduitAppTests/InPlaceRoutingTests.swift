@@ -12,7 +12,7 @@ struct InPlaceRoutingTests {
     /// The tutorial's router (`search` in place) and one whose actions take trees.
     static let routers: [Router] = {
         var tree = Router(binary: { _, _ in .binary(contentType: "x", content: [1]) })
-        tree.register(action: "search") { SearchService.search($0) }
+        tree.register(action: "search") { SearchService.search(parsed: $0) }
         tree.register(action: "é") { _ in .string("precomposed") }
         tree.register(action: "echo") { $0 }
         return [Router.tutorial(), tree]

@@ -103,7 +103,7 @@ public struct JSONObjectView: JSONMemberLookup {
     ) -> Bool {
         if !escaped && RawBytes.equals(raw, UnsafeRawBufferPointer(wanted)) { return true }
         // Equal bytes failed: only an escape or non-ASCII text can still be equal.
-        if !escaped && raw.allSatisfy({ $0 < 0x80 }) && wanted.allSatisfy({ $0 < 0x80 }) { return false }
+        if !escaped && RawBytes.isASCII(raw) && RawBytes.isASCII(UnsafeRawBufferPointer(wanted)) { return false }
         let parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         let name = escaped ? try? parser.unescape(raw, at: offset) : String(decoding: raw, as: UTF8.self)
         return name == key

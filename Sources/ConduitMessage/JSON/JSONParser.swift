@@ -182,40 +182,40 @@ public struct JSONParser {
     /// contents (between the quotes) and whether it contains escapes. Input UTF-8 has
     /// been validated already, so only ASCII structure is checked here.
     mutating func scanString() throws(JSONError) -> (Range<Int>, escaped: Bool) {
-        index += 1
-        let start = index
+        // Works on a local index, stored back before returning or throwing: the same
+        // offsets in errors, without a load and store of `self.index` per byte.
+        var at = index + 1
+        let start = at
         var escaped = false
-        while index < bytes.count {
-            index = Self.skipPlainStringBytes(bytes, from: index)
-            guard index < bytes.count else { break }
-            let byte = bytes[index]
+        defer { index = at }
+        while true {
+            at = Self.skipPlainStringBytes(bytes, from: at)
+            guard at < bytes.count else { break }
+            let byte = bytes[at]
             if byte == UInt8(ascii: "\"") {
-                defer { index += 1 }
-                return (start..<index, escaped)
+                at += 1
+                return (start..<at - 1, escaped)
             }
-            if byte < 0x20 { throw error("control character in string") }
-            if byte == UInt8(ascii: "\\") {
-                escaped = true
-                index += 1
-                guard index < bytes.count else { break }
-                switch bytes[index] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
-                case UInt8(ascii: "u"):
-                    guard bytes.count - index > 4 else { throw error("truncated \\u escape") }
-                    for offset in 1...4 where hexValue(bytes[index + offset]) == nil {
-                        throw error("invalid \\u escape")
-                    }
-                    index += 5
-                default:
-                    throw error("invalid escape")
+            if byte < 0x20 { throw JSONError(offset: at, reason: "control character in string") }
+            // A backslash.
+            escaped = true
+            at += 1
+            guard at < bytes.count else { break }
+            switch bytes[at] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                at += 1
+            case UInt8(ascii: "u"):
+                guard bytes.count - at > 4 else { throw JSONError(offset: at, reason: "truncated \\u escape") }
+                for offset in 1...4 where hexValue(bytes[at + offset]) == nil {
+                    throw JSONError(offset: at, reason: "invalid \\u escape")
                 }
-                continue
+                at += 5
+            default:
+                throw JSONError(offset: at, reason: "invalid escape")
             }
-            index += 1
         }
-        throw error("unterminated string")
+        throw JSONError(offset: at, reason: "unterminated string")
     }
 
     /// The first index from `index` on that holds a `"`, a `\` or a control byte (or
