@@ -11,7 +11,10 @@ in requests, so start-up and shutdown cancel out. Allocations are the calls into
 calloc, realloc, posix_memalign and aligned_alloc found in callgrind's call graph.
 
 usage: instruction_budget.py [--conduit PATH] [--budgets FILE] [--only NAME,…] [--write]
-  --write  records the measured figures (plus 10 % headroom) as the new budgets.
+                             [--floors] [--keep DIR]
+  --write   records the measured figures (plus 10 % headroom) as the new budgets.
+  --floors  measures the minimal C servers too (make -C Benchmarks/C) and prints ratios.
+  --keep    keeps the callgrind files (callgrind_annotate FILE shows where it went).
 The server binary is copied with `objcopy --strip-debug` first: valgrind 3.19 cannot
 read Swift's DWARF 5 line tables, and the code is the same.
 """
@@ -64,9 +67,15 @@ def read_echo_response(sock):
 
 
 WORKLOADS = {
-    # name: (server arguments after the binary, request bytes, response reader)
-    "app-search": (["app-server", "127.0.0.1", "0", "--log-level", "warning"], SEARCH_REQUEST, read_app_response),
-    "echo": (["multiconn-server", "127.0.0.1", "0", "--quiet"], ECHO_REQUEST, read_echo_response),
+    # name: (server binary (None: conduit), its arguments, request bytes, response reader)
+    "app-search": (None, ["app-server", "127.0.0.1", "0", "--log-level", "warning"], SEARCH_REQUEST, read_app_response),
+    "echo": (None, ["multiconn-server", "127.0.0.1", "0", "--quiet"], ECHO_REQUEST, read_echo_response),
+}
+# The floors: the minimal C servers of Benchmarks/C, measured the same way, for the
+# ratio printed beside each figure (no budget: they are not ours to regress).
+FLOORS = {
+    "app-search": ("Benchmarks/C/app_server", ["0"], SEARCH_REQUEST, read_app_response),
+    "echo": ("Benchmarks/C/echo_server", ["0"], ECHO_REQUEST, read_echo_response),
 }
 
 
@@ -117,11 +126,10 @@ def name_of(text, names):
     return text
 
 
-def measure_once(binary, workload, total, workdir):
-    arguments, request, read_response = WORKLOADS[workload]
-    out = os.path.join(workdir, f"{workload}-{total}.callgrind")
+def measure_once(server_binary, arguments, request, read_response, name, total, workdir):
+    out = os.path.join(workdir, f"{name}-{total}.callgrind")
     server = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary] + arguments,
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", server_binary] + arguments,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -133,7 +141,7 @@ def measure_once(binary, workload, total, workdir):
             if "Listening on" in line:
                 port = int(line.strip().rsplit(":", 1)[1].split()[0])
         if port is None:
-            raise RuntimeError(f"{workload}: the server did not start under valgrind")
+            raise RuntimeError(f"{name}: the server did not start under valgrind")
         # Whatever else it prints must not fill the pipe and stall it.
         threading.Thread(target=server.stdout.read, daemon=True).start()
         drive(port, request, read_response, total)
@@ -147,9 +155,9 @@ def measure_once(binary, workload, total, workdir):
     return parse_callgrind(out)
 
 
-def measure(binary, workload, workdir):
-    small = measure_once(binary, workload, SMALL, workdir)
-    large = measure_once(binary, workload, LARGE, workdir)
+def measure(server_binary, arguments, request, read_response, name, workdir):
+    small = measure_once(server_binary, arguments, request, read_response, name, SMALL, workdir)
+    large = measure_once(server_binary, arguments, request, read_response, name, LARGE, workdir)
     requests = LARGE - SMALL
     return {"instructions": round((large[0] - small[0]) / requests),
             "allocations": round((large[1] - small[1]) / requests, 2)}
@@ -162,6 +170,8 @@ def main():
     parser.add_argument("--budgets", default=os.path.join(here, "..", "budgets.json"))
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--floors", action="store_true",
+                        help="also measure the C servers of Benchmarks/C (make -C Benchmarks/C first) for ratios")
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR (for callgrind_annotate)")
     options = parser.parse_args()
 
@@ -172,17 +182,27 @@ def main():
         binary = os.path.join(workdir, "conduit")
         subprocess.run(["objcopy", "--strip-debug", options.conduit, binary], check=True)
         for workload in options.only.split(","):
-            figures = measure(binary, workload, workdir)
+            _, arguments, request, read_response = WORKLOADS[workload]
+            figures = measure(binary, arguments, request, read_response, workload, workdir)
+            floor = None
+            if options.floors:
+                c_binary, c_arguments, _, _ = FLOORS[workload]
+                floor = measure(c_binary, c_arguments, request, read_response, f"c-{workload}", workdir)
             budget = budgets["per_request"].get(workload, {})
             for key in ("instructions", "allocations"):
                 limit = budget.get(key)
                 verdict = "no budget" if limit is None else ("ok" if figures[key] <= limit else "OVER BUDGET")
                 failed |= verdict == "OVER BUDGET"
-                print(f"{workload:12} {key:13} {figures[key]:>10} per request   budget {limit}   {verdict}")
+                versus = ""
+                if floor is not None:
+                    ratio = f"{figures[key] / floor[key]:.2f}x" if floor[key] else "-"
+                    versus = f"   C: {floor[key]} ({ratio})"
+                print(f"{workload:12} {key:13} {figures[key]:>10} per request   budget {limit}   {verdict}{versus}")
             if options.keep:
                 os.makedirs(options.keep, exist_ok=True)
-                for total in (SMALL, LARGE):
-                    shutil.copy(os.path.join(workdir, f"{workload}-{total}.callgrind"), options.keep)
+                for name in [workload] + ([f"c-{workload}"] if options.floors else []):
+                    for total in (SMALL, LARGE):
+                        shutil.copy(os.path.join(workdir, f"{name}-{total}.callgrind"), options.keep)
             if options.write:
                 budgets["per_request"][workload] = {
                     "instructions": int(figures["instructions"] * 1.1) + 1,

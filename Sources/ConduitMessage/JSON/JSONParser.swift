@@ -233,7 +233,17 @@ public struct JSONParser {
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5c)
             let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-            if special & highs != 0 { break }
+            let flagged = special & highs
+            if flagged != 0 {
+                // Little-endian: the first byte in memory is the lowest in the word, and
+                // the lowest flag is a real one (false flags only follow a real one,
+                // through the borrow). Elsewhere, the bytes below say which it is.
+                #if _endian(little)
+                return at + flagged.trailingZeroBitCount / 8
+                #else
+                break
+                #endif
+            }
             at += 8
         }
         while at < bytes.count {
