@@ -180,11 +180,13 @@ public final class Connection: Selectable {
             }
         }
         var sent = 0
+        loop.counters.sendCalls += 1
         switch outcome {
         case .processed(let count):
             sent = count
             loop.counters.bytesSent += count
-        case .wouldBlock: break
+            if count < total { loop.counters.partialSends += 1 }
+        case .wouldBlock: loop.counters.sendsWouldBlock += 1
         case .failed(let code):
             fail(SocketError(code: code, operation: "writev"))
             return
@@ -226,12 +228,16 @@ public final class Connection: Selectable {
             let outcome = IOResult.retryingInterrupts {
                 loop.calls.send(socket.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             }
+            loop.counters.sendCalls += 1
             switch outcome {
             case .processed(let count):
+                if count < bytes.count - offset { loop.counters.partialSends += 1 }
                 offset += count
                 loop.counters.bytesSent += count
                 lastActivity = loop.now
-            case .wouldBlock: return offset
+            case .wouldBlock:
+                loop.counters.sendsWouldBlock += 1
+                return offset
             case .failed(let code):
                 fail(SocketError(code: code, operation: "send"))
                 return nil
@@ -468,6 +474,7 @@ public final class Connection: Selectable {
             let outcome = IOResult.retryingInterrupts {
                 loop.calls.receive(socket.descriptor, buffer.baseAddress!, buffer.count)
             }
+            loop.counters.receiveCalls += 1
             switch outcome {
             case .processed(0):
                 state.reachedEnd = true
@@ -480,6 +487,7 @@ public final class Connection: Selectable {
                 deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
                 if count < buffer.count || !state.wantsToRead { return }
             case .wouldBlock:
+                loop.counters.receivesWouldBlock += 1
                 return
             case .failed(let code):
                 fail(SocketError(code: code, operation: "recv"))

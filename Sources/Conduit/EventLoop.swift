@@ -131,6 +131,8 @@ public final class EventLoop: @unchecked Sendable {
                 precondition(Int32(-ready) == EINTR, "epoll_wait failed: errno \(-ready)")
                 continue
             }
+            counters.wakeUps += 1
+            counters.events += ready
             for index in 0..<ready {
                 let token = events.token(index)
                 if token == Self.wakeToken {

@@ -1,7 +1,30 @@
+import Dispatch
+
 /// What the connections of one event loop have done since it started. Each loop counts
 /// on its own thread with plain integers — no atomics, nothing shared on the read/write
 /// path — and ``EventLoopGroup/counters()`` adds the loops' counts up when asked.
-public struct TransportCounters: Sendable, Equatable {
+///
+/// For profiling the read/write loop: `wakeUps` and `events` give events per wake-up
+/// (how much each `epoll_wait` amortizes), `receiveCalls`/`sendCalls` against requests
+/// give system calls per request, the `WouldBlock` counts say how often the kernel had
+/// nothing to give or no room to take, and `partialSends` how often output had to be
+/// queued. Counting costs a few additions per system call (the instruction budget in
+/// `Benchmarks/budgets.json` includes it).
+public struct TransportCounters: Sendable, Equatable, Codable {
+    /// Times the loop came back from `epoll_wait`.
+    public var wakeUps = 0
+    /// Readiness events those wake-ups delivered (wake-up tokens included).
+    public var events = 0
+    /// `recv` calls, `EAGAIN` and end of stream included.
+    public var receiveCalls = 0
+    /// `recv` calls that found nothing to read (`EAGAIN`).
+    public var receivesWouldBlock = 0
+    /// `send` and `writev` calls.
+    public var sendCalls = 0
+    /// `send`/`writev` calls the kernel refused for want of room (`EAGAIN`).
+    public var sendsWouldBlock = 0
+    /// Sends the kernel took only part of (the rest was queued).
+    public var partialSends = 0
     /// Connections a server accepted and opened.
     public var connectionsAccepted = 0
     /// Connections a server refused for being over `ServerOptions.maxConnections`.
@@ -23,6 +46,13 @@ public struct TransportCounters: Sendable, Equatable {
     /// The two counts added field by field.
     public static func + (left: TransportCounters, right: TransportCounters) -> TransportCounters {
         var sum = left
+        sum.wakeUps += right.wakeUps
+        sum.events += right.events
+        sum.receiveCalls += right.receiveCalls
+        sum.receivesWouldBlock += right.receivesWouldBlock
+        sum.sendCalls += right.sendCalls
+        sum.sendsWouldBlock += right.sendsWouldBlock
+        sum.partialSends += right.partialSends
         sum.connectionsAccepted += right.connectionsAccepted
         sum.connectionsRefused += right.connectionsRefused
         sum.connectionsClosed += right.connectionsClosed
@@ -34,7 +64,43 @@ public struct TransportCounters: Sendable, Equatable {
     }
 }
 
+extension TransportCounters: CustomStringConvertible {
+    /// One line for people reading a server's status or a load report.
+    public var description: String {
+        let perWakeUp = wakeUps > 0 ? Double(events) / Double(wakeUps) : 0
+        return "\(wakeUps) wake-ups (\((perWakeUp * 100).rounded() / 100) events each), "
+            + "\(receiveCalls) receives (\(receivesWouldBlock) would block), "
+            + "\(sendCalls) sends (\(sendsWouldBlock) would block, \(partialSends) partial), "
+            + "\(bytesReceived) bytes in, \(bytesSent) bytes out, "
+            + "\(readPausesForBackpressure) backpressure pauses, \(readPausesForMemory) memory pauses, "
+            + "\(connectionsAccepted) accepted, \(connectionsRefused) refused, \(connectionsClosed) closed"
+    }
+}
+
 extension EventLoopGroup {
+    /// `counters()` for threads that may block (not a loop's own, not a task's).
+    @available(*, noasync, message: "use counters()")
+    public func syncCounters() -> TransportCounters {
+        preconditionNotInAnyLoop("EventLoopGroup.syncCounters")
+        let total = Locked(TransportCounters())
+        let done = DispatchSemaphore(value: 0)
+        var asked = 0
+        for loop in loops {
+            do throws(SocketError) {
+                try loop.execute {
+                    let counted = loop.counters
+                    total.withLock { $0 = $0 + counted }
+                    done.signal()
+                }
+                asked += 1
+            } catch {
+                // A stopped loop reports nothing more.
+            }
+        }
+        for _ in 0..<asked { done.wait() }
+        return total.withLock { $0 }
+    }
+
     /// The counts of every loop, added up. Each loop reports from its own thread; a
     /// loop that has stopped reports nothing more.
     public func counters() async -> TransportCounters {

@@ -110,7 +110,8 @@ public final class LoadGenerator: Sendable {
         return LoadResult(
             stats: stats, series: series, elapsedSeconds: elapsed, target: target.description, embedded: embedded != nil,
             connections: options.connections, workload: options.workload, compare: expectations.comparison,
-            rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue)
+            rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
+            clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters())
     }
 
     /// Runs `body` with every worker on its own loop, all at once, and waits for all

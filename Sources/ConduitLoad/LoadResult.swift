@@ -24,14 +24,26 @@ public struct LoadResult: Codable, Sendable {
     public var pipeline: Int
     /// The client backend.
     public var backend: String
+    /// What the load's event loops did (system calls, wake-ups; `--stats` prints it).
+    public var clientLoops: TransportCounters?
+    /// What the embedded server's event loops did; nil for a server elsewhere.
+    public var serverLoops: TransportCounters?
 
     /// Correct responses per second over the sending period.
     public var requestsPerSecond: Double { elapsedSeconds > 0 ? Double(stats.requests) / elapsedSeconds : 0 }
 
     /// Adds another process's result (for `--processes`): counts, histograms and the
     /// per-second series add up; connections asked for add up too.
+    private static func sum(_ a: TransportCounters?, _ b: TransportCounters?) -> TransportCounters? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return a + b
+    }
+
     package mutating func merge(_ other: LoadResult) {
         stats.merge(other.stats)
+        clientLoops = Self.sum(clientLoops, other.clientLoops)
+        serverLoops = Self.sum(serverLoops, other.serverLoops)
         connections += other.connections
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
         for entry in other.series {

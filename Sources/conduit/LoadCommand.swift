@@ -56,6 +56,12 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
     @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
+    @Flag(
+        help: """
+            Also print what the event loops did, the load's and the embedded server's: wake-ups and events per \
+            wake-up, receive and send calls, would-blocks, partial sends, backpressure pauses.
+            """)
+    var stats = false
     @Option(help: "Spread the connections over this many processes, \(FlagRange.processes.typed) (each may open 20,000 files); without --target the embedded server gets as many.")
     var processes = 1
     @Flag(help: .hidden) var workerOutput = false
@@ -188,6 +194,15 @@ struct LoadCommand: ParsableCommand {
     /// Prints the report, writes the files, and fails if anything went wrong.
     func finish(_ result: LoadResult) throws {
         say(LoadReport.text(result))
+        if stats {
+            let requests = max(result.stats.requests, 1)
+            for (who, counted) in [("load loops", result.clientLoops), ("server loops", result.serverLoops)] {
+                guard let counted else { continue }
+                say("\(who): \(counted)")
+                say("\(who) per request: \(Self.perRequest(counted.receiveCalls, requests)) receives, "
+                    + "\(Self.perRequest(counted.sendCalls, requests)) sends, \(Self.perRequest(counted.wakeUps, requests)) wake-ups")
+            }
+        }
         if result.stats.errors[LoadErrors.noFreeLocalPort] != nil {
             FileHandleOutput.standardError(
                 "hint: no free local ports: use --source-addresses N or widen net.ipv4.ip_local_port_range")
@@ -215,6 +230,10 @@ struct LoadCommand: ParsableCommand {
             throw fail("only \(result.stats.connectionsUp) of \(result.connections) connections were established")
         }
         if result.stats.errorCount > 0 { throw ExitCode.failure }
+    }
+
+    static func perRequest(_ count: Int, _ requests: Int) -> String {
+        String(format: "%.2f", Double(count) / Double(requests))
     }
 
     func writeOutputs(_ result: LoadResult) throws {

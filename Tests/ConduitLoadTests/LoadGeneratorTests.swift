@@ -56,6 +56,13 @@ struct LoadGeneratorTests {
         #expect(result.stats.latency.totalCount == UInt64(result.stats.requests))
         #expect(result.stats.serviceTime.totalCount == UInt64(result.stats.requests))
         #expect(result.stats.latency.valueAtPercentile(50) > 0)
+        // Both sides' loops: every request was sent and answered with at least one call
+        // each (pipelined ones may share a call), and the server accepted every connection.
+        let client = try #require(result.clientLoops)
+        let server = try #require(result.serverLoops)
+        #expect(client.sendCalls >= result.stats.requests / 3 && client.sendCalls <= result.stats.sent)
+        #expect(server.connectionsAccepted == 10 && server.receiveCalls > 0 && server.wakeUps > 0)
+        #expect(client.bytesSent == server.bytesReceived)
     }
 
     @Test(arguments: Workload.allCases)

@@ -44,6 +44,11 @@ struct ServerSignalTests {
         #expect(client.receive(count: 4) == Array("ping".utf8))
         process.signal(SIGUSR1)
         #expect(process.waitForError(containing: "1 connections open"), "\(process.stderr)")
+        // The loops' counters, for people profiling: one echo is at least one receive
+        // and one send.
+        #expect(process.stderr.contains("1 accepted"), "\(process.stderr)")
+        #expect(process.stderr.contains("4 bytes in, 4 bytes out"), "\(process.stderr)")
+        #expect(process.stderr.contains(" wake-ups ("), "\(process.stderr)")
         process.signal(SIGUSR2)
         process.signal(SIGALRM)
         #expect(process.waitForError(containing: "ignoring SIGALRM"), "\(process.stderr)")
@@ -54,6 +59,9 @@ struct ServerSignalTests {
         process.signal(SIGTERM)
         let result = process.finish(seconds: 10)
         #expect(!result.killedBySignal && result.status == 0, "\(result.stderr)")
+        // And on exit, with both echoes counted.
+        #expect(result.stderr.contains("loops: "), "\(result.stderr)")
+        #expect(result.stderr.contains("8 bytes in, 8 bytes out"), "\(result.stderr)")
     }
 
     /// During a long grace period a second signal ends the server at once (before, it
