@@ -6,7 +6,10 @@ import Glibc
 /// it; only an unconsumed tail is copied into this connection's `inbound` buffer.
 /// Write path: `write` sends at once; only what the kernel does not take (`EAGAIN`)
 /// is queued, and only then is `EPOLLOUT` requested. Output written while the handler
-/// is processing input is gathered and sent with one call when the handler returns.
+/// is processing input is gathered in the loop's one gather buffer and sent with one
+/// call when the handler returns; again only an unsent rest is copied into this
+/// connection's `outbound` buffer. Both buffers are made on first use, so a connection
+/// that is not mid-message or backpressured holds no buffer at all.
 /// `backpressure` says whether reading pauses while queued output is high.
 ///
 /// Loop-confined: not `Sendable`. Use it on its loop's thread (debug builds check every
@@ -20,8 +23,9 @@ public final class Connection: Selectable {
     let socket: Socket
     /// The application handler; released when the connection closes.
     @exclusivity(unchecked) public internal(set) var handler: ConnectionHandler?
-    private let inbound = ByteBuffer()
-    private let outbound = ByteBuffer()
+    // Made on first use: most connections never keep input or output of their own.
+    @exclusivity(unchecked) private var inbound = OnDemandBuffer()
+    @exclusivity(unchecked) private var outbound = OnDemandBuffer()
     // The hot mutable state below is marked `@exclusivity(unchecked)`: Swift otherwise
     // checks each access to a class's stored property at run time (about 80
     // instructions each, 8 per echoed message). Safe by construction: it is used on
@@ -80,7 +84,7 @@ public final class Connection: Selectable {
     /// True until the connection is closed.
     public var isOpen: Bool { state.phase != .closed }
     /// Bytes queued for sending that the kernel has not taken yet.
-    public var pendingOutputBytes: Int { outbound.count }
+    public var pendingOutputBytes: Int { outbound.count + gatheredCount }
     /// True while reading is paused because queued output is high.
     public var isReadPaused: Bool { state.pausedByBackpressure }
     /// Bytes received and not yet consumed by the handler (an incomplete message).
@@ -132,8 +136,7 @@ public final class Connection: Selectable {
     func didOpen() {
         gathering = true
         handler?.connectionDidOpen(self)
-        gathering = false
-        if state.phase == .open { flush() }
+        finishDelivery()
     }
 
     // MARK: writing
@@ -143,6 +146,10 @@ public final class Connection: Selectable {
     public func write(_ bytes: UnsafeRawBufferPointer) {
         loop.assertInLoop()
         guard state.acceptsWrites else { return }
+        if claimGather() {
+            loop.gather.append(bytes)
+            return
+        }
         if gathering || state.phase == .connecting || !outbound.isEmpty {
             outbound.append(bytes)
             if !gathering { updateBackpressure() }
@@ -209,10 +216,15 @@ public final class Connection: Selectable {
     public func writeInPlace(capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         loop.assertInLoop()
         guard state.acceptsWrites, capacity >= 0 else { return }
-        let room = outbound.reserve(capacity)
+        let gathered = claimGather()
+        let room = gathered ? loop.gather.reserve(capacity) : outbound.reserve(capacity)
         let written = body(UnsafeMutableRawBufferPointer(start: room, count: capacity))
         guard written >= 0 && written <= capacity else {
             fail(SocketError(.misuse, operation: "writeInPlace wrote \(written) bytes into room for \(capacity)"))
+            return
+        }
+        if gathered {
+            loop.gather.commit(written)
             return
         }
         outbound.commit(written)
@@ -246,13 +258,59 @@ public final class Connection: Selectable {
         return offset
     }
 
+    /// True when this connection's output may go to the loop's shared gather buffer
+    /// (taking it if free): its handler is running, nothing of its own is queued
+    /// (order), it is open, and no other connection's output is there (a handler can
+    /// make another connection's handler run, through `resumeReading`).
+    @inline(__always)
+    private func claimGather() -> Bool {
+        guard gathering, outbound.isEmpty, state.phase == .open else { return false }
+        let me = ObjectIdentifier(self)
+        if let owner = loop.gatherOwner { return owner == me }
+        loop.gatherOwner = me
+        return true
+    }
+
+    /// Bytes of this connection's output in the loop's gather buffer.
+    private var gatheredCount: Int { loop.gatherOwner == ObjectIdentifier(self) ? loop.gather.count : 0 }
+
+    /// Moves this connection's gathered output into its own buffer (before a close or a
+    /// shutdown, which then go their usual way) or, with `sending`, sends it and keeps
+    /// only what the kernel did not take. Gives the gather buffer back either way.
+    /// Returns true when it sent something.
+    @discardableResult
+    private func releaseGathered(sending: Bool) -> Bool {
+        guard loop.gatherOwner == ObjectIdentifier(self) else { return false }
+        loop.gatherOwner = nil
+        let loop = self.loop
+        defer { loop.gather.clear() }
+        guard !loop.gather.isEmpty, state.phase == .open || state.phase == .closing else { return false }
+        var sent = 0
+        if sending && outbound.isEmpty {
+            guard let count = sendNow(loop.gather.readableBytes) else { return false }
+            sent = count
+        }
+        if sent < loop.gather.count {
+            outbound.append(UnsafeRawBufferPointer(rebasing: loop.gather.readableBytes[sent...]))
+            updateBackpressure()
+        }
+        return sent > 0
+    }
+
     /// Sends queued output; asks for `EPOLLOUT` if the kernel does not take it all.
     private func flush() {
         guard !outbound.isEmpty else { return }
         guard let sent = sendNow(outbound.readableBytes) else { return }
         outbound.consume(sent)
         updateBackpressure()
-        guard outbound.isEmpty, state.phase != .closed else { return }
+        guard outbound.isEmpty else { return }
+        outputDrained()
+    }
+
+    /// Everything queued has gone to the kernel: a shutdown or close that waited for
+    /// it happens now, and the handler hears of it.
+    private func outputDrained() {
+        guard state.phase != .closed else { return }
         if state.shutdownAfterFlush {
             state.shutdownAfterFlush = false
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
@@ -270,6 +328,7 @@ public final class Connection: Selectable {
     /// stops at once); otherwise it is dropped and the socket closed now.
     public func close(afterFlush: Bool = false) {
         loop.assertInLoop()
+        releaseGathered(sending: false)
         switch state.phase {
         case .closed:
             return
@@ -291,6 +350,7 @@ public final class Connection: Selectable {
     /// make the kernel send a reset, which can destroy responses the peer has not read.
     public func closeGracefully(drainLimit: Duration = .seconds(2)) {
         loop.assertInLoop()
+        releaseGathered(sending: false)
         switch state.phase {
         case .closed, .closing, .draining:
             return
@@ -369,6 +429,7 @@ public final class Connection: Selectable {
     /// we can still receive. Queued output is sent first.
     public func shutdownOutput() {
         loop.assertInLoop()
+        releaseGathered(sending: false)
         guard state.phase == .open else { return }
         if outbound.isEmpty {
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
@@ -384,6 +445,10 @@ public final class Connection: Selectable {
     private func finishClose(error: SocketError?) {
         guard state.phase != .closed else { return }
         state.phase = .closed
+        if loop.gatherOwner == ObjectIdentifier(self) {
+            loop.gatherOwner = nil
+            loop.gather.clear()
+        }
         loop.counters.connectionsClosed += 1
         loop.deregister(descriptor: socket.descriptor)
         socket.close()
@@ -525,10 +590,17 @@ public final class Connection: Selectable {
         finishDelivery()
     }
 
-    /// Sends what the handler wrote during the callback, in one go.
+    /// Sends what the handler wrote during the callback, in one go. Every callback that
+    /// sets `gathering` ends here: the loop's gather buffer must be given back.
     private func finishDelivery() {
         gathering = false
-        if state.phase == .open || state.phase == .closing { flush() }
+        // Gathered output goes out in one call; only an unsent rest is queued (and then
+        // EPOLLOUT does the rest, without a second call that would only find EAGAIN).
+        if releaseGathered(sending: true) {
+            if outbound.isEmpty { outputDrained() }
+        } else if state.phase == .open || state.phase == .closing {
+            flush()
+        }
         recharge()
     }
 

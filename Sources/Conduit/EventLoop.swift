@@ -21,6 +21,14 @@ public final class EventLoop: @unchecked Sendable {
     /// The buffer every connection of this loop receives into (zero copy: handlers
     /// see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
+    /// What the handler of the connection being served writes while it processes its
+    /// input, gathered for one send when it returns (the write side of the zero-copy
+    /// read): one buffer for all the loop's connections, since one callback runs at a
+    /// time. Only what the kernel does not take is copied into the connection's own
+    /// buffer, so a connection that is not backpressured keeps no output storage.
+    @exclusivity(unchecked) var gather = GatherBuffer()
+    /// The connection whose output `gather` holds now, if any.
+    @exclusivity(unchecked) var gatherOwner: ObjectIdentifier?
     private var timers = TimerQueue()
     private let inbox = Locked(Inbox())
     private let stopRequested = Atomic<Bool>(false)

@@ -12,12 +12,12 @@ final class AppConnectionHandler: ConnectionHandler {
     // instructions per access; it is loop-confined, and no access spans a call that
     // could reach it again (the decoder's callback touches everything but the decoder).
     @exclusivity(unchecked) private var decoder: MessageDecoder
-    /// The decoder's limits, kept apart: the decoder is being mutated while its
-    /// callback routes and logs a message, so reading them through it there is an
-    /// exclusivity violation.
-    private let limits: MessageLimits
     let service: LoopService
-    private let timeouts: RequestTimeouts
+    /// The decoder's limits, read from the loop's service: the decoder is being mutated
+    /// while its callback routes and logs a message, so reading them through it there
+    /// is an exclusivity violation.
+    private var limits: MessageLimits { service.limits }
+    private var timeouts: RequestTimeouts { service.timeouts }
     @exclusivity(unchecked) var failed = false
     /// The order answers go out in.
     @exclusivity(unchecked) var order = AnswerOrder()
@@ -31,22 +31,20 @@ final class AppConnectionHandler: ConnectionHandler {
     var afterAnswers: AfterAnswers = .keepServing
     /// The tasks of asynchronous actions running, by request sequence number.
     var running: [Int: Task<Void, Never>] = [:]
-    /// This handler and its connection as tasks may reach them (set on open).
+    /// This handler as tasks may reach it: made when the first asynchronous action
+    /// starts (most connections never need one), dropped on close.
     var bound: LoopBound<AppConnectionHandler>?
     /// When the message at the front of the input began (nil: none has begun).
     @exclusivity(unchecked) private var messageStart: ContinuousClock.Instant?
     /// The size reserved in the server's memory budget for the message at the front.
     @exclusivity(unchecked) private var reservedSize = 0
 
-    init(service: LoopService, limits: MessageLimits, timeouts: RequestTimeouts) {
+    init(service: LoopService) {
         self.service = service
-        self.decoder = MessageDecoder(limits: limits)
-        self.limits = limits
-        self.timeouts = timeouts
+        self.decoder = MessageDecoder(limits: service.limits)
     }
 
     func connectionDidOpen(_ connection: Connection) {
-        bound = LoopBound(self, on: connection.loop)
         service.log(.info, "Accepted connection from \(peer(connection))", peer: connection.peerAddress)
         // The clocks start at once: a peer that never sends a byte is as slow a header
         // as one that sends a byte a minute.

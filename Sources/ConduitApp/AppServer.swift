@@ -91,7 +91,7 @@ public final class AppServer: Sendable {
         _ group: EventLoopGroup, _ router: Router, _ limits: MessageLimits, _ options: ServerOptions,
         _ timeouts: RequestTimeouts, _ log: AppLog
     ) -> (LoopServices, ServerOptions, @Sendable (SocketError) -> Void, @Sendable (Connection) -> ConnectionHandler) {
-        let services = LoopServices(loops: group.loops, router: router, log: log)
+        let services = LoopServices(loops: group.loops, router: router, log: log, limits: limits, timeouts: timeouts)
         var options = options
         if let limit = options.maxConnections, options.overLimitResponse == nil {
             var refusal: [UInt8] = []
@@ -102,8 +102,7 @@ public final class AppServer: Sendable {
         // same sweep as idle timeouts.
         options.sweepTimeouts = true
         return (services, options, { error in log(.error, "accept failed: \(error)") }, { connection in
-            AppConnectionHandler(
-                service: services.service(for: connection.loop), limits: limits, timeouts: timeouts)
+            AppConnectionHandler(service: services.service(for: connection.loop))
         })
     }
 
@@ -137,10 +136,11 @@ public final class AppServer: Sendable {
 final class LoopServices: Sendable {
     private let services: [ObjectIdentifier: LoopBound<LoopService>]
 
-    init(loops: [EventLoop], router: Router, log: AppLog) {
+    init(loops: [EventLoop], router: Router, log: AppLog, limits: MessageLimits, timeouts: RequestTimeouts) {
         var services: [ObjectIdentifier: LoopBound<LoopService>] = [:]
         for loop in loops {
-            services[ObjectIdentifier(loop)] = LoopBound(transferring: LoopService(router: router, log: log), to: loop)
+            let service = LoopService(router: router, log: log, limits: limits, timeouts: timeouts)
+            services[ObjectIdentifier(loop)] = LoopBound(transferring: service, to: loop)
         }
         self.services = services
     }

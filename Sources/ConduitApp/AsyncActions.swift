@@ -19,7 +19,9 @@ extension AppConnectionHandler {
     /// goes out in order. Returns false when the connection has reached `maxInFlight`
     /// and stopped reading.
     func start(_ work: @escaping @Sendable () async -> Response, sequence: Int, on connection: Connection) -> Bool {
-        guard let bound else { return true }
+        guard connection.isOpen else { return true }
+        let bound = self.bound ?? LoopBound(self, on: connection.loop)
+        self.bound = bound
         inFlight += 1
         service.counters.asyncActions += 1
         let connectionBound = LoopBound(connection, on: connection.loop)

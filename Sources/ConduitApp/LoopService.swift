@@ -7,15 +7,21 @@ import ConduitMessage
 final class LoopService {
     let router: Router
     let log: AppLog
+    /// The server's limits and timeouts, kept here once rather than in every
+    /// connection's handler (100,000 idle connections pay for each byte a handler holds).
+    let limits: MessageLimits
+    let timeouts: RequestTimeouts
     /// What this loop's connections have done.
     // `@exclusivity(unchecked)`: touched for every message on the loop's thread only, and
     // no access spans a call that could reach it again.
     @exclusivity(unchecked) var counters = AppCounters()
     @exclusivity(unchecked) private var scratch: [UInt8] = []
 
-    init(router: Router, log: AppLog) {
+    init(router: Router, log: AppLog, limits: MessageLimits, timeouts: RequestTimeouts) {
         self.router = router
         self.log = log
+        self.limits = limits
+        self.timeouts = timeouts
         scratch.reserveCapacity(4096)
     }
 

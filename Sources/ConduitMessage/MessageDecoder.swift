@@ -4,13 +4,15 @@
 /// Give it everything received and not yet consumed (the connection keeps the
 /// unconsumed tail and offers it again, with new bytes, next time); it hands each
 /// complete message to the callback as a view of those bytes and returns how many
-/// bytes it consumed. A JSON header already parsed for a message still waiting for
-/// its content is remembered, so a large content arriving in many reads is not
-/// re-parsed each time.
+/// bytes it consumed. For a message whose content is still arriving it remembers only
+/// where its header ends and how long its content is (two integers: 100,000 idle
+/// connections each hold a decoder), so a large content arriving in many reads is not
+/// re-parsed each time; the header is decoded again, once, when the content is
+/// complete.
 public struct MessageDecoder {
     /// The limits checked on every message.
     public var limits: MessageLimits
-    private var pending: (headerEnd: Int, header: JSONHeader)?
+    private var pending: (headerEnd: Int, contentLength: Int)?
 
     /// A decoder with `limits`.
     public init(limits: MessageLimits = MessageLimits()) {
@@ -27,9 +29,10 @@ public struct MessageDecoder {
         while true {
             let available = bytes.count - offset
             let headerEnd: Int
-            let header: JSONHeader
+            let contentLength: Int
+            var header: JSONHeader?
             if let known = pending {
-                (headerEnd, header) = known
+                (headerEnd, contentLength) = known
             } else {
                 guard available >= ProtoHeader.size else { return offset }
                 let headerLength = ProtoHeader.read(bytes.baseAddress! + offset)
@@ -42,18 +45,27 @@ public struct MessageDecoder {
                 header = try JSONHeader.decode(
                     UnsafeRawBufferPointer(rebasing: bytes[start..<start + headerLength]), limits: limits)
                 headerEnd = ProtoHeader.size + headerLength
+                contentLength = header!.contentLength
             }
             // Checked: a content-length near Int.max must be an error, not a trap.
-            let (total, overflow) = headerEnd.addingReportingOverflow(header.contentLength)
-            if overflow { throw .contentTooLong(length: header.contentLength, limit: limits.maxContentLength) }
+            let (total, overflow) = headerEnd.addingReportingOverflow(contentLength)
+            if overflow { throw .contentTooLong(length: contentLength, limit: limits.maxContentLength) }
             guard available >= total else {
-                pending = (headerEnd, header)
+                pending = (headerEnd, contentLength)
                 return offset
             }
             pending = nil
+            // The same bytes as when the content began: the same header, no new error.
+            let decoded: JSONHeader
+            if let header {
+                decoded = header
+            } else {
+                decoded = try JSONHeader.decode(
+                    UnsafeRawBufferPointer(rebasing: bytes[offset + ProtoHeader.size..<offset + headerEnd]), limits: limits)
+            }
             let content = UnsafeRawBufferPointer(rebasing: bytes[offset + headerEnd..<offset + total])
             offset += total
-            if !onMessage(Message(header: header, content: content, wireSize: total)) { return offset }
+            if !onMessage(Message(header: decoded, content: content, wireSize: total)) { return offset }
         }
     }
 
@@ -63,12 +75,12 @@ public struct MessageDecoder {
 
     /// The whole size (proto header, JSON header, content) of the message at the front
     /// while its content is still arriving; nil while no header is waiting for content.
-    public var awaitedMessageSize: Int? { pending.map { $0.headerEnd + $0.header.contentLength } }
+    public var awaitedMessageSize: Int? { pending.map { $0.headerEnd + $0.contentLength } }
 
     /// Call when the stream ends with `remaining` unconsumed bytes: throws
     /// `.truncated` if a message was cut off, does nothing if the stream ended cleanly.
     public func finish(remaining: Int) throws(MessageError) {
         guard remaining > 0 else { return }
-        throw .truncated(received: remaining, expected: pending.map { $0.headerEnd + $0.header.contentLength })
+        throw .truncated(received: remaining, expected: pending.map { $0.headerEnd + $0.contentLength })
     }
 }
