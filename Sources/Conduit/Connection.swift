@@ -35,6 +35,8 @@ public final class Connection: Selectable {
     @exclusivity(unchecked) private var interest: UInt32 = 0
     @exclusivity(unchecked) private var registered = false
     @exclusivity(unchecked) private var gathering = false
+    /// True once a server's graceful stop asked this connection to finish.
+    public private(set) var isQuiescing = false
     private var pauseAbove = Int.max
     private var resumeBelow = Int.max
     /// The server that accepted this connection (nil for outgoing ones); it is told
@@ -56,9 +58,7 @@ public final class Connection: Selectable {
     /// How long a graceful close drains the peer's input at most.
     private var drainLimitNanoseconds: UInt64 = 0
     /// The drain limit a server's graceful stop gave (`quiesce`), for `finishQuiescing`.
-    private var quiesceDrainLimit: Duration = .seconds(2)
-    /// True once a server's graceful stop asked this connection to finish.
-    public private(set) var isQuiescing = false
+    private var quiesceDrainLimitNanoseconds: UInt64 = 2_000_000_000
 
     init(loop: EventLoop, socket: Socket, handler: ConnectionHandler, connecting: Bool, server: ServerConnections? = nil) {
         self.loop = loop
@@ -94,9 +94,12 @@ public final class Connection: Selectable {
 
     /// Whether reading pauses while this connection's unsent output is high. Servers
     /// default to `.serverDefault`, outgoing connections to `.keepReading`.
-    public var backpressure: ReadBackpressure = .keepReading {
-        didSet {
-            (pauseAbove, resumeBelow) = backpressure.thresholds
+    public var backpressure: ReadBackpressure {
+        // Kept as its two thresholds only (a stored enum would cost every connection
+        // 24 bytes more): `keepReading` is the one case with both at `Int.max`.
+        get { pauseAbove == .max && resumeBelow == .max ? .keepReading : .pauseReading(above: pauseAbove, resumeBelow: resumeBelow) }
+        set {
+            (pauseAbove, resumeBelow) = newValue.thresholds
             updateBackpressure()
         }
     }
@@ -374,7 +377,7 @@ public final class Connection: Selectable {
     func quiesce(drainLimit: Duration) {
         guard state.phase == .open || state.phase == .connecting, !isQuiescing else { return }
         isQuiescing = true
-        quiesceDrainLimit = drainLimit
+        quiesceDrainLimitNanoseconds = drainLimit.nanoseconds
         if let handler { handler.connectionShouldQuiesce(self) } else { finishQuiescing() }
     }
 
@@ -383,7 +386,7 @@ public final class Connection: Selectable {
     /// drain limit the server's stop gave.
     public func finishQuiescing() {
         loop.assertInLoop()
-        closeGracefully(drainLimit: quiesceDrainLimit)
+        closeGracefully(drainLimit: .nanoseconds(Int64(clamping: quiesceDrainLimitNanoseconds)))
     }
 
     private func beginDraining() {
