@@ -33,7 +33,8 @@ import threading
 import time
 
 ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
-CONNECTIONS = 100
+# How the requests are sent: over this many connections (the budgets are for 100).
+DRIVE = {"connections": 100}
 SMALL, LARGE = 2_000, 6_000
 
 SEARCH_CONTENT = b'{"action": "search", "value": "morpheus"}'
@@ -80,10 +81,10 @@ FLOORS = {
 
 
 def drive(port, request, read_response, total):
-    """Sends `total` requests over CONNECTIONS connections, one in flight on each."""
-    sockets = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(CONNECTIONS)]
+    """Sends `total` requests over DRIVE["connections"] connections, one in flight on each."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(DRIVE["connections"])]
     try:
-        for _ in range(total // CONNECTIONS):
+        for _ in range(total // len(sockets)):
             for sock in sockets:
                 sock.sendall(request)
             for sock in sockets:
@@ -170,10 +171,14 @@ def main():
     parser.add_argument("--budgets", default=os.path.join(here, "..", "budgets.json"))
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--connections", type=int, default=100,
+                        help="connections (budgets are for 100; 1 gives steadier figures for comparing two builds: "
+                             "every request is one wake-up, where at 100 the batching varies by a few percent)")
     parser.add_argument("--floors", action="store_true",
                         help="also measure the C servers of Benchmarks/C (make -C Benchmarks/C first) for ratios")
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR (for callgrind_annotate)")
     options = parser.parse_args()
+    DRIVE["connections"] = options.connections
 
     with open(options.budgets) as f:
         budgets = json.load(f)

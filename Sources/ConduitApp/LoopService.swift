@@ -25,8 +25,17 @@ final class LoopService {
         scratch.reserveCapacity(4096)
     }
 
-    /// Encodes `response` and writes it to `connection`.
+    /// Encodes `response` and writes it to `connection`: a `text/json` result straight
+    /// into the connection's output (no scratch copy), anything else through `scratch`.
     func send(_ response: Response, on connection: Connection) {
+        if let contentCount = response.jsonContentCount, !log.enabled(.debug) {
+            connection.writeInPlace(capacity: MessageEncoder.jsonMessageSize(contentCount: contentCount)) { room in
+                var writer = RawByteWriter(room)
+                response.writeJSONMessage(contentCount: contentCount, into: &writer)
+                return writer.count
+            }
+            return
+        }
         scratch.removeAll(keepingCapacity: true)
         do throws(MessageError) {
             try response.encode(into: &scratch)

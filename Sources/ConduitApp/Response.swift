@@ -10,6 +10,31 @@ public enum Response: Sendable, Equatable {
     /// `{"result": "Error: <reason>"}`: what a peer gets for a protocol error.
     public static func error(_ reason: String) -> Response { .result(.string("Error: \(reason)")) }
 
+    /// The content bytes `encode` writes for a `text/json` result, or nil for a binary
+    /// answer (which keeps its own path: its header may be too long to frame).
+    var jsonContentCount: Int? {
+        guard case .result(let value) = self else { return nil }
+        return Self.resultCount(value)
+    }
+
+    /// Writes a `text/json` result whose content is `contentCount` bytes (from
+    /// `jsonContentCount`) into room of `MessageEncoder.jsonMessageSize` bytes.
+    func writeJSONMessage(contentCount: Int, into out: inout RawByteWriter) {
+        guard case .result(let value) = self else { preconditionFailure("only results are written in place") }
+        MessageEncoder.writeJSONMessage(contentCount: contentCount, into: &out) { content in
+            JSONWriter.appendLiteral(Self.resultPrefix, to: &content)
+            JSONWriter.write(value, into: &content)
+            content.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let resultPrefix: StaticString = #"{"result": "#
+
+    /// The content's size: `{"result": ` VALUE `}`.
+    private static func resultCount(_ value: JSONValue) -> Int {
+        resultPrefix.utf8CodeUnitCount + JSONWriter.encodedCount(value) + 1
+    }
+
     /// Appends the whole encoded message (headers and content) to `out`. Throws
     /// `.headerTooLong` (nothing appended) when a binary content type is so long that
     /// the header would not fit the 2-byte length.
@@ -18,10 +43,8 @@ public enum Response: Sendable, Equatable {
         case .result(let value):
             // `{"result": VALUE}`, written straight after its header: no tree for the
             // wrapper object and no intermediate array.
-            let prefix: StaticString = #"{"result": "#
-            let count = prefix.utf8CodeUnitCount + JSONWriter.encodedCount(value) + 1
-            MessageEncoder.appendJSONMessage(contentCount: count, to: &out) { content in
-                JSONWriter.appendLiteral(prefix, to: &content)
+            MessageEncoder.appendJSONMessage(contentCount: Self.resultCount(value), to: &out) { content in
+                JSONWriter.appendLiteral(Self.resultPrefix, to: &content)
                 JSONWriter.write(value, into: &content)
                 content.append(UInt8(ascii: "}"))
             }

@@ -126,7 +126,7 @@ public struct Router: Sendable {
     /// The action a request names: found by the bytes of a plain `action` string, or by
     /// the decoded string (escapes, or non-ASCII that compares by canonical equivalence).
     private func action(named request: JSONObjectView) -> Action? {
-        if let raw = request.plainString("action") {
+        if let raw = request.plainString(asciiKey: "action") {
             if let action = actionsByBytes[raw] { return action }
             // ASCII names are equal only when their bytes are.
             if RawBytes.isASCII(raw) { return nil }

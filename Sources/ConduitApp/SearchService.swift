@@ -12,17 +12,13 @@ package enum SearchService {
     /// Looks up `request["value"]`: the answer, or the tutorial's `No match for 'VALUE'.`
     /// (with Python's str() of the value: `None` when absent).
     /// The table's keys as bytes, for requests read in place.
-    private static let byteKeys: [(key: [UInt8], answer: String)] = table.map { (Array($0.key.utf8), $0.value) }
+    private static let byteKeys: ByteKeyTable<String> = table.reduce(into: ByteKeyTable()) { $0.set($1.key, $1.value) }
 
     /// Looks up a request read in place: a plain `value` string is compared by its
     /// bytes; anything else (escapes, no match by bytes) takes the general lookup,
     /// which also compares by canonical equivalence as the table's `String` keys do.
     package static func search(_ request: JSONObjectView) -> JSONValue {
-        if let raw = request.plainString("value") {
-            for entry in byteKeys where entry.key.withUnsafeBytes({ RawBytes.equals($0, raw) }) {
-                return .string(entry.answer)
-            }
-        }
+        if let raw = request.plainString(asciiKey: "value"), let answer = byteKeys[raw] { return .string(answer) }
         return search(parsed: request)
     }
 

@@ -11,8 +11,20 @@
 /// also words every error) takes it, so both paths give the same header for the same
 /// bytes (the decoder agreement tests and fuzz target check the pair).
 enum CanonicalHeader {
+    /// The header of nearly every request: everything up to the length's digits.
+    private static let commonPrefix: StaticString =
+        #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+
     static func decode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits) -> JSONHeader? {
         var at = 0
+        // The most common header of all, in one comparison of 87 bytes.
+        if RawBytes.hasPrefix(commonPrefix, in: bytes) {
+            at = commonPrefix.utf8CodeUnitCount
+            guard let contentLength = plainLength(bytes, &at, limit: limits.maxContentLength),
+                at == bytes.count - 1, bytes[at] == UInt8(ascii: "}")
+            else { return nil }
+            return JSONHeader(contentType: .json, contentEncoding: "utf-8", contentLength: contentLength, byteOrder: "little")
+        }
         guard skip(#"{"byteorder": ""#, bytes, &at), let byteOrder = plainString(bytes, &at),
             skip(#"", "content-type": ""#, bytes, &at), let contentType = plainString(bytes, &at),
             skip(#"", "content-encoding": ""#, bytes, &at), let contentEncoding = plainString(bytes, &at),

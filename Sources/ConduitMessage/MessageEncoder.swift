@@ -37,31 +37,58 @@ public enum MessageEncoder {
     /// answer of the application carries) whose content `writeContent` appends: exactly
     /// `contentCount` bytes, or this traps. The header is fixed text and the length's
     /// digits, copied rather than encoded.
-    @inline(__always)
     public static func appendJSONMessage(
         contentCount: Int, to out: inout [UInt8], _ writeContent: (inout [UInt8]) -> Void
     ) {
-        let start = out.count
-        out.append(0)
-        out.append(0)
-        JSONWriter.appendLiteral(
-            UInt16(1).littleEndian == 1
-                ? #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
-                : #"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#,
-            to: &out)
+        writeJSONMessage(contentCount: contentCount, to: &out, writeContent)
+    }
+
+    /// `appendJSONMessage` into room counted with `jsonMessageSize` (straight into a
+    /// connection's output, with `Connection.writeInPlace`).
+    package static func writeJSONMessage(
+        contentCount: Int, into out: inout RawByteWriter, _ writeContent: (inout RawByteWriter) -> Void
+    ) {
+        writeJSONMessage(contentCount: contentCount, to: &out, writeContent)
+    }
+
+    /// The whole size of that message.
+    package static func jsonMessageSize(contentCount: Int) -> Int {
+        ProtoHeader.size + jsonHeaderPrefix.utf8CodeUnitCount + decimalCount(contentCount) + 1 + contentCount
+    }
+
+    private static let jsonHeaderPrefix: StaticString = UInt16(1).littleEndian == 1
+        ? #"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+        : #"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": "#
+
+    @inline(__always)
+    private static func writeJSONMessage<Sink: ByteSink>(
+        contentCount: Int, to out: inout Sink, _ writeContent: (inout Sink) -> Void
+    ) {
+        // Fixed keys and at most 19 digits: far below the 2-byte length's limit.
+        let headerLength = jsonHeaderPrefix.utf8CodeUnitCount + decimalCount(contentCount) + 1
+        out.append(UInt8(headerLength >> 8))
+        out.append(UInt8(headerLength & 0xff))
+        JSONWriter.appendLiteral(jsonHeaderPrefix, to: &out)
         appendDecimal(contentCount, to: &out)
         out.append(UInt8(ascii: "}"))
-        // Fixed keys and at most 19 digits: far below the 2-byte length's limit.
-        let length = out.count - start - ProtoHeader.size
-        out[start] = UInt8(length >> 8)
-        out[start + 1] = UInt8(length & 0xff)
         let contentStart = out.count
         writeContent(&out)
         precondition(out.count - contentStart == contentCount, "content of \(out.count - contentStart) bytes announced as \(contentCount)")
     }
 
+    /// How many decimal digits `value` (not negative) has.
+    static func decimalCount(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
     /// Appends the decimal digits of `value` (not negative) without making a `String`.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    static func appendDecimal<Sink: ByteSink>(_ value: Int, to out: inout Sink) {
         precondition(value >= 0)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var rest = value
@@ -71,7 +98,7 @@ public enum MessageEncoder {
                 digits[at] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
             } while rest > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at...]))
+            out.append(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: digits[at...])))
         }
     }
 

@@ -61,7 +61,35 @@ public struct JSONObjectView: JSONMemberLookup {
     /// string has no escapes — the common case, read without making a `String`; nil
     /// when absent, not a string, or escaped (then use the subscript).
     public func plainString(_ key: String) -> UnsafeRawBufferPointer? {
-        guard let at = lastValueStart(of: key), bytes[at] == UInt8(ascii: "\"") else { return nil }
+        guard let at = lastValueStart(of: key) else { return nil }
+        return plainString(at: at)
+    }
+
+    /// `plainString` for a fixed ASCII key (the router's `action`, a handler's own
+    /// keys): compared by bytes with the noted members, no `String` involved.
+    package func plainString(asciiKey key: StaticString) -> UnsafeRawBufferPointer? {
+        let wanted = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        guard members.isComplete else { return plainString(key.description) }
+        var index = members.count - 1
+        while index >= 0 {
+            let member = members[index]
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[Int(member.keyStart)..<Int(member.keyEnd)])
+            if member.escaped || !RawBytes.isASCII(raw) {
+                // An escape or non-ASCII text may still spell the key: the general path.
+                if keyMatches(raw, escaped: member.escaped, at: Int(member.keyStart), wanted, key.description) {
+                    return plainString(at: Int(member.valueStart))
+                }
+            } else if RawBytes.equals(raw, wanted) {
+                return plainString(at: Int(member.valueStart))
+            }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// The raw contents of the string value starting at `at`, if it has no escapes.
+    private func plainString(at: Int) -> UnsafeRawBufferPointer? {
+        guard bytes[at] == UInt8(ascii: "\"") else { return nil }
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.index = at
         guard let (range, escaped) = try? parser.scanString(), !escaped else { return nil }
@@ -86,7 +114,7 @@ public struct JSONObjectView: JSONMemberLookup {
                 while index >= 0 {
                     let member = members[index]
                     let raw = UnsafeRawBufferPointer(rebasing: bytes[Int(member.keyStart)..<Int(member.keyEnd)])
-                    if keyMatches(raw, escaped: member.escaped, at: Int(member.keyStart), wanted, key) {
+                    if keyMatches(raw, escaped: member.escaped, at: Int(member.keyStart), UnsafeRawBufferPointer(wanted), key) {
                         return Int(member.valueStart)
                     }
                     index -= 1
@@ -99,11 +127,11 @@ public struct JSONObjectView: JSONMemberLookup {
 
     /// Whether a key as written (`raw`, escaped or not) names `key` (its UTF-8 `wanted`).
     private func keyMatches(
-        _ raw: UnsafeRawBufferPointer, escaped: Bool, at offset: Int, _ wanted: UnsafeBufferPointer<UInt8>, _ key: String
+        _ raw: UnsafeRawBufferPointer, escaped: Bool, at offset: Int, _ wanted: UnsafeRawBufferPointer, _ key: String
     ) -> Bool {
-        if !escaped && RawBytes.equals(raw, UnsafeRawBufferPointer(wanted)) { return true }
+        if !escaped && RawBytes.equals(raw, wanted) { return true }
         // Equal bytes failed: only an escape or non-ASCII text can still be equal.
-        if !escaped && RawBytes.isASCII(raw) && RawBytes.isASCII(UnsafeRawBufferPointer(wanted)) { return false }
+        if !escaped && RawBytes.isASCII(raw) && RawBytes.isASCII(wanted) { return false }
         let parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         let name = escaped ? try? parser.unescape(raw, at: offset) : String(decoding: raw, as: UTF8.self)
         return name == key
@@ -122,7 +150,7 @@ public struct JSONObjectView: JSONMemberLookup {
                 parser.skipWhitespace()
                 guard let (range, escaped) = try? parser.scanString() else { return found }
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
-                let matches = keyMatches(raw, escaped: escaped, at: range.lowerBound, wanted, key)
+                let matches = keyMatches(raw, escaped: escaped, at: range.lowerBound, UnsafeRawBufferPointer(wanted), key)
                 parser.skipWhitespace()
                 parser.index += 1  // the ':'
                 parser.skipWhitespace()

@@ -3,7 +3,12 @@
 /// non-ASCII characters raw as UTF-8, `"` and `\` and control characters escaped.
 public enum JSONWriter {
     /// Appends `value` to `out`.
-    package static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    package static func write(_ value: JSONValue, into out: inout [UInt8]) { write(value, to: &out) }
+
+    /// Writes `value` into room counted with `encodedCount`.
+    package static func write(_ value: JSONValue, into out: inout RawByteWriter) { write(value, to: &out) }
+
+    private static func write<Sink: ByteSink>(_ value: JSONValue, to out: inout Sink) {
         switch value {
         case .null: appendLiteral("null", to: &out)
         case .bool(let flag): flag ? appendLiteral("true", to: &out) : appendLiteral("false", to: &out)
@@ -13,7 +18,7 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { appendLiteral(", ", to: &out) }
-                write(element, into: &out)
+                write(element, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -22,7 +27,7 @@ public enum JSONWriter {
                 if index > 0 { appendLiteral(", ", to: &out) }
                 writeString(member.key, into: &out)
                 appendLiteral(": ", to: &out)
-                write(member.value, into: &out)
+                write(member.value, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -65,15 +70,15 @@ public enum JSONWriter {
 
     /// Appends the bytes of a literal.
     @inline(__always)
-    package static func appendLiteral(_ literal: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    package static func appendLiteral<Sink: ByteSink>(_ literal: StaticString, to out: inout Sink) {
+        out.append(bytes: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// Appends the UTF-8 of `text` as it is.
     @inline(__always)
-    static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+    static func appendUTF8<Sink: ByteSink>(_ text: String, to out: inout Sink) {
         var text = text
-        text.withUTF8 { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { out.append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// `value` as JSON bytes.
@@ -89,7 +94,7 @@ public enum JSONWriter {
     }
 
     /// Appends `text` as a quoted JSON string.
-    package static func writeString(_ text: String, into out: inout [UInt8]) {
+    package static func writeString<Sink: ByteSink>(_ text: String, into out: inout Sink) {
         var text = text
         text.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
@@ -99,31 +104,31 @@ public enum JSONWriter {
             var runStart = 0
             var at = JSONParser.skipPlainStringBytes(raw, from: 0)
             while at < raw.count {
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<at]))
+                out.append(bytes: UnsafeRawBufferPointer(rebasing: raw[runStart..<at]))
                 appendEscaped(raw[at], to: &out)
                 runStart = at + 1
                 at = JSONParser.skipPlainStringBytes(raw, from: runStart)
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...]))
+            out.append(bytes: UnsafeRawBufferPointer(rebasing: raw[runStart...]))
             out.append(UInt8(ascii: "\""))
         }
     }
 
     /// The escape sequence JSON uses for a quote, a backslash or a control byte.
-    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+    private static func appendEscaped<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
         switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-        case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-        case 0x0a: out.append(contentsOf: "\\n".utf8)
-        case 0x0d: out.append(contentsOf: "\\r".utf8)
-        case 0x09: out.append(contentsOf: "\\t".utf8)
-        case 0x08: out.append(contentsOf: "\\b".utf8)
-        case 0x0c: out.append(contentsOf: "\\f".utf8)
+        case UInt8(ascii: "\""): appendLiteral("\\\"", to: &out)
+        case UInt8(ascii: "\\"): appendLiteral("\\\\", to: &out)
+        case 0x0a: appendLiteral("\\n", to: &out)
+        case 0x0d: appendLiteral("\\r", to: &out)
+        case 0x09: appendLiteral("\\t", to: &out)
+        case 0x08: appendLiteral("\\b", to: &out)
+        case 0x0c: appendLiteral("\\f", to: &out)
         default:
-            let digits = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: "\\u00".utf8)
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
+            let digits: StaticString = "0123456789abcdef"
+            appendLiteral("\\u00", to: &out)
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0xf)])
         }
     }
 }
