@@ -55,7 +55,6 @@ struct connection {
 };
 
 static struct connection *connections; /* indexed by descriptor */
-static int epoll_fd;
 
 static void opened(int fd) { connections[fd] = (struct connection){.open = 1}; }
 
@@ -292,46 +291,17 @@ static void receive(int fd)
     if (c->out.length > 0) flush(fd);
 }
 
+static void ready(int fd)
+{
+    if (connections[fd].writing) flush(fd);
+    else receive(fd);
+}
+
+static int is_open(int fd) { return connections[fd].open; }
+
 int main(int argc, char **argv)
 {
-    int port = parse_port(argc, argv);
-    size_t limit = descriptor_limit();
-    connections = calloc(limit, sizeof *connections);
-    int signals = stop_signals();
-    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!connections || signals < 0 || epoll_fd < 0) {
-        perror("app_server: set-up");
-        return 1;
-    }
-    int listener = listen_loopback(port);
-    watch(epoll_fd, EPOLL_CTL_ADD, listener, EPOLLIN);
-    watch(epoll_fd, EPOLL_CTL_ADD, signals, EPOLLIN);
-
-    struct epoll_event events[MAX_EVENTS];
-    for (int running = 1; running;) {
-        int count = epoll_wait(epoll_fd, events, MAX_EVENTS, -1);
-        if (count < 0 && errno != EINTR) {
-            perror("epoll_wait");
-            break;
-        }
-        for (int i = 0; i < count; i++) {
-            int fd = events[i].data.fd;
-            if (fd == listener) {
-                accept_some(epoll_fd, listener, limit, opened);
-            } else if (fd == signals) {
-                running = 0;
-            } else if (connections[fd].open) {
-                /* Errors and hang-ups surface as a failed or empty read (or send). */
-                if (connections[fd].writing) flush(fd);
-                else receive(fd);
-            }
-        }
-    }
-    for (size_t fd = 0; fd < limit; fd++)
-        if (connections[fd].open) close_connection((int)fd);
-    close(listener);
-    close(epoll_fd);
-    close(signals);
-    free(connections);
-    return 0;
+    static const struct server server = {
+        "app_server", sizeof *connections, opened, is_open, ready, close_connection};
+    return run_server(&server, argc, argv, (void **)&connections);
 }

@@ -104,4 +104,60 @@ static void accept_some(int epoll, int listener, size_t limit, void (*opened)(in
     }
 }
 
+/* What a server plugs into `run_server`: its connection table's entry size and what it does
+   when a connection opens, has an event, or must close. */
+struct server {
+    const char *name;
+    size_t entry_size;
+    void (*opened)(int fd);
+    int (*is_open)(int fd);
+    void (*ready)(int fd);
+    void (*close_connection)(int fd);
+};
+
+/* The descriptor of the one epoll instance (set by `run_server`). */
+static int epoll_fd;
+
+/* The whole life of a server: the table of connections (one entry per possible
+   descriptor, in *table), the listener, then epoll until SIGINT/SIGTERM, then closing
+   everything. Returns the exit status. */
+static int run_server(const struct server *server, int argc, char **argv, void **table)
+{
+    int port = parse_port(argc, argv);
+    size_t limit = descriptor_limit();
+    *table = calloc(limit, server->entry_size);
+    int signals = stop_signals();
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (!*table || signals < 0 || epoll_fd < 0) {
+        fprintf(stderr, "%s: set-up: %s\n", server->name, strerror(errno));
+        return 1;
+    }
+    int listener = listen_loopback(port);
+    watch(epoll_fd, EPOLL_CTL_ADD, listener, EPOLLIN);
+    watch(epoll_fd, EPOLL_CTL_ADD, signals, EPOLLIN);
+
+    struct epoll_event events[MAX_EVENTS];
+    for (int running = 1; running;) {
+        int count = epoll_wait(epoll_fd, events, MAX_EVENTS, -1);
+        if (count < 0 && errno != EINTR) {
+            perror("epoll_wait");
+            break;
+        }
+        for (int i = 0; i < count; i++) {
+            int fd = events[i].data.fd;
+            if (fd == listener) accept_some(epoll_fd, listener, limit, server->opened);
+            else if (fd == signals) running = 0;
+            /* Errors and hang-ups surface as a failed or empty read (or send). */
+            else if (server->is_open(fd)) server->ready(fd);
+        }
+    }
+    for (size_t fd = 0; fd < limit; fd++)
+        if (server->is_open((int)fd)) server->close_connection((int)fd);
+    close(listener);
+    close(epoll_fd);
+    close(signals);
+    free(*table);
+    return 0;
+}
+
 #endif
