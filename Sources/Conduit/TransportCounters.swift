@@ -1,5 +1,3 @@
-import Dispatch
-
 /// What the connections of one event loop have done since it started. Each loop counts
 /// on its own thread with plain integers — no atomics, nothing shared on the read/write
 /// path — and ``EventLoopGroup/counters()`` adds the loops' counts up when asked.
@@ -82,23 +80,8 @@ extension EventLoopGroup {
     @available(*, noasync, message: "use counters()")
     public func syncCounters() -> TransportCounters {
         preconditionNotInAnyLoop("EventLoopGroup.syncCounters")
-        let total = Locked(TransportCounters())
-        let done = DispatchSemaphore(value: 0)
-        var asked = 0
-        for loop in loops {
-            do throws(SocketError) {
-                try loop.execute {
-                    let counted = loop.counters
-                    total.withLock { $0 = $0 + counted }
-                    done.signal()
-                }
-                asked += 1
-            } catch {
-                // A stopped loop reports nothing more.
-            }
-        }
-        for _ in 0..<asked { done.wait() }
-        return total.withLock { $0 }
+        let loops = self.loops
+        return EventLoop.syncAsk(loops) { loops[$0].counters }.reduce(TransportCounters()) { $0 + ($1 ?? TransportCounters()) }
     }
 
     /// The counts of every loop, added up. Each loop reports from its own thread; a

@@ -29,7 +29,23 @@ public struct AppCounters: Sendable, Equatable {
     }
 }
 
+extension AppCounters: CustomStringConvertible {
+    /// One line for a server's status: requests are the frames decoded and routed.
+    public var description: String {
+        "\(requests) requests, \(asyncActions) async actions, \(protocolErrors) protocol errors, "
+            + "\(timeouts) timeouts, \(refusedForMemory) refused for memory"
+    }
+}
+
 extension AppServer {
+    /// `counters()` for threads that may block (not a loop's own, not a task's).
+    @available(*, noasync, message: "use counters()")
+    public func syncCounters() -> AppCounters {
+        let services = self.services.all
+        return EventLoop.syncAsk(services.map(\.loop)) { services[$0].value.counters }
+            .reduce(AppCounters()) { $0 + ($1 ?? AppCounters()) }
+    }
+
     /// The counts of every loop, added up.
     public func counters() async -> AppCounters {
         var total = AppCounters()

@@ -128,21 +128,10 @@ public final class LoadGenerator: Sendable {
     private static func collect<Item: Sendable, T: Sendable>(
         _ items: [(EventLoop, Item)], _ body: @escaping @Sendable (Int, EventLoop, Item) -> T
     ) -> [T] {
-        let results = Locked<[T?]>(Array(repeating: nil, count: items.count))
-        let done = DispatchSemaphore(value: 0)
-        for (index, (loop, item)) in items.enumerated() {
-            do {
-                try loop.execute {
-                    let value = body(index, loop, item)
-                    results.withLock { $0[index] = value }
-                    done.signal()
-                }
-            } catch {
-                preconditionFailure("a load worker's loop stopped during the run: \(error)")
-            }
+        EventLoop.syncAsk(items.map(\.0)) { index in body(index, items[index].0, items[index].1) }.map { answer in
+            guard let answer else { preconditionFailure("a load worker's loop stopped during the run") }
+            return answer
         }
-        for _ in items { done.wait() }
-        return results.withLock { $0.map { $0! } }
     }
 
     /// Waits until `deadline` (monotonic nanoseconds) or `stop`; false if stopped. The

@@ -60,22 +60,25 @@ struct AppServerCommand: ParsableCommand {
         let headerTimeout = self.headerTimeout.duration
         let messageTimeout = self.messageTimeout.duration
         let log = logging.log
+        let started = Locked<AppServer?>(nil)
         try serveUntilSignalled(
             endpoint: endpoint, threads: threads, backend: common.backend, announce: !worker,
-            graceSeconds: serverLimits.shutdownGrace.value
+            graceSeconds: serverLimits.shutdownGrace.value,
+            moreStatus: { started.withLock { $0 }.map { "app: \($0.syncCounters())" } }
         ) { group throws(SocketError) in
+            let server: AppServer
             switch endpoint {
             case .address(let address):
-                return try AppServer(
+                server = try AppServer(
                     group: group, address: address, limits: limits, options: options,
-                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
-                ).server
+                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log)
             case .descriptor(let descriptor):
-                return try AppServer(
+                server = try AppServer(
                     group: group, adoptingListeningDescriptor: descriptor, limits: limits, options: options,
-                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log
-                ).server
+                    headerTimeout: headerTimeout, messageTimeout: messageTimeout, log: log)
             }
+            started.withLock { $0 = server }
+            return server.server
         }
     }
 }

@@ -64,6 +64,25 @@ struct ServerSignalTests {
         #expect(result.stderr.contains("8 bytes in, 8 bytes out"), "\(result.stderr)")
     }
 
+    /// The app server's status and exit lines add the application's counters (requests
+    /// decoded and routed, protocol errors) to the loops'.
+    @Test func appServerReportsItsRequests() throws {
+        let process = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "warning"])
+        let port = try #require(process.listeningPort(), "\(process.stderr)")
+        let client = try BlockingClient(port: port)
+        client.send(Vectors.searchMorpheus)
+        #expect(client.receive(count: Vectors.morpheusResponse.count) == Vectors.morpheusResponse)
+        process.signal(SIGUSR1)
+        #expect(process.waitForError(containing: "app: 1 requests, 0 async actions, 0 protocol errors"), "\(process.stderr)")
+        client.send(Vectors.searchMorpheus)
+        #expect(client.receive(count: Vectors.morpheusResponse.count) == Vectors.morpheusResponse)
+        client.shutdownWrite()
+        process.signal(SIGTERM)
+        let result = process.finish(seconds: 10)
+        #expect(!result.killedBySignal && result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("loops: ") && result.stderr.contains("app: 2 requests"), "\(result.stderr)")
+    }
+
     /// During a long grace period a second signal ends the server at once (before, it
     /// could not be forced: the second SIGTERM was ignored until the grace ended).
     @Test(arguments: servers)
