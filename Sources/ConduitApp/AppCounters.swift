@@ -2,7 +2,7 @@ import Conduit
 
 /// What an application server's connections have done, counted per loop on its own
 /// thread and added up by ``AppServer/counters()``.
-public struct AppCounters: Sendable, Equatable {
+public struct AppCounters: Sendable, Equatable, Codable {
     /// Requests routed (answered, or given to an asynchronous action).
     public var requests = 0
     /// Asynchronous actions started.

@@ -2,8 +2,18 @@ import Conduit
 import ConduitMessage
 
 /// The application protocol's framing (2-byte length, JSON header, content), for the
-/// async API: `asyncConnection.request(AppRequest(…).encoded(), framing: AppFraming())`,
-/// then `Response(frame:)` on the answer.
+/// async API:
+///
+/// ```swift
+/// let frame = try await connection.request(
+///     AppRequest.json(action: "length", value: .string("abc")), framing: AppFraming())
+/// let answer = try Response(frame: frame)        // .result(.number("3"))
+/// ```
+///
+/// `AppRequest.json(action:value:)` makes a `text/json` request for any action.
+/// `AppRequest(action:value:).encoded()` builds what the tutorial's client sends: JSON
+/// for `search` only, and **binary content for every other action** (which a router
+/// hands to its binary handler, not to your action).
 public struct AppFraming: MessageFraming {
     /// The limits a message must keep; one that breaks them is invalid.
     public var limits: MessageLimits

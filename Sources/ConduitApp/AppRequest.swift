@@ -14,9 +14,11 @@ public struct AppRequest: Sendable, Equatable {
         self.value = value
     }
 
-    /// The whole message on the wire: for `search`, `text/json` content
-    /// `{"action": "search", "value": VALUE}`; otherwise
-    /// `binary/custom-client-binary-type` content of ACTION followed by VALUE.
+    /// The whole message on the wire, as the tutorial's client sends it: for `search`,
+    /// `text/json` content `{"action": "search", "value": VALUE}`; otherwise
+    /// `binary/custom-client-binary-type` content of ACTION followed by VALUE — which a
+    /// router answers with its binary handler. For a `text/json` request with any other
+    /// action, use `AppRequest.json(action:value:)`.
     public func encoded() -> [UInt8] {
         if action == "search" {
             return MessageEncoder.jsonMessage(.object([("action", .string(action)), ("value", .string(value))]))

@@ -10,7 +10,7 @@ import ConduitMessage
 /// router.register(action: "upper") { request in
 ///     .string((request["value"]?.stringValue ?? "").uppercased())
 /// }
-/// let server = try AppServer(group: group, address: address, router: router)
+/// let server = try await AppServer.start(group: group, address: address, router: router)
 /// ```
 /// Synchronous handlers run on the loop thread that received the request; they must
 /// not block. An action that awaits (a database, another service) is registered with
