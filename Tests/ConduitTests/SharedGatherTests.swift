@@ -28,7 +28,7 @@ struct SharedGatherTests {
     func aHandlerRunningAnotherKeepsTheirOutputApart(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
-        let relay = Relay()
+        let relay = Relay(loop: group.loops[0])
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in RelayHandler(relay: relay) }
         let first = try BlockingClient(port: Int(server.address.port))
         first.send(Array("A".utf8))
@@ -53,12 +53,25 @@ final class Greeter: ConnectionHandler {
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
 }
 
-/// The connections of one loop, in the order they opened. `connections` is loop-only:
-/// the server in this test has one loop, and only its handlers touch it.
-final class Relay: @unchecked Sendable {
-    var connections: [Connection] = []
-    /// The second connection holds its byte unconsumed, paused (for the test thread).
+/// The connections of the server's one loop, in the order they opened, and a flag for
+/// the test thread.
+final class Relay: Sendable {
+    /// Loop-only, and checked so on every access.
+    let opened: LoopBound<OpenedConnections>
+    /// The second connection holds its byte unconsumed, paused.
     let secondHolds = Atomic<Bool>(false)
+
+    init(loop: EventLoop) { opened = LoopBound(transferring: OpenedConnections(), to: loop) }
+
+    var connections: [Connection] {
+        get { opened.value.list }
+        set { opened.value.list = newValue }
+    }
+}
+
+/// A list of connections, kept on their loop.
+final class OpenedConnections {
+    var list: [Connection] = []
 }
 
 /// The second connection keeps its first byte unconsumed and pauses; each byte the
