@@ -24,4 +24,20 @@ extension EventLoop {
         for _ in 0..<asked { done.wait() }
         return answers.withLock { $0 }
     }
+
+    /// `syncAsk` for async code: the loops answer one after another, without blocking.
+    package static func ask<T: Sendable>(_ loops: [EventLoop], _ body: @escaping @Sendable (Int) -> T) async -> [T?] {
+        var answers: [T?] = []
+        for (index, loop) in loops.enumerated() {
+            answers.append(
+                await withCheckedContinuation { continuation in
+                    do throws(SocketError) {
+                        try loop.execute { continuation.resume(returning: body(index)) }
+                    } catch {
+                        continuation.resume(returning: nil)
+                    }
+                })
+        }
+        return answers
+    }
 }

@@ -448,10 +448,8 @@ public final class Connection: Selectable {
     private func finishClose(error: SocketError?) {
         guard state.phase != .closed else { return }
         state.phase = .closed
-        if loop.gatherOwner == ObjectIdentifier(self) {
-            loop.gatherOwner = nil
-            loop.gather.clear()
-        }
+        // Closed: gathered output is dropped, and the loop's buffer freed for others.
+        releaseGathered(sending: false)
         loop.counters.connectionsClosed += 1
         loop.deregister(descriptor: socket.descriptor)
         socket.close()

@@ -87,17 +87,7 @@ extension EventLoopGroup {
     /// The counts of every loop, added up. Each loop reports from its own thread; a
     /// loop that has stopped reports nothing more.
     public func counters() async -> TransportCounters {
-        var total = TransportCounters()
-        for loop in loops {
-            let counted: TransportCounters? = await withCheckedContinuation { continuation in
-                do throws(SocketError) {
-                    try loop.execute { continuation.resume(returning: loop.counters) }
-                } catch {
-                    continuation.resume(returning: nil)
-                }
-            }
-            if let counted { total = total + counted }
-        }
-        return total
+        let loops = self.loops
+        return await EventLoop.ask(loops) { loops[$0].counters }.reduce(TransportCounters()) { $0 + ($1 ?? TransportCounters()) }
     }
 }

@@ -48,17 +48,8 @@ extension AppServer {
 
     /// The counts of every loop, added up.
     public func counters() async -> AppCounters {
-        var total = AppCounters()
-        for service in services.all {
-            let counted: AppCounters? = await withCheckedContinuation { continuation in
-                do throws(SocketError) {
-                    try service.loop.execute { continuation.resume(returning: service.value.counters) }
-                } catch {
-                    continuation.resume(returning: nil)
-                }
-            }
-            if let counted { total = total + counted }
-        }
-        return total
+        let services = self.services.all
+        return await EventLoop.ask(services.map(\.loop)) { services[$0].value.counters }
+            .reduce(AppCounters()) { $0 + ($1 ?? AppCounters()) }
     }
 }

@@ -17,25 +17,26 @@ enum CanonicalHeader {
 
     static func decode(_ bytes: UnsafeRawBufferPointer, limits: MessageLimits) -> JSONHeader? {
         var at = 0
-        // The most common header of all, in one comparison of 87 bytes.
+        let byteOrder: String
+        let contentType: ContentType
+        let contentEncoding: String
         if RawBytes.hasPrefix(commonPrefix, in: bytes) {
+            // The most common header of all, in one comparison of 87 bytes.
             at = commonPrefix.utf8CodeUnitCount
-            guard let contentLength = plainLength(bytes, &at, limit: limits.maxContentLength),
-                at == bytes.count - 1, bytes[at] == UInt8(ascii: "}")
+            (byteOrder, contentType, contentEncoding) = ("little", .json, "utf-8")
+        } else {
+            guard skip(#"{"byteorder": ""#, bytes, &at), let order = plainString(bytes, &at),
+                skip(#"", "content-type": ""#, bytes, &at), let type = plainString(bytes, &at),
+                skip(#"", "content-encoding": ""#, bytes, &at), let encoding = plainString(bytes, &at),
+                skip(#"", "content-length": "#, bytes, &at)
             else { return nil }
-            return JSONHeader(contentType: .json, contentEncoding: "utf-8", contentLength: contentLength, byteOrder: "little")
+            (byteOrder, contentType, contentEncoding) = (order, type == "text/json" ? .json : .other(type), encoding)
         }
-        guard skip(#"{"byteorder": ""#, bytes, &at), let byteOrder = plainString(bytes, &at),
-            skip(#"", "content-type": ""#, bytes, &at), let contentType = plainString(bytes, &at),
-            skip(#"", "content-encoding": ""#, bytes, &at), let contentEncoding = plainString(bytes, &at),
-            skip(#"", "content-length": "#, bytes, &at)
-        else { return nil }
         guard let contentLength = plainLength(bytes, &at, limit: limits.maxContentLength),
             at == bytes.count - 1, bytes[at] == UInt8(ascii: "}")
         else { return nil }
         return JSONHeader(
-            contentType: contentType == "text/json" ? .json : .other(contentType),
-            contentEncoding: contentEncoding, contentLength: contentLength, byteOrder: byteOrder)
+            contentType: contentType, contentEncoding: contentEncoding, contentLength: contentLength, byteOrder: byteOrder)
     }
 
     /// Steps over `literal` if the bytes at `at` are exactly it.
