@@ -78,7 +78,7 @@ struct AsyncActionTests {
     func answersKeepTheRequestOrder(backend: IOBackend) async throws {
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
             // 60 s: under ThreadSanitizer in CI nothing arrived within the default 10 s.
-            let client = try BlockingClient(port: port, timeoutSeconds: 60)
+            let client = try BlockingClient(port: port)
             client.send(Self.sleep(300) + Self.sleep(10) + Vectors.searchMorpheus + Self.sleep(150) + Vectors.searchDog)
             let expected = try Self.encoded([
                 .result(.string("slept 300")), .result(.string("slept 10")), .result(.string("Follow the white rabbit. 🐰")),
@@ -93,7 +93,7 @@ struct AsyncActionTests {
     @Test(arguments: IOBackend.allCases)
     func manyPipelinedAsyncRequestsAreAllAnswered(backend: IOBackend) async throws {
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
-            let client = try BlockingClient(port: port, timeoutSeconds: 60)
+            let client = try BlockingClient(port: port)
             let delays = (0..<300).map { ($0 * 7) % 20 }
             client.send(delays.flatMap(Self.sleep))
             let expected = try Self.encoded(delays.map { .result(.string("slept \($0)")) })
@@ -108,7 +108,7 @@ struct AsyncActionTests {
     @Test(arguments: IOBackend.allCases)
     func anAwaitingActionDoesNotBlockItsLoop(backend: IOBackend) async throws {
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
-            let slow = try BlockingClient(port: port, timeoutSeconds: 60)
+            let slow = try BlockingClient(port: port)
             slow.send(Self.sleep(3000))
             usleep(50_000)
             let other = try BlockingClient(port: port)
@@ -137,8 +137,8 @@ struct AsyncActionTests {
         }
         // The stop must come while the action runs (a busy machine may take a while to
         // get the client going).
-        for _ in 0..<1_000 where await server.counters().asyncActions == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        let left = await server.shutdownGracefully(timeout: .seconds(10))
+        for _ in 0..<HangGuard.polls where await server.counters().asyncActions == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let left = await server.shutdownGracefully(timeout: HangGuard.duration)
         #expect(left == 0)
         let (bytes, ending) = try await reading.value
         #expect(try decodeResponses(bytes) == [.result(.string("slept 1500"))])
@@ -176,7 +176,7 @@ struct AsyncActionTests {
         }
         // The stop must come while the action runs (a busy machine may take a while
         // to get the client going).
-        for _ in 0..<1_000 where !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<HangGuard.polls where !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(started.withLock { $0 })
         let left = await server.shutdownGracefully(timeout: .milliseconds(500))
         #expect(left == 1)

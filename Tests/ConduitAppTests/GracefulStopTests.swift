@@ -25,7 +25,7 @@ struct GracefulStopTests {
         // Generous waits: under ThreadSanitizer with the suite in parallel on 2 cores, a
         // 10 s pause between two reads happened in CI. What is checked is how the
         // connection ends (end of stream, not a reset) and that nothing is lost.
-        let client = try BlockingClient(port: server.address.port, timeoutSeconds: 60, socketBuffers: 64 << 10)
+        let client = try BlockingClient(port: server.address.port, socketBuffers: 64 << 10)
         client.send(Array("go".utf8))
         let first = client.receive(count: 1)
         #expect(first == [answer[0]], "the server did not answer")
@@ -34,7 +34,7 @@ struct GracefulStopTests {
 
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            _ = server.syncShutdownGracefully(timeout: .seconds(10))
+            _ = server.syncShutdownGracefully(timeout: HangGuard.duration)
             finished.signal()
         }
         let (rest, ending) = client.receiveToEnd()
@@ -64,17 +64,20 @@ struct GracefulStopTests {
         var response: [UInt8] = []
         try Response.result(.string("ok")).encode(into: &response)
 
-        let client = try BlockingClient(port: app.address.port, timeoutSeconds: 60, socketBuffers: 64 << 10)
+        let client = try BlockingClient(port: app.address.port, socketBuffers: 64 << 10)
         let sent = pipelineWithoutReading(request, count: 40_000, on: client.fd)
         #expect(sent > 1_000, "the client could pipeline only \(sent) requests")
 
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            _ = app.syncShutdownGracefully(timeout: .seconds(10))
+            _ = app.syncShutdownGracefully(timeout: HangGuard.duration)
             finished.signal()
         }
         let (received, ending) = client.receiveToEnd()
         let bytes = received.count
+        // Our end of stream ends the server's drain of our input (else it drains until
+        // its grace period is over).
+        client.shutdownWrite()
         #expect(finished.wait(timeout: .now() + 120) == .success)
         #expect(ending == 0, "the connection ended with errno \(ending) (a reset) instead of end of stream")
         #expect(bytes % response.count == 0, "the last response was cut: \(bytes) bytes")

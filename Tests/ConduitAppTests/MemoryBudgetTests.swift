@@ -80,7 +80,7 @@ struct MemoryBudgetTests {
         let data = payload(count: 3 * Self.mebibyte)
         // Slow builds (ThreadSanitizer) need time: every pause waits for a client to read.
         let clients = try (0..<4).map { _ in
-            try BlockingClient(port: server.address.port, timeoutSeconds: 60, socketBuffers: 65_536)
+            try BlockingClient(port: server.address.port, socketBuffers: 65_536)
         }
         let sent = DispatchGroup()
         for client in clients {

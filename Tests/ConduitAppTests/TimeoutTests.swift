@@ -81,7 +81,7 @@ struct TimeoutTests {
         #expect(closed)
         #expect(try decodeResponses(bytes) == [.error("request not complete within 1 s")])
         #expect(waited >= 0.95 && waited < 2.9, "closed after \(waited) s")
-        _ = trickled.wait(timeout: .now() + 10)
+        _ = trickled.wait(timeout: HangGuard.deadline())
     }
 
     @Test(arguments: IOBackend.allCases)
@@ -124,7 +124,7 @@ struct TimeoutTests {
         #expect(closed)
         #expect(try decodeResponses(bytes) == [.error("server busy: at its limit of 3 connections")])
         held.removeFirst()  // closes one
-        #expect(closedOne.wait(timeout: .now() + 10) == .success)
+        #expect(closedOne.wait(timeout: HangGuard.deadline()) == .success)
         #expect(server.server.openConnections == 2)
         // Below the limit again: the next client is served, first time.
         let next = try BlockingClient(port: port)
@@ -145,11 +145,11 @@ struct TimeoutTests {
         let client = try BlockingClient(port: server.address.port)
         client.send(data)
         // The server has read everything and queued what the socket would not take.
-        #expect(allRead.wait(timeout: .now() + 10) == .success)
+        #expect(allRead.wait(timeout: HangGuard.deadline()) == .success)
         let left = Mutex(-1)
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            let open = server.syncShutdownGracefully(timeout: .seconds(5))
+            let open = server.syncShutdownGracefully(timeout: HangGuard.duration)
             left.withLock { $0 = open }
             finished.signal()
         }

@@ -37,7 +37,7 @@ struct ServiceGroupTests {
         let request = MessageEncoder.jsonMessage(.object([(key: "action", value: .string("wait")), (key: "value", value: .string("700"))]))
         let answer = Task { try await client.request(request, framing: AppFraming()) }
         // The shutdown must come while the action runs.
-        for _ in 0..<1_000 where await server.counters().asyncActions == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<HangGuard.polls where await server.counters().asyncActions == 0 { try await Task.sleep(for: .milliseconds(10)) }
         await group.triggerGracefulShutdown()
         var expected: [UInt8] = []
         try Response.result(.string("waited 700")).encode(into: &expected)

@@ -55,7 +55,7 @@ struct AsyncServerTests {
         let client = try await AsyncConnection.connect(to: server.address, on: group.next())
         try await client.send(Array("slow\n".utf8))
         // The stop must come once the server has read the line.
-        for _ in 0..<1_000 where await group.counters().bytesReceived < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<HangGuard.polls where await group.counters().bytesReceived < 5 { try await Task.sleep(for: .milliseconds(10)) }
         running.cancel()
         #expect(try await client.receiveMessage(LineFraming()) == Array("SLOW\n".utf8))
         #expect(try await client.receive() == nil)

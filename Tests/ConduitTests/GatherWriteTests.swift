@@ -45,7 +45,7 @@ final class OpenedConnection: ConnectionHandler, Sendable {
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
 
     func wait() -> LoopBound<Connection>? {
-        _ = ready.wait(timeout: .now() + 10)
+        _ = ready.wait(timeout: HangGuard.deadline())
         return connection.withLock { $0 }
     }
 }

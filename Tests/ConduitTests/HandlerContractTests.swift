@@ -121,7 +121,7 @@ final class CloseLog: Sendable {
     func record(_ kind: SocketError.Kind) { record(SocketError(kind, operation: "\(kind)")) }
 
     func waitForError() -> SocketError? {
-        _ = recorded.wait(timeout: .now() + 10)
+        _ = recorded.wait(timeout: HangGuard.deadline())
         return error.withLock { $0 }
     }
 

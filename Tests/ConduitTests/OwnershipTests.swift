@@ -26,14 +26,14 @@ struct OwnershipTests {
         let left = Mutex(-1)
         let stopped = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            let open = first.syncShutdownGracefully(timeout: .seconds(5))
+            let open = first.syncShutdownGracefully(timeout: HangGuard.duration)
             left.withLock { $0 = open }
             stopped.signal()
         }
         let ended = toFirst.receiveUntilClosed()
         #expect(ended.closed && ended.bytes.isEmpty)
         toFirst.shutdownWrite()
-        #expect(stopped.wait(timeout: .now() + 10) == .success)
+        #expect(stopped.wait(timeout: HangGuard.deadline()) == .success)
         #expect(left.withLock { $0 } == 0)
 
         // B's existing connection still echoes, and B still accepts.

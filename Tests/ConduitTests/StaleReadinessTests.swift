@@ -38,9 +38,9 @@ struct StaleReadinessTests {
             scenario.accepted(connection)
         }
         let first = try BlockingClient(port: server.address.port)
-        #expect(scenario.acceptedOne.wait(timeout: .now() + 10) == .success)
+        #expect(scenario.acceptedOne.wait(timeout: HangGuard.deadline()) == .success)
         let second = try BlockingClient(port: server.address.port)
-        #expect(scenario.acceptedOne.wait(timeout: .now() + 10) == .success)
+        #expect(scenario.acceptedOne.wait(timeout: HangGuard.deadline()) == .success)
 
         // Hold the loop while both become readable, first then second, so one
         // epoll_wait returns both events in that order.
@@ -50,7 +50,7 @@ struct StaleReadinessTests {
             holding.signal()
             release.wait()
         }
-        #expect(holding.wait(timeout: .now() + 10) == .success)
+        #expect(holding.wait(timeout: HangGuard.deadline()) == .success)
         first.send([1])
         second.send([2])
         release.signal()
@@ -58,7 +58,7 @@ struct StaleReadinessTests {
         // A task queued now runs after that batch has been handled.
         let handled = DispatchSemaphore(value: 0)
         try loop.execute { handled.signal() }
-        #expect(handled.wait(timeout: .now() + 10) == .success)
+        #expect(handled.wait(timeout: HangGuard.deadline()) == .success)
         return scenario.outcome
     }
 }
