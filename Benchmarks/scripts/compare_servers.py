@@ -3,10 +3,11 @@
 one markdown table, each figure the median of --repeats runs. Run through
 Benchmarks/compare.sh, which builds everything first.
 
-  echo:   C echo (Benchmarks/C/echo_server), SwiftNIO echo, Conduit multiconn-server
+  echo:   C echo (Benchmarks/C/echo_server, and uring_echo_server on io_uring), SwiftNIO echo,
+          Conduit multiconn-server
   search: C app (Benchmarks/C/app_server), SwiftNIO app (Foundation codec, and Conduit's
           codec), Conduit app-server
-Conduit runs on both backends (shim, swift). The first server of each workload, the C
+Conduit runs on its three backends (shim, swift, uring). The first server of each workload, the C
 one, is the reference: "vs C" is a server's CPU per request divided by C's.
 
 Each server runs alone, pinned to core 0; `conduit load` runs pinned to core 1. Server CPU
@@ -76,9 +77,11 @@ def servers(args):
     return {
         "echo": [
             ("C echo (epoll)", [os.path.join(args.c_dir, "echo_server"), "0"], "exact"),
+            ("C echo (io_uring)", [os.path.join(args.c_dir, "uring_echo_server"), "0"], "exact"),
             ("SwiftNIO echo", [args.nio_echo, "0"], "exact"),
             ("Conduit multiconn-server (shim)", conduit + ["multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "shim"], "exact"),
             ("Conduit multiconn-server (swift)", conduit + ["multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "swift"], "exact"),
+            ("Conduit multiconn-server (uring)", conduit + ["multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "uring"], "exact"),
         ],
         "search": [
             ("C app (epoll)", [os.path.join(args.c_dir, "app_server"), "0"], "exact"),
@@ -87,6 +90,7 @@ def servers(args):
             ("SwiftNIO app (Conduit codec)", [args.nio_app, "0", "--codec", "conduit"], "exact"),
             ("Conduit app-server (shim)", conduit + ["app-server", "127.0.0.1", "0", "--log-level", "error", "--backend", "shim"], "exact"),
             ("Conduit app-server (swift)", conduit + ["app-server", "127.0.0.1", "0", "--log-level", "error", "--backend", "swift"], "exact"),
+            ("Conduit app-server (uring)", conduit + ["app-server", "127.0.0.1", "0", "--log-level", "error", "--backend", "uring"], "exact"),
         ],
     }
 
@@ -103,8 +107,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pipeline", type=int, default=1, help="requests in flight per connection")
     parser.add_argument("--size", type=int, default=64, help="echo payload bytes")
+    parser.add_argument("--only", default="",
+                        help="comma-separated parts of server names to run (the C reference always runs), e.g. 'C,(uring),(shim)'")
     args = parser.parse_args()
     table = servers(args)
+    if args.only:
+        parts = args.only.split(",")
+        table = {w: [s for i, s in enumerate(entries) if i == 0 or any(p in s[0] for p in parts)]
+                 for w, entries in table.items()}
     workloads = args.workloads.split(",")
     if any(w not in table for w in workloads) or args.repeats < 1:
         parser.error(f"--workloads is a list of {', '.join(table)}; --repeats at least 1")

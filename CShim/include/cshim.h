@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "cshim_ring.h"
+
 // --- epoll ------------------------------------------------------------------
 
 /// epoll_create1(EPOLL_CLOEXEC); returns the descriptor or -errno.

@@ -26,6 +26,10 @@ public final class Connection: Selectable {
     // Made on first use: most connections never keep input or output of their own.
     @exclusivity(unchecked) private var inbound = OnDemandBuffer()
     @exclusivity(unchecked) private var outbound = OnDemandBuffer()
+    /// `uring` backend: the output the ring is sending now. It must stay where it is
+    /// until the send completes, so new output queues in `outbound` meanwhile.
+    @exclusivity(unchecked) private var inFlight = OnDemandBuffer()
+    @exclusivity(unchecked) private var ringSendInFlight = false
     // The hot mutable state below is marked `@exclusivity(unchecked)`: Swift otherwise
     // checks each access to a class's stored property at run time (about 80
     // instructions each, 8 per echoed message). Safe by construction: it is used on
@@ -35,6 +39,19 @@ public final class Connection: Selectable {
     @exclusivity(unchecked) private var interest: UInt32 = 0
     @exclusivity(unchecked) private var registered = false
     @exclusivity(unchecked) private var gathering = false
+    /// The `uring` backend's multishot receive for this connection (always idle on the
+    /// epoll backends).
+    @exclusivity(unchecked) private var ringReceive = RingReceive.idle
+    /// The peer's end of stream came through the ring while reading was paused; it is
+    /// told to the handler once reading resumes, after the input kept meanwhile.
+    @exclusivity(unchecked) private var ringEndPending = false
+    /// Input came through the ring while reading was paused and was kept without being
+    /// offered to the handler; it is offered once reading resumes, whatever resumed it.
+    @exclusivity(unchecked) private var ringKeptInput = false
+    /// A `resumeFromRing` is scheduled.
+    @exclusivity(unchecked) private var ringResumeScheduled = false
+    /// This registration's token (its ring operations carry it).
+    @exclusivity(unchecked) private var token: UInt64 = 0
     /// True once a server's graceful stop asked this connection to finish.
     public private(set) var isQuiescing = false
     private var pauseAbove = Int.max
@@ -84,7 +101,11 @@ public final class Connection: Selectable {
     /// True until the connection is closed.
     public var isOpen: Bool { state.phase != .closed }
     /// Bytes queued for sending that the kernel has not taken yet.
-    public var pendingOutputBytes: Int { outbound.count + gatheredCount }
+    public var pendingOutputBytes: Int { outbound.count + inFlight.count + gatheredCount }
+
+    /// Output is queued that the kernel has not taken yet (in `outbound`, or in a send
+    /// the ring has not completed).
+    private var hasQueuedOutput: Bool { !outbound.isEmpty || ringSendInFlight }
     /// True while reading is paused because queued output is high.
     public var isReadPaused: Bool { state.pausedByBackpressure }
     /// Bytes received and not yet consumed by the handler (an incomplete message).
@@ -130,9 +151,10 @@ public final class Connection: Selectable {
     // MARK: opening
 
     func start() throws(SocketError) {
-        interest = state.interest
-        try loop.register(self, descriptor: socket.descriptor, events: interest)
+        interest = epollInterest
+        token = try loop.register(self, descriptor: socket.descriptor, events: interest)
         registered = true
+        updateRingReceive()
     }
 
     /// Tells the handler; what it writes meanwhile goes out in one send afterwards.
@@ -174,7 +196,7 @@ public final class Connection: Selectable {
     /// first copying them together (large payloads stay where they are).
     public func write(_ header: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) {
         loop.assertInLoop()
-        guard state.phase == .open, !gathering, outbound.isEmpty else {
+        guard state.phase == .open, !gathering, outbound.isEmpty, loop.ring == nil else {
             write(header)
             write(body)
             return
@@ -238,6 +260,9 @@ public final class Connection: Selectable {
     /// Sends from `bytes` until done or `EAGAIN`; returns bytes sent, or nil after a
     /// fatal error (the connection is then closed).
     private func sendNow(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        // With the ring nothing is sent here: the caller queues the bytes, and the ring
+        // sends them with the turn's other operations (`updateRingSend`).
+        if loop.ring != nil { return 0 }
         var offset = 0
         while offset < bytes.count {
             let outcome = IOResult.retryingInterrupts {
@@ -338,7 +363,7 @@ public final class Connection: Selectable {
         case .closing, .draining:
             if !afterFlush { finishClose(error: nil) }
         case .open, .connecting:
-            if afterFlush && !outbound.isEmpty && state.phase == .open {
+            if afterFlush && hasQueuedOutput && state.phase == .open {
                 state.phase = .closing
                 applyInterest()
             } else {
@@ -362,7 +387,7 @@ public final class Connection: Selectable {
         case .open:
             state.drainAfterFlush = true
             drainLimitNanoseconds = drainLimit.nanoseconds
-            if outbound.isEmpty {
+            if !hasQueuedOutput {
                 beginDraining()
             } else {
                 state.phase = .closing
@@ -434,7 +459,7 @@ public final class Connection: Selectable {
         loop.assertInLoop()
         releaseGathered(sending: false)
         guard state.phase == .open else { return }
-        if outbound.isEmpty {
+        if !hasQueuedOutput {
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         } else {
             state.shutdownAfterFlush = true
@@ -448,6 +473,20 @@ public final class Connection: Selectable {
     private func finishClose(error: SocketError?) {
         guard state.phase != .closed else { return }
         state.phase = .closed
+        if let ring = loop.ring {
+            // A receive or send still in the ring keeps the socket open (no FIN) until
+            // cancelled; the bytes a send reads stay alive until it completes.
+            if ringReceive != .idle {
+                ring.cancel(Ring.userData(.receive, token: token))
+                ringReceive = .idle
+            }
+            if ringSendInFlight {
+                ring.cancel(Ring.userData(.send, token: token))
+                loop.retire(inFlight.detach(), token: token)
+                ringSendInFlight = false
+            }
+            ring.submitQueued()
+        }
         // Closed: gathered output is dropped, and the loop's buffer freed for others.
         releaseGathered(sending: false)
         loop.counters.connectionsClosed += 1
@@ -455,6 +494,7 @@ public final class Connection: Selectable {
         socket.close()
         inbound.reset()
         outbound.reset()
+        inFlight.reset()
         // All of it: small storage that `reset` keeps for reuse is no longer in use.
         budget?.adjust(by: -charged)
         charged = 0
@@ -506,7 +546,9 @@ public final class Connection: Selectable {
             if flags & (EpollFlag.hangUp | EpollFlag.error) != 0 { finishClose(error: nil) }
             return
         }
-        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state.wantsToRead {
+        // With the ring, input (its end and errors too) comes only through the ring: a
+        // read here would race it and could reorder the bytes.
+        if flags & (EpollFlag.readable | EpollFlag.hangUp | EpollFlag.error) != 0, state.wantsToRead, loop.ring == nil {
             readAvailable()
         }
     }
@@ -519,7 +561,7 @@ public final class Connection: Selectable {
             return
         }
         state.phase = .open
-        state.outputQueued = !outbound.isEmpty
+        state.outputQueued = hasQueuedOutput
         applyInterest()
         guard state.phase == .open else { return }
         didOpen()
@@ -581,6 +623,7 @@ public final class Connection: Selectable {
 
     /// Offers the input kept from earlier reads to the handler again.
     private func offerBufferedInput() {
+        ringKeptInput = false
         guard let handler else { return }
         gathering = true
         let used = handler.connection(self, didReceive: inbound.readableBytes)
@@ -638,7 +681,7 @@ public final class Connection: Selectable {
 
     private func updateBackpressure() {
         let wasPaused = state.pausedByBackpressure
-        state.applyBackpressure(queued: outbound.count, pauseAbove: pauseAbove, resumeBelow: resumeBelow)
+        state.applyBackpressure(queued: outbound.count + inFlight.count, pauseAbove: pauseAbove, resumeBelow: resumeBelow)
         if state.pausedByBackpressure && !wasPaused { loop.counters.readPausesForBackpressure += 1 }
         recharge()
         applyInterest()
@@ -649,7 +692,7 @@ public final class Connection: Selectable {
     @inline(__always)
     private func recharge() {
         guard let budget else { return }
-        let now = max(inbound.capacity, inputReservation) + outbound.capacity
+        let now = max(inbound.capacity, inputReservation) + outbound.capacity + inFlight.capacity
         guard now != charged else { return }
         budget.adjust(by: now - charged)
         let gaveBack = now < charged
@@ -669,9 +712,22 @@ public final class Connection: Selectable {
         applyInterest()
     }
 
-    /// Makes epoll watch what the state wants; a refusal closes this connection only.
+    /// What epoll should watch: what the state wants, except that with the ring, input
+    /// comes through the ring and not through epoll readiness.
+    private var epollInterest: UInt32 {
+        guard loop.ring != nil else { return state.interest }
+        // Only a connect still waits for readiness: input and output go through the ring.
+        return state.phase == .connecting ? state.interest : 0
+    }
+
+    /// Makes epoll watch what the state wants (and the ring receive when it should); a
+    /// refusal closes this connection only.
     private func applyInterest() {
-        let wanted = state.interest
+        if loop.ring != nil {
+            updateRingReceive()
+            updateRingSend()
+        }
+        let wanted = epollInterest
         guard wanted != interest, registered, state.phase != .closed, socket.isOpen else { return }
         interest = wanted
         do throws(SocketError) {
@@ -706,5 +762,165 @@ extension Connection {
         loop.assertInLoop()
         guard isOpen else { return }
         handler = newHandler
+    }
+}
+
+// MARK: - receiving through the ring (`uring` backend)
+
+/// Where a connection's multishot receive is.
+enum RingReceive {
+    /// Not in the ring.
+    case idle
+    /// In the ring: completions come as data arrives.
+    case armed
+    /// Cancelled, and its last completion has not come yet; it is armed again then if
+    /// reading is wanted by that time (never two at once: they would split the input).
+    case cancelling
+}
+
+extension Connection {
+    /// Arms the ring's receive when this connection should read (or drain) and cancels
+    /// it when it should not.
+    func updateRingReceive() {
+        guard let ring = loop.ring, registered, state.phase != .closed else { return }
+        let wanted = state.wantsToRead || state.phase == .draining
+        if state.wantsToRead && (ringEndPending || ringKeptInput) && !ringResumeScheduled {
+            // Resumed with input kept during the pause, or after the end of stream came:
+            // offered after the code that resumed has finished (it may be a callback).
+            ringResumeScheduled = true
+            loop.schedule(afterNanoseconds: 0) { [weak self] in self?.resumeFromRing() }
+        }
+        if ringEndPending { return }
+        switch (wanted, ringReceive) {
+        case (true, .idle):
+            ring.receive(socket.descriptor, userData: Ring.userData(.receive, token: token))
+            ringReceive = .armed
+        case (false, .armed):
+            ring.cancel(Ring.userData(.receive, token: token))
+            ringReceive = .cancelling
+            // At once rather than with the turn's wait: the receive goes on filling
+            // buffers until the kernel takes the cancel.
+            ring.submitQueued()
+        default:
+            break
+        }
+    }
+
+    func receiveCompleted(result: Int32, bytes: UnsafeRawBufferPointer?, more: Bool) {
+        if !more { ringReceive = .idle }
+        guard state.phase != .closed else { return }
+        // Counted as the receive calls they replace: data, or the end of stream.
+        if result >= 0 { loop.counters.receiveCalls += 1 }
+        if let bytes, result > 0 {
+            receivedFromRing(bytes)
+        } else if result == 0 {
+            if state.phase == .draining {
+                finishClose(error: nil)
+                return
+            }
+            if state.wantsToRead && !ringKeptInput {
+                reachEndFromRing()
+            } else {
+                // After the input kept meanwhile, once reading resumes (or now, if it has).
+                ringEndPending = true
+                updateRingReceive()
+            }
+            return
+        } else if result < 0 && result != -ENOBUFS && result != -ECANCELED {
+            // No free buffer ends the receive without harm: it is armed again below.
+            fail(SocketError(code: -result, operation: "recv"))
+            return
+        }
+        if ringReceive == .idle && state.phase != .closed { updateRingReceive() }
+    }
+
+    private func receivedFromRing(_ bytes: UnsafeRawBufferPointer) {
+        loop.counters.bytesReceived += bytes.count
+        lastActivity = loop.now
+        guard state.phase == .open else { return }  // draining, or closing: not wanted
+        if state.pausedByApplication {
+            // Arrived between the pause and the cancel taking effect: the handler asked
+            // for no input until it resumes, so it is kept until then.
+            keepReceived(bytes)
+            return
+        }
+        if state.wantsToRead, let budget, budget.isExhausted {
+            state.pausedByBudget = true
+            loop.counters.readPausesForMemory += 1
+            applyInterest()
+            loop.pausedForMemory(self)
+        }
+        // Also while paused for backpressure or the memory budget: those pauses only
+        // stop further reading, and what arrived before the cancel took effect (one
+        // turn's worth at most) is handled like the last read before an epoll pause.
+        // Kept instead, it would hold budget that only a resume could give back.
+        deliver(bytes)
+    }
+
+    /// Starts the ring sending what is queued, unless a send is in flight (its
+    /// completion starts the next one: one at a time keeps the bytes in order).
+    func updateRingSend() {
+        guard let ring = loop.ring, !ringSendInFlight, !outbound.isEmpty,
+            state.phase == .open || state.phase == .closing
+        else { return }
+        swap(&inFlight, &outbound)
+        sendInFlight(on: ring)
+    }
+
+    private func sendInFlight(on ring: Ring) {
+        let bytes = inFlight.readableBytes
+        ringSendInFlight = true
+        ring.send(socket.descriptor, bytes, userData: Ring.userData(.send, token: token))
+    }
+
+    func sendCompleted(result: Int32) {
+        ringSendInFlight = false
+        guard state.phase != .closed else { return }
+        guard result >= 0 else {
+            if result != -ECANCELED { fail(SocketError(code: -result, operation: "send")) }
+            return
+        }
+        let sent = Int(result)
+        loop.counters.sendCalls += 1
+        loop.counters.bytesSent += sent
+        if sent > 0 { lastActivity = loop.now }
+        inFlight.consume(sent)
+        if !inFlight.isEmpty, let ring = loop.ring {
+            loop.counters.partialSends += 1
+            sendInFlight(on: ring)
+            return
+        }
+        // Starts the next send if more was queued meanwhile; resumes reading if it paused.
+        updateBackpressure()
+        if !hasQueuedOutput { outputDrained() }
+    }
+
+    /// Keeps input the handler cannot be given now, for when reading resumes.
+    private func keepReceived(_ bytes: UnsafeRawBufferPointer) {
+        inbound.append(bytes)
+        ringKeptInput = true
+        recharge()
+    }
+
+    /// After a resume: offers the input kept during the pause, then the end of stream
+    /// if it came meanwhile. Paused again by then: the next resume comes back here.
+    private func resumeFromRing() {
+        ringResumeScheduled = false
+        guard state.wantsToRead else { return }
+        if ringKeptInput {
+            ringKeptInput = false
+            if !inbound.isEmpty { offerBufferedInput() }
+        }
+        if ringEndPending && state.wantsToRead {
+            ringEndPending = false
+            reachEndFromRing()
+        }
+    }
+
+    private func reachEndFromRing() {
+        guard state.phase == .open, !state.reachedEnd else { return }
+        state.reachedEnd = true
+        handler?.connectionDidReachEnd(self)
+        applyInterest()
     }
 }

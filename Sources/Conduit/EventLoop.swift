@@ -18,6 +18,13 @@ public final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private var registry = Registry()
     private let events = EpollEvents(capacity: 512)
+    /// The io_uring ring of the `uring` backend (nil for the others): connections
+    /// receive through it, and the epoll set is watched through it too, so one wait
+    /// covers both.
+    let ring: Ring?
+    /// Output of connections closed while the ring was still sending it, kept until
+    /// that send completes (the kernel reads the bytes until then), by token.
+    private var retiredSends: [UInt64: ByteBuffer] = [:]
     /// The buffer every connection of this loop receives into (zero copy: handlers
     /// see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
@@ -73,6 +80,22 @@ public final class EventLoop: @unchecked Sendable {
             throw SocketError(code: code, operation: "eventfd")
         }
         self.wakeFD = wake
+        if backend == .uring {
+            do throws(SocketError) {
+                if let reason = IOBackend.uringUnavailableReason {
+                    throw SocketError(.system, operation: "io_uring is not available here: \(reason)")
+                }
+                let ring = try Ring()
+                ring.poll(epollFD, events: EpollFlag.readable, userData: Ring.userData(.epoll, token: 0))
+                self.ring = ring
+            } catch {
+                Glibc.close(wake)
+                Glibc.close(Int32(epoll))
+                throw error
+            }
+        } else {
+            self.ring = nil
+        }
         self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
         let added = calls.epollControl(epollFD, EPOLL_CTL_ADD, wakeFD, events: EpollFlag.readable, token: Self.wakeToken)
         guard added == 0 else {
@@ -132,22 +155,20 @@ public final class EventLoop: @unchecked Sendable {
             stopRequested.store(false, ordering: .relaxed)
             loopThread.store(0, ordering: .relaxed)
         }
+        ring?.enableOnThisThread()
         while !stopRequested.load(ordering: .acquiring) {
-            let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeout())
-            now = Monotonic.now()
-            if ready < 0 {
-                precondition(Int32(-ready) == EINTR, "epoll_wait failed: errno \(-ready)")
-                continue
-            }
-            counters.wakeUps += 1
-            counters.events += ready
-            for index in 0..<ready {
-                let token = events.token(index)
-                if token == Self.wakeToken {
-                    drainInbox(closing: false)
-                } else if let target = registry.target(for: token) {
-                    target.handleEvents(events.flags(index))
+            if let ring {
+                guard waitOnRing(ring) else { continue }
+            } else {
+                let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeoutMilliseconds())
+                now = Monotonic.now()
+                if ready < 0 {
+                    precondition(Int32(-ready) == EINTR, "epoll_wait failed: errno \(-ready)")
+                    continue
                 }
+                counters.wakeUps += 1
+                counters.events += ready
+                dispatchReadiness(ready)
             }
             fireDueTimers()
             if localWorkPending {
@@ -160,6 +181,86 @@ public final class EventLoop: @unchecked Sendable {
             let stopped = SocketError(.loopStopped, operation: "event loop")
             for target in registry.all { target.loopDidStop(stopped) }
         }
+        if closingRegistered {
+            // Finished for good: nothing is left to read or send, so the ring goes now,
+            // on its own thread (see `Ring.close`).
+            ring?.close()
+        } else {
+            // Cancels queued by closes must reach the kernel, or the sockets stay open
+            // (no FIN) while the loop is not running.
+            ring?.submit()
+        }
+    }
+
+    /// Hands each ready descriptor of the epoll set to its target.
+    private func dispatchReadiness(_ ready: Int) {
+        for index in 0..<ready {
+            let token = events.token(index)
+            if token == Self.wakeToken {
+                drainInbox(closing: false)
+            } else if let target = registry.target(for: token) {
+                target.handleEvents(events.flags(index))
+            }
+        }
+    }
+
+    /// One turn of the `uring` backend: submits what the turn queued, waits for
+    /// completions and hands them out. Returns false when the wait was interrupted.
+    private func waitOnRing(_ ring: Ring) -> Bool {
+        let count = ring.wait(timeoutNanoseconds: nextTimeoutNanoseconds())
+        now = Monotonic.now()
+        if count < 0 {
+            precondition(Int32(-count) == EINTR, "io_uring_enter failed: errno \(-count)")
+            return false
+        }
+        counters.wakeUps += 1
+        counters.events += count
+        for index in 0..<count {
+            let completion = ring.completions[index]
+            let (kind, token) = Ring.split(completion.user_data)
+            switch kind {
+            case Ring.Kind.receive.rawValue:
+                deliverReceive(completion, token: token, ring: ring)
+            case Ring.Kind.send.rawValue:
+                if let target = registry.target(for: token) {
+                    target.sendCompleted(result: completion.result)
+                } else {
+                    retiredSends[token] = nil
+                }
+            case Ring.Kind.epoll.rawValue:
+                // A one-shot poll: the epoll set is level-triggered, so asking again after
+                // reading it loses nothing.
+                let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: 0)
+                if ready > 0 { dispatchReadiness(ready) }
+                ring.poll(epollFD, events: EpollFlag.readable, userData: Ring.userData(.epoll, token: 0))
+            default:
+                break
+            }
+        }
+        return true
+    }
+
+    /// Hands a receive completion to its connection, then gives its buffer back to the
+    /// kernel (also when the connection has closed since: the buffer is the ring's).
+    @inline(__always)
+    private func deliverReceive(_ completion: cshim_completion, token: UInt64, ring: Ring) {
+        var completion = completion
+        let more = cshim_completion_more(&completion) != 0
+        let target = registry.target(for: token)
+        guard cshim_completion_has_buffer(&completion) != 0 else {
+            target?.receiveCompleted(result: completion.result, bytes: nil, more: more)
+            return
+        }
+        let id = cshim_completion_buffer_id(&completion)
+        let bytes = UnsafeRawBufferPointer(start: ring.buffer(id), count: max(Int(completion.result), 0))
+        target?.receiveCompleted(result: completion.result, bytes: bytes, more: more)
+        ring.returnBuffer(id)
+    }
+
+    /// Keeps `buffer`, which a send in the ring still reads, until that send's
+    /// completion (for a connection that closed meanwhile).
+    func retire(_ buffer: ByteBuffer?, token: UInt64) {
+        if let buffer { retiredSends[token] = buffer }
     }
 
     /// Asks the loop to stop after the current iteration. Safe from any thread.
@@ -265,14 +366,20 @@ public final class EventLoop: @unchecked Sendable {
         for task in tasks { task() }
     }
 
-    private func nextTimeout() -> Int32 {
+    /// How long the next wait may last, in nanoseconds; -1: until something happens.
+    private func nextTimeoutNanoseconds() -> Int64 {
         // Work this loop gave itself runs after a look at the sockets, without a wait.
         if localWorkPending { return 0 }
         guard let deadline = timers.earliestDeadline else { return -1 }
         let now = Monotonic.now()
         if deadline <= now { return 0 }
+        return Int64(min(deadline - now, 60_000_000_000))
+    }
+
+    private func nextTimeoutMilliseconds() -> Int32 {
+        let nanoseconds = nextTimeoutNanoseconds()
         // Round up so the loop never wakes just before a deadline and spins.
-        return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+        return nanoseconds < 0 ? -1 : Int32((nanoseconds + 999_999) / 1_000_000)
     }
 
     private func fireDueTimers() {
@@ -288,14 +395,21 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: registration
 
-    func register(_ target: Selectable, descriptor: Int32, events: UInt32) throws(SocketError) {
+    /// Registers `target` for `descriptor`, watching `events`; returns its token. With
+    /// the ring, a descriptor that watches nothing (a connection whose input comes
+    /// through the ring) stays out of the epoll set until it does.
+    @discardableResult
+    func register(_ target: Selectable, descriptor: Int32, events: UInt32) throws(SocketError) -> UInt64 {
         assertInLoop()
         let token = registry.add(target, descriptor: descriptor)
+        guard ring == nil || events != 0 else { return token }
         let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: events, token: token)
         guard raw == 0 else {
             registry.remove(descriptor: descriptor)
             throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)")
         }
+        registry.setWatched(descriptor: descriptor, true)
+        return token
     }
 
     /// Changes the events watched for `descriptor`; throws what epoll said when it
@@ -303,15 +417,25 @@ public final class EventLoop: @unchecked Sendable {
     func modify(descriptor: Int32, events: UInt32) throws(SocketError) {
         assertInLoop()
         let token = registry.token(descriptor: descriptor)
-        let raw = calls.epollControl(epollFD, EPOLL_CTL_MOD, descriptor, events: events, token: token)
-        guard raw == 0 else { throw SocketError(code: Int32(-raw), operation: "epoll_ctl(MOD)") }
+        let watched = registry.isWatched(descriptor: descriptor)
+        let operation: Int32
+        if ring != nil && events == 0 {
+            guard watched else { return }
+            operation = EPOLL_CTL_DEL
+        } else {
+            operation = watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
+        }
+        let raw = calls.epollControl(epollFD, operation, descriptor, events: events, token: token)
+        guard raw == 0 else { throw SocketError(code: Int32(-raw), operation: "epoll_ctl(\(operation == EPOLL_CTL_MOD ? "MOD" : "ADD/DEL"))") }
+        registry.setWatched(descriptor: descriptor, operation != EPOLL_CTL_DEL)
     }
 
     /// Forgets `descriptor`. Closing a descriptor removes it from the epoll set, so
-    /// `removeFromEpoll` is needed only when the descriptor stays open.
+    /// `removeFromEpoll` is needed only when the descriptor stays open, and with the
+    /// ring, whose operations in flight keep a closed socket alive until they end.
     func deregister(descriptor: Int32, removeFromEpoll: Bool = false) {
         assertInLoop()
-        if removeFromEpoll {
+        if (removeFromEpoll || ring != nil) && registry.isWatched(descriptor: descriptor) {
             _ = calls.epollControl(epollFD, EPOLL_CTL_DEL, descriptor, events: 0, token: 0)
         }
         registry.remove(descriptor: descriptor)

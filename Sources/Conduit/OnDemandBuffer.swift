@@ -27,4 +27,10 @@ struct OnDemandBuffer {
     mutating func ensureCapacity(_ total: Int) { made().ensureCapacity(total) }
     func consume(_ n: Int) { buffer?.consume(n) }
     func reset() { buffer?.reset() }
+
+    /// Hands over the buffer (its storage untouched) and starts again with none.
+    mutating func detach() -> ByteBuffer? {
+        defer { buffer = nil }
+        return buffer
+    }
 }

@@ -6,7 +6,14 @@ struct Registry {
     private struct Slot {
         var target: Selectable?
         var generation: UInt32 = 0
+        /// In the epoll set (with the ring, a connection is only while it waits for
+        /// room to send or for a connect).
+        var watched = false
     }
+
+    /// Generations wrap below 2^28: a ring completion keeps its operation's kind in the
+    /// top four bits of the token.
+    private static let generationLimit: UInt32 = 1 << 28
 
     private var slots: [Slot] = []
     private var nextGeneration: UInt32 = 0
@@ -26,7 +33,7 @@ struct Registry {
             slots.append(contentsOf: repeatElement(Slot(), count: max(index + 1 - slots.count, slots.count)))
         }
         // Never 0, so a zeroed token can never match a live registration.
-        nextGeneration = nextGeneration == UInt32.max - 1 ? 1 : nextGeneration + 1
+        nextGeneration = nextGeneration == Self.generationLimit - 1 ? 1 : nextGeneration + 1
         if slots[index].target == nil { count += 1 }
         slots[index] = Slot(target: target, generation: nextGeneration)
         return Self.token(descriptor: descriptor, generation: nextGeneration)
@@ -46,11 +53,21 @@ struct Registry {
         return slot.generation == UInt32(truncatingIfNeeded: token >> 32) ? slot.target : nil
     }
 
+    /// Whether `descriptor` is in the epoll set.
+    func isWatched(descriptor: Int32) -> Bool {
+        let index = Int(descriptor)
+        return index >= 0 && index < slots.count && slots[index].watched
+    }
+
+    /// Records whether `descriptor` is in the epoll set.
+    mutating func setWatched(descriptor: Int32, _ watched: Bool) { slots[Int(descriptor)].watched = watched }
+
     /// Forgets `descriptor` (its generation stays, so its old events stay stale).
     mutating func remove(descriptor: Int32) {
         let index = Int(descriptor)
         guard index >= 0, index < slots.count, slots[index].target != nil else { return }
         slots[index].target = nil
+        slots[index].watched = false
         count -= 1
     }
 

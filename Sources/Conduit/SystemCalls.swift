@@ -20,14 +20,14 @@ package struct SystemCalls: Sendable {
 
     func epollCreate() -> Int {
         switch backend {
-        case .shim: return Int(cshim_epoll_create())
+        case .shim, .uring: return Int(cshim_epoll_create())
         case .swift: return Self.result(epoll_create1(Int32(EPOLL_CLOEXEC)))
         }
     }
 
     func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, events: UInt32, token: UInt64) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_epoll_ctl(epfd, op, fd, events, token))
         case .swift:
             var event = epoll_event()
@@ -39,7 +39,7 @@ package struct SystemCalls: Sendable {
 
     func epollWait(_ epfd: Int32, _ events: EpollEvents, timeoutMilliseconds: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_epoll_wait(epfd, events.base, Int32(events.capacity), timeoutMilliseconds))
         case .swift:
             return Self.result(epoll_wait(epfd, events.base, Int32(events.capacity), timeoutMilliseconds))
@@ -49,7 +49,7 @@ package struct SystemCalls: Sendable {
     @inline(__always)
     func receive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         switch backend {
-        case .shim: return cshim_recv(fd, buffer, count)
+        case .shim, .uring: return cshim_recv(fd, buffer, count)
         case .swift: return Self.result(recv(fd, buffer, count, 0))
         }
     }
@@ -57,14 +57,14 @@ package struct SystemCalls: Sendable {
     @inline(__always)
     package func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
         switch backend {
-        case .shim: return cshim_send(fd, buffer, count)
+        case .shim, .uring: return cshim_send(fd, buffer, count)
         case .swift: return Self.result(Glibc.send(fd, buffer, count, Int32(MSG_NOSIGNAL)))
         }
     }
 
     func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>, _ count: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return cshim_writev(fd, vectors, count)
         case .swift:
             var message = msghdr()
@@ -76,7 +76,7 @@ package struct SystemCalls: Sendable {
 
     func acceptBatch(_ listenFD: Int32, into fds: UnsafeMutablePointer<Int32>, max: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_accept_batch(listenFD, fds, max))
         case .swift:
             var count: Int32 = 0
@@ -95,7 +95,7 @@ package struct SystemCalls: Sendable {
 
     package func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int {
         switch backend {
-        case .shim: return Int(cshim_connect(fd, address, length))
+        case .shim, .uring: return Int(cshim_connect(fd, address, length))
         case .swift: return Self.result(Glibc.connect(fd, address, length))
         }
     }
@@ -104,7 +104,7 @@ package struct SystemCalls: Sendable {
     /// `AF_UNIX` (protocol 0 picks the family's own).
     func streamSocket(family: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_stream_socket(family))
         case .swift:
             let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
@@ -114,7 +114,7 @@ package struct SystemCalls: Sendable {
 
     package func pendingError(_ fd: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_socket_error(fd))
         case .swift:
             var value: Int32 = 0
@@ -126,7 +126,7 @@ package struct SystemCalls: Sendable {
 
     func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Int {
         switch backend {
-        case .shim:
+        case .shim, .uring:
             return Int(cshim_setsockopt_int(fd, level, name, value))
         case .swift:
             var value = value

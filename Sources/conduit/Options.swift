@@ -2,12 +2,30 @@ import ArgumentParser
 import Conduit
 import Glibc
 
-extension IOBackend: ExpressibleByArgument {}
+extension IOBackend: ExpressibleByArgument {
+    /// A backend's name, or `auto`: `uring` where this machine can run it, else `shim`.
+    public init?(argument: String) {
+        if argument == "auto" {
+            self = .automatic
+        } else {
+            self.init(rawValue: argument)
+        }
+    }
+
+    public static var allValueStrings: [String] { ["auto"] + allCases.map(\.rawValue) }
+}
 
 /// Flags every subcommand shares.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "I/O backend: shim (the C target) or swift (Glibc called from Swift).")
+    @Option(help: "I/O backend: shim (epoll through the C target), swift (epoll, Glibc called from Swift), uring (io_uring through the C target; Linux 6.1+), or auto (uring where it works, else shim).")
     var backend: IOBackend = .shim
+
+    func validate() throws {
+        if backend == .uring, let reason = IOBackend.uringUnavailableReason {
+            // Not a usage error: the flag is right, the machine cannot do it. One line.
+            throw fail("--backend uring cannot run here (\(reason)); use --backend shim, or auto to pick uring only where it works")
+        }
+    }
 }
 
 /// The tutorial's defaults.

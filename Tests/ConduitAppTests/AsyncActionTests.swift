@@ -19,11 +19,11 @@ func externalWait(milliseconds: Int) async {
     }
 }
 
-/// Runs blocking client code on a Dispatch thread: blocking a thread of Swift's
+/// Runs blocking client code on a thread of its own: blocking a thread of Swift's
 /// cooperative pool (two of them here) would starve the tasks the actions run in.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        onOwnThread { continuation.resume(with: Result { try body() }) }
     }
 }
 

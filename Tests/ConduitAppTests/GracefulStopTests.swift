@@ -33,7 +33,7 @@ struct GracefulStopTests {
         client.send([UInt8](repeating: 7, count: 32 << 10))
 
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             _ = server.syncShutdownGracefully(timeout: HangGuard.duration)
             finished.signal()
         }
@@ -69,7 +69,7 @@ struct GracefulStopTests {
         #expect(sent > 1_000, "the client could pipeline only \(sent) requests")
 
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             _ = app.syncShutdownGracefully(timeout: HangGuard.duration)
             finished.signal()
         }

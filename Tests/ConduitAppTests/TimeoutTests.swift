@@ -69,7 +69,7 @@ struct TimeoutTests {
         slow.send(Array(request[..<(headerEnd + 1)]))
         let trickled = DispatchGroup()
         let fd = slow.fd
-        DispatchQueue.global().async(group: trickled) {
+        onOwnThread(group: trickled) {
             // Fewer bytes than the content has, 200 ms apart: never complete.
             for byte in request[(headerEnd + 1)...].prefix(15) {
                 usleep(200_000)
@@ -148,7 +148,7 @@ struct TimeoutTests {
         #expect(allRead.wait(timeout: HangGuard.deadline()) == .success)
         let left = Mutex(-1)
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             let open = server.syncShutdownGracefully(timeout: HangGuard.duration)
             left.withLock { $0 = open }
             finished.signal()

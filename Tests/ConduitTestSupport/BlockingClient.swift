@@ -68,7 +68,7 @@ public final class BlockingClient {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while out.count < count {
-            let n = recv(fd, &buffer, min(buffer.count, count - out.count), 0)
+            let n = receiveRetryingInterrupts(fd, &buffer, min(buffer.count, count - out.count))
             if n <= 0 { break }
             out += buffer[..<n]
         }
@@ -89,7 +89,7 @@ public final class BlockingClient {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
+            let n = receiveRetryingInterrupts(fd, &buffer, buffer.count)
             if n == 0 { return (out, 0) }
             if n < 0 { return (out, errno) }
             out += buffer[..<n]
@@ -97,4 +97,16 @@ public final class BlockingClient {
     }
 
     public enum ClientError: Error { case connect(Int32) }
+}
+
+/// `recv` on a blocking socket, again after `EINTR`. A thread that once ran an io_uring
+/// loop can get one `EINTR` later, when the kernel tears that ring down (see DESIGN.md,
+/// "The io_uring backend"); with a receive timeout set, the kernel does not restart the
+/// call itself.
+public func receiveRetryingInterrupts(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    while true {
+        let n = recv(fd, buffer, count, 0)
+        if n < 0 && errno == EINTR { continue }
+        return n
+    }
 }

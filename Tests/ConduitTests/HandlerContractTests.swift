@@ -35,8 +35,9 @@ struct HandlerContractTests {
 
 extension HandlerContractTests {
     /// epoll refusing an interest change (`EPOLL_CTL_MOD` failing) closes that connection
-    /// with the error; it used to stop the whole process.
-    @Test(arguments: IOBackend.allCases)
+    /// with the error; it used to stop the whole process. Not for `uring`: its open
+    /// connections are not in the epoll set at all.
+    @Test(arguments: [IOBackend.shim, .swift])
     func aRefusedInterestChangeClosesOnlyThatConnection(backend: IOBackend) throws {
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }

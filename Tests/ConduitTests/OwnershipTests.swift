@@ -25,7 +25,7 @@ struct OwnershipTests {
         // The stop waits for A's peer to close after A's FIN, so it runs beside the peer.
         let left = Mutex(-1)
         let stopped = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             let open = first.syncShutdownGracefully(timeout: HangGuard.duration)
             left.withLock { $0 = open }
             stopped.signal()

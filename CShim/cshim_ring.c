@@ -1,0 +1,386 @@
+// The io_uring ring behind `--backend uring`; see cshim_ring.h. (_GNU_SOURCE comes
+// from Package.swift.)
+#include "cshim_ring.h"
+
+#include <errno.h>
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/// The provided buffers' group: one per ring.
+enum { BUFFER_GROUP = 0 };
+
+struct cshim_ring {
+    int fd;
+    unsigned entries;
+    // Submission queue: the kernel reads from head to tail; we own the tail.
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned sq_local_tail;
+    struct io_uring_sqe *sqes;
+    // Completion queue: we read from head to tail; the kernel owns the tail.
+    unsigned *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_cqe *cqes;
+    void *rings_memory;
+    size_t rings_size;
+    size_t sqes_size;
+    // Provided receive buffers: a ring of descriptors and the memory they point to.
+    struct io_uring_buf_ring *buffer_ring;
+    unsigned char *buffer_memory;
+    unsigned buffer_count, buffer_size;
+    unsigned short buffer_tail;
+};
+
+static int ring_setup(unsigned entries, unsigned flags, struct io_uring_params *p) {
+    memset(p, 0, sizeof *p);
+    p->flags = flags | IORING_SETUP_CQSIZE;
+    // Room for many completions per submission (multishot receives post several).
+    p->cq_entries = entries * 4;
+    int fd = (int)syscall(SYS_io_uring_setup, entries, p);
+    return fd < 0 ? -errno : fd;
+}
+
+static unsigned setup_flags(void) {
+    // One thread submits and waits (the loop's): the kernel skips cross-thread locking
+    // and runs completion work only when we wait, in a batch, not by interrupting us.
+    // Disabled at first, so the thread that enables it (the loop's) becomes its issuer.
+    return IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
+}
+
+static int map_rings(cshim_ring *r, const struct io_uring_params *p) {
+    size_t sq_size = p->sq_off.array + p->sq_entries * sizeof(unsigned);
+    size_t cq_size = p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe);
+    r->rings_size = sq_size > cq_size ? sq_size : cq_size;
+    unsigned char *rings = mmap(NULL, r->rings_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+                                IORING_OFF_SQ_RING);
+    if (rings == MAP_FAILED) return -errno;
+    r->rings_memory = rings;
+    r->sqes_size = p->sq_entries * sizeof(struct io_uring_sqe);
+    r->sqes = mmap(NULL, r->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+    if (r->sqes == MAP_FAILED) {
+        r->sqes = NULL;
+        return -errno;
+    }
+    r->entries = p->sq_entries;
+    r->sq_head = (unsigned *)(rings + p->sq_off.head);
+    r->sq_tail = (unsigned *)(rings + p->sq_off.tail);
+    r->sq_mask = (unsigned *)(rings + p->sq_off.ring_mask);
+    r->sq_array = (unsigned *)(rings + p->sq_off.array);
+    r->sq_local_tail = *r->sq_tail;
+    r->cq_head = (unsigned *)(rings + p->cq_off.head);
+    r->cq_tail = (unsigned *)(rings + p->cq_off.tail);
+    r->cq_mask = (unsigned *)(rings + p->cq_off.ring_mask);
+    r->cqes = (struct io_uring_cqe *)(rings + p->cq_off.cqes);
+    return 0;
+}
+
+void cshim_ring_buffer_return(cshim_ring *r, unsigned id) {
+    struct io_uring_buf *b = &r->buffer_ring->bufs[r->buffer_tail & (r->buffer_count - 1)];
+    b->addr = (uint64_t)(uintptr_t)(r->buffer_memory + (size_t)id * r->buffer_size);
+    b->len = r->buffer_size;
+    b->bid = (unsigned short)id;
+    r->buffer_tail++;
+    // Published at once: the kernel may pick it for the next receive.
+    atomic_store_explicit((_Atomic unsigned short *)&r->buffer_ring->tail, r->buffer_tail, memory_order_release);
+}
+
+void *cshim_ring_buffer(cshim_ring *r, unsigned id) { return r->buffer_memory + (size_t)id * r->buffer_size; }
+
+static int register_buffers(cshim_ring *r, unsigned count, unsigned size) {
+    size_t ring_size = count * sizeof(struct io_uring_buf);
+    void *ring = mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ring == MAP_FAILED) return -errno;
+    r->buffer_ring = ring;
+    // Anonymous memory is committed page by page on first touch: buffers the kernel
+    // never fills cost no memory.
+    void *memory = mmap(NULL, (size_t)count * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return -errno;
+    r->buffer_memory = memory;
+    r->buffer_count = count;
+    r->buffer_size = size;
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)ring;
+    reg.ring_entries = count;
+    reg.bgid = BUFFER_GROUP;
+    if (syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0) return -errno;
+    r->buffer_tail = 0;
+    r->buffer_ring->tail = 0;
+    for (unsigned id = 0; id < count; id++) cshim_ring_buffer_return(r, id);
+    return 0;
+}
+
+static int enable(cshim_ring *r) {
+    return syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0 ? -errno : 0;
+}
+
+void cshim_ring_destroy(cshim_ring *r) {
+    if (r == NULL) return;
+    // Closing the ring cancels what is still in the kernel before the memory goes.
+    if (r->fd >= 0) close(r->fd);
+    if (r->sqes) munmap(r->sqes, r->sqes_size);
+    if (r->rings_memory) munmap(r->rings_memory, r->rings_size);
+    if (r->buffer_ring) munmap(r->buffer_ring, r->buffer_count * sizeof(struct io_uring_buf));
+    if (r->buffer_memory) munmap(r->buffer_memory, (size_t)r->buffer_count * r->buffer_size);
+    free(r);
+}
+
+struct create_request {
+    unsigned entries, buffer_count, buffer_size;
+    int error;
+    cshim_ring *ring;
+};
+
+static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error);
+
+static void *create_on_helper(void *argument) {
+    struct create_request *request = argument;
+    request->ring = create_here(request->entries, request->buffer_count, request->buffer_size, &request->error);
+    return NULL;
+}
+
+// The kernel ties a ring to the thread that creates it: when the ring closes, that
+// thread gets task work that interrupts its next blocking call with EINTR, whatever
+// it is doing by then (a test's blocking recv, a caller's sleep). So rings are created
+// on a helper thread that ends at once, and that signal goes nowhere.
+cshim_ring *cshim_ring_create(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error) {
+    struct create_request request = {entries, buffer_count, buffer_size, 0, NULL};
+    pthread_t helper;
+    int started = pthread_create(&helper, NULL, create_on_helper, &request);
+    if (started != 0) {
+        *error = -started;
+        return NULL;
+    }
+    pthread_join(helper, NULL);
+    *error = request.error;
+    return request.ring;
+}
+
+static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error) {
+    cshim_ring *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        *error = -ENOMEM;
+        return NULL;
+    }
+    struct io_uring_params p;
+    int result = ring_setup(entries, setup_flags(), &p);
+    r->fd = result;
+    if (result >= 0 && !(p.features & IORING_FEAT_EXT_ARG)) result = -EOPNOTSUPP;
+    if (result >= 0) result = map_rings(r, &p);
+    if (result >= 0) result = register_buffers(r, buffer_count, buffer_size);
+    if (result < 0) {
+        *error = result;
+        cshim_ring_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+/// The next free submission entry, zeroed. A full queue is submitted first.
+static struct io_uring_sqe *next_sqe(cshim_ring *r) {
+    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+    if (r->sq_local_tail - head >= r->entries) {
+        // Submit without waiting; completions are read at the loop's next wait.
+        syscall(SYS_io_uring_enter, r->fd, r->sq_local_tail - head, 0, 0, NULL, 0);
+    }
+    unsigned index = r->sq_local_tail & *r->sq_mask;
+    struct io_uring_sqe *sqe = &r->sqes[index];
+    memset(sqe, 0, sizeof *sqe);
+    r->sq_array[index] = index;
+    r->sq_local_tail++;
+    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
+    return sqe;
+}
+
+void cshim_ring_poll(cshim_ring *r, int fd, uint32_t events, uint64_t user_data) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = fd;
+    sqe->poll32_events = events;
+    sqe->user_data = user_data;
+}
+
+void cshim_ring_receive(cshim_ring *r, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_RECV;
+    sqe->fd = fd;
+    sqe->ioprio = IORING_RECV_MULTISHOT;
+    sqe->flags = IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BUFFER_GROUP;
+    sqe->user_data = user_data;
+}
+
+void cshim_ring_send(cshim_ring *r, int fd, const void *bytes, size_t length, uint64_t user_data) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_SEND;
+    sqe->fd = fd;
+    sqe->addr = (uint64_t)(uintptr_t)bytes;
+    sqe->len = (uint32_t)length;
+    sqe->msg_flags = MSG_NOSIGNAL;
+    sqe->user_data = user_data;
+}
+
+void cshim_ring_cancel(cshim_ring *r, uint64_t target, uint64_t user_data) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = target;
+    sqe->cancel_flags = IORING_ASYNC_CANCEL_ALL;
+    sqe->user_data = user_data;
+}
+
+static int reap(cshim_ring *r, cshim_completion *out, int max) {
+    unsigned head = *r->cq_head;
+    unsigned tail = atomic_load_explicit((_Atomic unsigned *)r->cq_tail, memory_order_acquire);
+    int count = 0;
+    while (head != tail && count < max) {
+        const struct io_uring_cqe *cqe = &r->cqes[head & *r->cq_mask];
+        out[count].user_data = cqe->user_data;
+        out[count].result = cqe->res;
+        out[count].flags = cqe->flags;
+        count++;
+        head++;
+    }
+    atomic_store_explicit((_Atomic unsigned *)r->cq_head, head, memory_order_release);
+    return count;
+}
+
+int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeout_ns) {
+    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+    unsigned to_submit = r->sq_local_tail - head;
+    struct __kernel_timespec ts;
+    struct io_uring_getevents_arg arg;
+    memset(&arg, 0, sizeof arg);
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        arg.ts = (uint64_t)(uintptr_t)&ts;
+    }
+    // With DEFER_TASKRUN, completions are posted only while we are in the kernel asking
+    // for them, so even a "do not wait" turn enters with GETEVENTS.
+    unsigned wait_for = timeout_ns == 0 ? 0 : 1;
+    long entered = syscall(SYS_io_uring_enter, r->fd, to_submit, wait_for,
+                           IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
+    if (entered < 0 && errno != ETIME && errno != EBUSY) {
+        int code = errno;
+        int count = reap(r, out, max);
+        return count > 0 ? count : -code;
+    }
+    return reap(r, out, max);
+}
+
+int cshim_ring_enable(cshim_ring *r) { return enable(r); }
+
+int cshim_ring_quiesce(cshim_ring *r, int max_turns) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
+    sqe->user_data = UINT64_MAX;
+    cshim_completion batch[64];
+    int cancelled = -1, ended = 0;
+    for (int turn = 0; turn < max_turns; turn++) {
+        int got = cshim_ring_wait(r, batch, 64, 10000000);
+        if (got < 0 && got != -EINTR) return got;
+        for (int i = 0; i < got; i++) {
+            if (batch[i].user_data == UINT64_MAX) {
+                // How many operations the cancel found (-ENOENT: none).
+                cancelled = batch[i].result > 0 ? batch[i].result : 0;
+            } else if (batch[i].result == -ECANCELED) {
+                ended++;
+            }
+        }
+        if (cancelled >= 0 && ended >= cancelled) return 0;
+    }
+    return -ETIMEDOUT;
+}
+
+int cshim_ring_submit_queued(cshim_ring *r) {
+    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+    unsigned queued = r->sq_local_tail - head;
+    if (queued == 0) return 0;
+    long entered = syscall(SYS_io_uring_enter, r->fd, queued, 0, 0, NULL, 0);
+    return entered < 0 ? -errno : 0;
+}
+
+int cshim_ring_submit(cshim_ring *r) {
+    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+    long entered = syscall(SYS_io_uring_enter, r->fd, r->sq_local_tail - head, 0, IORING_ENTER_GETEVENTS, NULL, 0);
+    return entered < 0 ? -errno : 0;
+}
+
+/// Runs the ring as the backend will on a socket pair: a multishot receive into a
+/// provided buffer must deliver one byte and stay armed.
+static int probe_receive(cshim_ring *r, char *reason, size_t reason_size) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
+        snprintf(reason, reason_size, "socketpair: %s", strerror(errno));
+        return -errno;
+    }
+    cshim_ring_receive(r, pair[0], 1);
+    int result = (int)write(pair[1], "x", 1) == 1 ? 0 : -errno;
+    cshim_completion c;
+    int got = 0;
+    for (int turn = 0; result == 0 && got == 0 && turn < 10; turn++) {
+        got = cshim_ring_wait(r, &c, 1, 100000000);
+        if (got < 0 && got != -EINTR) result = got;
+        if (got < 0) got = 0;
+    }
+    if (result == 0 && got == 0) result = -ETIMEDOUT;
+    if (result == 0 && c.result < 0) result = c.result;
+    if (result == 0 && !(cshim_completion_has_buffer(&c) && cshim_completion_more(&c))) result = -EOPNOTSUPP;
+    if (result < 0) snprintf(reason, reason_size, "multishot receive into provided buffers: %s", strerror(-result));
+    cshim_ring_quiesce(r, 100);
+    close(pair[0]);
+    close(pair[1]);
+    return result;
+}
+
+struct probe_request {
+    char *reason;
+    size_t reason_size;
+    int result;
+};
+
+static int probe_here(char *reason, size_t reason_size);
+
+static void *probe_on_helper(void *argument) {
+    struct probe_request *request = argument;
+    request->result = probe_here(request->reason, request->reason_size);
+    return NULL;
+}
+
+// On a helper thread for the same reason as cshim_ring_create: the probe's ring must
+// not leave an EINTR behind for the caller.
+int cshim_ring_probe(char *reason, size_t reason_size) {
+    struct probe_request request = {reason, reason_size, 0};
+    pthread_t helper;
+    int started = pthread_create(&helper, NULL, probe_on_helper, &request);
+    if (started != 0) {
+        snprintf(reason, reason_size, "pthread_create: %s", strerror(started));
+        return -started;
+    }
+    pthread_join(helper, NULL);
+    return request.result;
+}
+
+static int probe_here(char *reason, size_t reason_size) {
+    int error = 0;
+    cshim_ring *r = cshim_ring_create(8, 8, 64, &error);
+    if (r == NULL) {
+        snprintf(reason, reason_size, "io_uring_setup: %s", strerror(-error));
+        return error;
+    }
+    int result = enable(r);
+    if (result < 0) snprintf(reason, reason_size, "io_uring_register(ENABLE_RINGS): %s", strerror(-result));
+    if (result == 0) result = probe_receive(r, reason, reason_size);
+    cshim_ring_destroy(r);
+    return result;
+}
