@@ -78,7 +78,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["conduit", "ConduitTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["conduit", "Conduit", "ConduitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ loopback connections that send nothing, minus before, divided by N. Kernel socke
 memory is not in RSS; this is what the server's own code costs.
 
 usage: idle_memory.py [--conduit PATH] [--connections 10000] [--server app|echo|c-echo|c-app]
+                      [--backend shim|swift|uring]
 The connections come from this process, 20,000 per loopback source address (it raises
 its own open-file limit as far as allowed, and the server's with prlimit when root). Only loopback is used; the server started here is stopped by its PID.
 """
@@ -24,10 +25,11 @@ def main():
     parser.add_argument("--conduit", default=".build/release/conduit")
     parser.add_argument("--connections", type=int, default=10_000)
     parser.add_argument("--server", default="app", choices=["app", "echo", "c-echo", "c-app"])
+    parser.add_argument("--backend", default="shim", choices=["shim", "swift", "uring"], help="Conduit's servers only")
     options = parser.parse_args()
     commands = {
-        "app": [options.conduit, "app-server", "127.0.0.1", "0", "--log-level", "warning"],
-        "echo": [options.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet"],
+        "app": [options.conduit, "app-server", "127.0.0.1", "0", "--log-level", "warning", "--backend", options.backend],
+        "echo": [options.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", options.backend],
         "c-echo": ["Benchmarks/C/echo_server", "0"],
         "c-app": ["Benchmarks/C/app_server", "0"],
     }

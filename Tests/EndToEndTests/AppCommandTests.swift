@@ -3,7 +3,7 @@ import Testing
 
 @Suite("conduit app-server and app-client, and interoperability with an independent implementation")
 struct AppCommandTests {
-    static let backends = ["shim", "swift"]
+    static let backends = commandBackends
 
     @Test(arguments: backends)
     func searchAndBinaryAgainstOurServer(backend: String) throws {

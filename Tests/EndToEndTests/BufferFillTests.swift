@@ -3,7 +3,7 @@ import Testing
 
 @Suite("The tutorial's buffer-filling demo and socket state")
 struct BufferFillTests {
-    @Test(arguments: ["shim", "swift"])
+    @Test(arguments: commandBackends)
     func clientFillsBuffersOfAServerThatNeverReads(backend: String) throws {
         let server = try ChildProcess(["app-server-test", "127.0.0.1", "0", "--backend", backend])
         let port = try #require(server.listeningPort())

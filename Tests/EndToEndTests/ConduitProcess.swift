@@ -1,3 +1,4 @@
+import Conduit
 import ConduitTestSupport
 import Foundation
 import Glibc
@@ -38,15 +39,18 @@ final class ChildProcess: @unchecked Sendable {
     /// A signal to send the moment stdout first contains a text (see `signal(_:assoonAs:)`).
     private var trigger: (signal: Int32, text: String)?
 
-    /// Starts `conduit arguments…`.
-    convenience init(_ arguments: [String]) throws {
-        try self.init(executable: conduitBinary, arguments)
+    /// Starts `conduit arguments…`, with `environment` added to the test's own.
+    convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: conduitBinary, arguments, environment: environment)
     }
 
-    /// Starts `executable arguments…`.
-    init(executable: URL, _ arguments: [String]) throws {
+    /// Starts `executable arguments…`, with `environment` added to the test's own.
+    init(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -149,10 +153,15 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Runs `conduit arguments…` to completion (at most `seconds`).
-func runConduit(_ arguments: [String], seconds: Double = 60) throws -> RunResult {
-    try ChildProcess(arguments).finish(seconds: seconds)
+/// Runs `conduit arguments…` to completion (at most `seconds`), with `environment`
+/// added to the test's own.
+func runConduit(_ arguments: [String], seconds: Double = 60, environment: [String: String] = [:]) throws -> RunResult {
+    try ChildProcess(arguments, environment: environment).finish(seconds: seconds)
 }
+
+/// The `--backend` values the command tests run with: every backend this machine can
+/// run (`uring` only where its probe works).
+let commandBackends = IOBackend.usable.map(\.rawValue)
 
 /// The interoperability peers under Tests/Interop.
 let interopDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("conduit echo and multiconn programs, as a user runs them")
 struct EchoCommandTests {
-    static let backends = ["shim", "swift"]
+    static let backends = commandBackends
 
     @Test(arguments: backends)
     func echoServerServesOneClientAndExits(backend: String) throws {

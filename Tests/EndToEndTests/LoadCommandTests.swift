@@ -38,7 +38,7 @@ struct LoadCommandTests {
         #expect(try String(contentsOf: hgrm, encoding: .utf8).contains("Percentile"))
     }
 
-    @Test(arguments: ["shim", "swift"])
+    @Test(arguments: commandBackends)
     func againstASeparateAppServer(backend: String) throws {
         let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "warning", "--backend", backend])
         let port = try #require(server.listeningPort())

@@ -83,7 +83,7 @@ struct ResourceTests {
 
     /// A client that sends requests and never reads the answers: the server stops
     /// reading it above the high watermark, so its memory stays bounded.
-    @Test(arguments: ["shim", "swift"])
+    @Test(arguments: commandBackends)
     func nonReadingClientCannotGrowServerMemory(backend: String) throws {
         let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "error", "--backend", backend])
         let port = try #require(server.listeningPort())

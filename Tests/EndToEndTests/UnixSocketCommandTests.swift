@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Unix domain sockets and socket activation in the CLI, as a user runs them")
 struct UnixSocketCommandTests {
-    static let backends = ["shim", "swift"]
+    static let backends = commandBackends
 
     @Test(arguments: backends)
     func appServerAndClientOverAUnixSocket(backend: String) throws {
