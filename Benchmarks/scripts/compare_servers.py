@@ -95,13 +95,19 @@ def servers(args):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_server_arguments(parser):
+    """The flags that say where the servers are and which workloads run (shared with
+    syscalls_per_request.py)."""
     parser.add_argument("--conduit", default=".build/release/conduit")
     parser.add_argument("--nio-echo", default="Benchmarks/.build/release/NIOEchoServer")
     parser.add_argument("--nio-app", default="Benchmarks/.build/release/NIOAppServer")
     parser.add_argument("--c-dir", default="Benchmarks/C")
     parser.add_argument("--workloads", default="echo,search")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_server_arguments(parser)
     parser.add_argument("--connections", default="100,1000")
     parser.add_argument("--duration", type=float, default=5, help="seconds per run")
     parser.add_argument("--repeats", type=int, default=3)

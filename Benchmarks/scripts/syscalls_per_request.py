@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from compare_servers import servers, start
+from compare_servers import add_server_arguments, servers, start
 from procstat import stop
 
 
@@ -76,11 +76,7 @@ def parse(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conduit", default=".build/release/conduit")
-    parser.add_argument("--nio-echo", default="Benchmarks/.build/release/NIOEchoServer")
-    parser.add_argument("--nio-app", default="Benchmarks/.build/release/NIOAppServer")
-    parser.add_argument("--c-dir", default="Benchmarks/C")
-    parser.add_argument("--workloads", default="echo,search")
+    add_server_arguments(parser)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--duration", type=float, default=3)
     parser.add_argument("--pipeline", type=int, default=1)
