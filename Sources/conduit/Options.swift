@@ -12,6 +12,7 @@ extension IOBackend: ExpressibleByArgument {
         }
     }
 
+    /// What `--help` lists: `auto`, then each backend.
     public static var allValueStrings: [String] { ["auto"] + allCases.map(\.rawValue) }
 }
 
