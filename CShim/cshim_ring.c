@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <linux/io_uring.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 /// The provided buffers' group: one per ring.
@@ -117,8 +115,20 @@ static int register_buffers(cshim_ring *r, unsigned count, unsigned size) {
     return 0;
 }
 
-static int enable(cshim_ring *r) {
+int cshim_ring_enable(cshim_ring *r) {
     return syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0 ? -errno : 0;
+}
+
+/// Runs `body(argument)` on a new thread and waits for it; returns 0 or pthread's error.
+/// The kernel ties a ring to the thread that creates it: when the ring closes, that
+/// thread gets task work that interrupts its next blocking call with EINTR, whatever it
+/// is doing by then (a test's blocking recv, a caller's sleep). Rings are created, and
+/// the probe run, on such a helper thread, which ends at once: that signal goes nowhere.
+static int on_helper_thread(void *(*body)(void *), void *argument) {
+    pthread_t helper;
+    int started = pthread_create(&helper, NULL, body, argument);
+    if (started == 0) pthread_join(helper, NULL);
+    return started;
 }
 
 void cshim_ring_destroy(cshim_ring *r) {
@@ -146,20 +156,11 @@ static void *create_on_helper(void *argument) {
     return NULL;
 }
 
-// The kernel ties a ring to the thread that creates it: when the ring closes, that
-// thread gets task work that interrupts its next blocking call with EINTR, whatever
-// it is doing by then (a test's blocking recv, a caller's sleep). So rings are created
-// on a helper thread that ends at once, and that signal goes nowhere.
+// On a helper thread: see on_helper_thread.
 cshim_ring *cshim_ring_create(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error) {
     struct create_request request = {entries, buffer_count, buffer_size, 0, NULL};
-    pthread_t helper;
-    int started = pthread_create(&helper, NULL, create_on_helper, &request);
-    if (started != 0) {
-        *error = -started;
-        return NULL;
-    }
-    pthread_join(helper, NULL);
-    *error = request.error;
+    int started = on_helper_thread(create_on_helper, &request);
+    *error = started != 0 ? -started : request.error;
     return request.ring;
 }
 
@@ -183,13 +184,22 @@ static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned
     return r;
 }
 
-/// The next free submission entry, zeroed. A full queue is submitted first.
+/// Operations queued that the kernel has not taken yet.
+static unsigned queued(const cshim_ring *r) {
+    return r->sq_local_tail - atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+}
+
+int cshim_ring_submit(cshim_ring *r, int run_deferred_work) {
+    unsigned count = queued(r);
+    if (count == 0 && !run_deferred_work) return 0;
+    unsigned flags = run_deferred_work ? IORING_ENTER_GETEVENTS : 0;
+    return syscall(SYS_io_uring_enter, r->fd, count, 0, flags, NULL, 0) < 0 ? -errno : 0;
+}
+
+/// The next free submission entry, zeroed. A full queue is submitted first (without
+/// waiting: completions are read at the loop's next wait).
 static struct io_uring_sqe *next_sqe(cshim_ring *r) {
-    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-    if (r->sq_local_tail - head >= r->entries) {
-        // Submit without waiting; completions are read at the loop's next wait.
-        syscall(SYS_io_uring_enter, r->fd, r->sq_local_tail - head, 0, 0, NULL, 0);
-    }
+    if (queued(r) >= r->entries) cshim_ring_submit(r, 0);
     unsigned index = r->sq_local_tail & *r->sq_mask;
     struct io_uring_sqe *sqe = &r->sqes[index];
     memset(sqe, 0, sizeof *sqe);
@@ -227,13 +237,17 @@ void cshim_ring_send(cshim_ring *r, int fd, const void *bytes, size_t length, ui
     sqe->user_data = user_data;
 }
 
-void cshim_ring_cancel(cshim_ring *r, uint64_t target, uint64_t user_data) {
+static void prepare_cancel(cshim_ring *r, uint64_t target, uint32_t flags, uint64_t user_data) {
     struct io_uring_sqe *sqe = next_sqe(r);
     sqe->opcode = IORING_OP_ASYNC_CANCEL;
     sqe->fd = -1;
     sqe->addr = target;
-    sqe->cancel_flags = IORING_ASYNC_CANCEL_ALL;
+    sqe->cancel_flags = flags;
     sqe->user_data = user_data;
+}
+
+void cshim_ring_cancel(cshim_ring *r, uint64_t target, uint64_t user_data) {
+    prepare_cancel(r, target, IORING_ASYNC_CANCEL_ALL, user_data);
 }
 
 static int reap(cshim_ring *r, cshim_completion *out, int max) {
@@ -253,8 +267,7 @@ static int reap(cshim_ring *r, cshim_completion *out, int max) {
 }
 
 int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeout_ns) {
-    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-    unsigned to_submit = r->sq_local_tail - head;
+    unsigned to_submit = queued(r);
     struct __kernel_timespec ts;
     struct io_uring_getevents_arg arg;
     memset(&arg, 0, sizeof arg);
@@ -276,14 +289,8 @@ int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeo
     return reap(r, out, max);
 }
 
-int cshim_ring_enable(cshim_ring *r) { return enable(r); }
-
 int cshim_ring_quiesce(cshim_ring *r, int max_turns) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_ASYNC_CANCEL;
-    sqe->fd = -1;
-    sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
-    sqe->user_data = UINT64_MAX;
+    prepare_cancel(r, 0, IORING_ASYNC_CANCEL_ANY, UINT64_MAX);
     cshim_completion batch[64];
     int cancelled = -1, ended = 0;
     for (int turn = 0; turn < max_turns; turn++) {
@@ -300,20 +307,6 @@ int cshim_ring_quiesce(cshim_ring *r, int max_turns) {
         if (cancelled >= 0 && ended >= cancelled) return 0;
     }
     return -ETIMEDOUT;
-}
-
-int cshim_ring_submit_queued(cshim_ring *r) {
-    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-    unsigned queued = r->sq_local_tail - head;
-    if (queued == 0) return 0;
-    long entered = syscall(SYS_io_uring_enter, r->fd, queued, 0, 0, NULL, 0);
-    return entered < 0 ? -errno : 0;
-}
-
-int cshim_ring_submit(cshim_ring *r) {
-    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-    long entered = syscall(SYS_io_uring_enter, r->fd, r->sq_local_tail - head, 0, IORING_ENTER_GETEVENTS, NULL, 0);
-    return entered < 0 ? -errno : 0;
 }
 
 /// Runs the ring as the backend will on a socket pair: a multishot receive into a
@@ -357,17 +350,15 @@ static void *probe_on_helper(void *argument) {
     return NULL;
 }
 
-// On a helper thread for the same reason as cshim_ring_create: the probe's ring must
-// not leave an EINTR behind for the caller.
+// On a helper thread (see on_helper_thread): the probe's ring must not leave an EINTR
+// behind for the caller.
 int cshim_ring_probe(char *reason, size_t reason_size) {
     struct probe_request request = {reason, reason_size, 0};
-    pthread_t helper;
-    int started = pthread_create(&helper, NULL, probe_on_helper, &request);
+    int started = on_helper_thread(probe_on_helper, &request);
     if (started != 0) {
         snprintf(reason, reason_size, "pthread_create: %s", strerror(started));
         return -started;
     }
-    pthread_join(helper, NULL);
     return request.result;
 }
 
@@ -378,7 +369,7 @@ static int probe_here(char *reason, size_t reason_size) {
         snprintf(reason, reason_size, "io_uring_setup: %s", strerror(-error));
         return error;
     }
-    int result = enable(r);
+    int result = cshim_ring_enable(r);
     if (result < 0) snprintf(reason, reason_size, "io_uring_register(ENABLE_RINGS): %s", strerror(-result));
     if (result == 0) result = probe_receive(r, reason, reason_size);
     cshim_ring_destroy(r);

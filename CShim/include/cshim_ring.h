@@ -63,16 +63,14 @@ void cshim_ring_cancel(cshim_ring *ring, uint64_t target, uint64_t user_data);
 /// completions into `out`. Returns how many, or -errno (-EINTR: try again).
 int cshim_ring_wait(cshim_ring *ring, cshim_completion *out, int max, int64_t timeout_ns);
 
-/// Submits everything queued and lets the kernel finish the work it deferred (a
-/// cancelled receive lets go of its socket then), without taking any completion: they
-/// stay for the next wait. For a loop that stops: a socket it closed is closed now.
-int cshim_ring_submit(cshim_ring *ring);
-
-/// Submits what is queued, if anything, without waiting or taking completions. An
-/// operation names its socket by descriptor number, and the kernel looks the number up
-/// only when it takes the operation: queued operations must be submitted before their
-/// socket is closed, or a socket opened meanwhile under the same number gets them.
-int cshim_ring_submit_queued(cshim_ring *ring);
+/// Submits what is queued, without waiting or taking completions (they stay for the
+/// next wait); returns 0 or -errno. Two reasons to call it outside a wait:
+/// - before a socket closes: an operation names its socket by descriptor number, looked
+///   up only when the kernel takes it, so a queued one could otherwise reach a socket
+///   opened meanwhile under the same number (nothing queued: no system call);
+/// - when a loop stops, with `run_deferred_work`: the kernel then also finishes the work
+///   DEFER_TASKRUN holds for our wait, so a cancelled receive lets go of its socket now.
+int cshim_ring_submit(cshim_ring *ring, int run_deferred_work);
 
 /// True when a completion says its multishot operation goes on (IORING_CQE_F_MORE).
 static inline int cshim_completion_more(const cshim_completion *c) { return (c->flags & (1U << 1)) != 0; }

@@ -426,7 +426,10 @@ public final class EventLoop: @unchecked Sendable {
             operation = watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
         }
         let raw = calls.epollControl(epollFD, operation, descriptor, events: events, token: token)
-        guard raw == 0 else { throw SocketError(code: Int32(-raw), operation: "epoll_ctl(\(operation == EPOLL_CTL_MOD ? "MOD" : "ADD/DEL"))") }
+        guard raw == 0 else {
+            let name = operation == EPOLL_CTL_MOD ? "MOD" : operation == EPOLL_CTL_ADD ? "ADD" : "DEL"
+            throw SocketError(code: Int32(-raw), operation: "epoll_ctl(\(name))")
+        }
         registry.setWatched(descriptor: descriptor, operation != EPOLL_CTL_DEL)
     }
 

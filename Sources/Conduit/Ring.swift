@@ -99,10 +99,11 @@ final class Ring {
 
     /// Submits what is queued, if anything: before a socket is closed, so that no
     /// operation queued for it reaches a socket opened later under the same number.
-    func submitQueued() { _ = cshim_ring_submit_queued(ring) }
+    func submitQueued() { _ = cshim_ring_submit(ring, 0) }
 
-    /// Submits what is queued without taking completions (see `cshim_ring_submit`).
-    func submit() { _ = cshim_ring_submit(ring) }
+    /// Submits what is queued and lets the kernel finish the work it deferred to our
+    /// wait, without taking completions: for a loop that stops (see `cshim_ring_submit`).
+    func submit() { _ = cshim_ring_submit(ring, 1) }
 
     @inline(__always)
     func buffer(_ id: UInt32) -> UnsafeMutableRawPointer { cshim_ring_buffer(ring, id) }

@@ -141,15 +141,3 @@ func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     }
 }
 
-/// Reads `count` bytes from a blocking socket (fewer if it ends or times out).
-@Sendable func receiveExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(count)
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while out.count < count {
-        let n = receiveRetryingInterrupts(fd, &buffer, min(buffer.count, count - out.count))
-        if n <= 0 { break }
-        out += buffer[..<n]
-    }
-    return out
-}

@@ -64,16 +64,7 @@ public final class BlockingClient {
     public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads until `count` bytes have arrived, end of stream, or the timeout.
-    public func receive(count: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while out.count < count {
-            let n = receiveRetryingInterrupts(fd, &buffer, min(buffer.count, count - out.count))
-            if n <= 0 { break }
-            out += buffer[..<n]
-        }
-        return out
-    }
+    public func receive(count: Int) -> [UInt8] { receiveExactly(fd, count) }
 
     /// Reads until the peer closes (or the timeout); returns the bytes and whether
     /// an orderly end of stream (or reset) was seen.
@@ -109,4 +100,17 @@ public func receiveRetryingInterrupts(_ fd: Int32, _ buffer: UnsafeMutableRawPoi
         if n < 0 && errno == EINTR { continue }
         return n
     }
+}
+
+/// Reads `count` bytes from a blocking socket (fewer if it ends or times out).
+@Sendable public func receiveExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(count)
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while out.count < count {
+        let n = receiveRetryingInterrupts(fd, &buffer, min(buffer.count, count - out.count))
+        if n <= 0 { break }
+        out += buffer[..<n]
+    }
+    return out
 }
