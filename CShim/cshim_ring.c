@@ -209,11 +209,21 @@ static struct io_uring_sqe *next_sqe(cshim_ring *r) {
     return sqe;
 }
 
-void cshim_ring_poll(cshim_ring *r, int fd, uint32_t events, uint64_t user_data) {
+void cshim_ring_poll(cshim_ring *r, int fd, uint32_t events, int multishot, uint64_t user_data) {
     struct io_uring_sqe *sqe = next_sqe(r);
     sqe->opcode = IORING_OP_POLL_ADD;
     sqe->fd = fd;
     sqe->poll32_events = events;
+    sqe->len = multishot ? IORING_POLL_ADD_MULTI : 0;
+    sqe->user_data = user_data;
+}
+
+void cshim_ring_accept(cshim_ring *r, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_ACCEPT;
+    sqe->fd = fd;
+    sqe->ioprio = IORING_ACCEPT_MULTISHOT;
+    sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
     sqe->user_data = user_data;
 }
 

@@ -45,8 +45,14 @@ int cshim_ring_quiesce(cshim_ring *ring, int max_turns);
 /// Closes the ring and frees its buffers. Operations still in the kernel are cancelled.
 void cshim_ring_destroy(cshim_ring *ring);
 
-/// A one-shot poll of `fd` for `events` (POLLIN, POLLOUT, ...).
-void cshim_ring_poll(cshim_ring *ring, int fd, uint32_t events, uint64_t user_data);
+/// A poll of `fd` for `events` (POLLIN, POLLOUT, ...): one completion, or with
+/// `multishot` one each time the events occur, until cancelled or the kernel ends it
+/// (a completion without IORING_CQE_F_MORE).
+void cshim_ring_poll(cshim_ring *ring, int fd, uint32_t events, int multishot, uint64_t user_data);
+/// A multishot accept on listening socket `fd`: one completion per connection, its
+/// result the new socket (non-blocking, close-on-exec) or -errno, until cancelled or an
+/// error ends it (a completion without IORING_CQE_F_MORE, for example on EMFILE).
+void cshim_ring_accept(cshim_ring *ring, int fd, uint64_t user_data);
 /// A multishot receive on `fd` into the provided buffers: one completion per chunk
 /// received, each naming its buffer (`cshim_ring_buffer_id`), until end of stream, an
 /// error, no free buffer (-ENOBUFS), or a cancel.

@@ -87,6 +87,7 @@ public final class EventLoop: @unchecked Sendable {
                 }
                 let ring = try Ring()
                 ring.poll(epollFD, events: EpollFlag.readable, userData: Ring.userData(.epoll, token: 0))
+                ring.poll(wake, events: EpollFlag.readable, multishot: true, userData: Ring.userData(.wake, token: 0))
                 self.ring = ring
             } catch {
                 Glibc.close(wake)
@@ -97,6 +98,8 @@ public final class EventLoop: @unchecked Sendable {
             self.ring = nil
         }
         self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
+        // With the ring, wake-ups come through it (a multishot poll of the eventfd).
+        if ring != nil { return }
         let added = calls.epollControl(epollFD, EPOLL_CTL_ADD, wakeFD, events: EpollFlag.readable, token: Self.wakeToken)
         guard added == 0 else {
             receiveBuffer.deallocate()
@@ -227,6 +230,14 @@ public final class EventLoop: @unchecked Sendable {
                 } else {
                     retiredSends[token] = nil
                 }
+            case Ring.Kind.accept.rawValue:
+                deliverAccept(completion, token: token)
+            case Ring.Kind.wake.rawValue:
+                drainInbox(closing: false)
+                var completion = completion
+                if cshim_completion_more(&completion) == 0 {
+                    ring.poll(wakeFD, events: EpollFlag.readable, multishot: true, userData: Ring.userData(.wake, token: 0))
+                }
             case Ring.Kind.epoll.rawValue:
                 // A one-shot poll: the epoll set is level-triggered, so asking again after
                 // reading it loses nothing.
@@ -255,6 +266,18 @@ public final class EventLoop: @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: ring.buffer(id), count: max(Int(completion.result), 0))
         target?.receiveCompleted(result: completion.result, bytes: bytes, more: more)
         ring.returnBuffer(id)
+    }
+
+    /// Hands an accept completion to its listener; a socket accepted for a listener
+    /// closed since is closed here, or nobody would.
+    private func deliverAccept(_ completion: cshim_completion, token: UInt64) {
+        var completion = completion
+        let more = cshim_completion_more(&completion) != 0
+        if let target = registry.target(for: token) {
+            target.acceptCompleted(result: completion.result, more: more)
+        } else if completion.result >= 0 {
+            Glibc.close(completion.result)
+        }
     }
 
     /// Keeps `buffer`, which a send in the ring still reads, until that send's

@@ -14,6 +14,10 @@ import Glibc
 /// When the process runs out of descriptors (`EMFILE`/`ENFILE`), accepting pauses for
 /// `ServerOptions.acceptBackoff` instead of spinning on a listening socket that stays
 /// readable; pending clients wait in the kernel's backlog meanwhile.
+///
+/// On the `uring` backend a listener accepts through the ring: one multishot accept
+/// posts a completion per connection, with no readiness event and no `accept4` call. An
+/// error ends it; it is armed again at once, or after the backoff.
 final class Listener: Selectable {
     unowned let loop: EventLoop
     let socket: Socket
@@ -28,6 +32,13 @@ final class Listener: Selectable {
     /// The loops that take accepted connections in turn (empty: this loop keeps them).
     private let handOff: [EventLoop]
     private var nextHandOff = 0
+    /// `uring`: this listener's registry token, which its accept completions carry.
+    private var token: UInt64 = 0
+    /// `uring`: the multishot accept is in the ring (until a completion without `more`).
+    private var acceptArmed = false
+    /// `uring`: accepts go through the ring (false on a kernel that refused a multishot
+    /// accept: this listener then waits for readiness through epoll as the others do).
+    private var acceptsThroughRing: Bool
 
     init(
         loop: EventLoop, socket: Socket, options: ServerOptions, tcp: Bool, handOff: [EventLoop],
@@ -39,6 +50,7 @@ final class Listener: Selectable {
         self.options = options
         self.tcp = tcp
         self.handOff = handOff.count > 1 ? handOff : []
+        self.acceptsThroughRing = loop.ring != nil
         self.connections = connections
         self.onAcceptError = onAcceptError
         self.opener = AcceptedConnectionOpener(
@@ -48,14 +60,51 @@ final class Listener: Selectable {
     var owner: AnyObject? { connections }
 
     func start() throws(SocketError) {
-        try loop.register(self, descriptor: socket.descriptor, events: EpollFlag.readable)
+        token = try loop.register(
+            self, descriptor: socket.descriptor, events: acceptsThroughRing ? 0 : EpollFlag.readable)
+        armAccept()
     }
 
     /// Stops accepting and closes the listening socket.
     func close() {
         guard socket.isOpen else { return }
+        if acceptArmed, let ring = loop.ring {
+            // An armed accept keeps the listening socket (and its port) open, and names
+            // it by number: cancelled and submitted before the number can be reused.
+            ring.cancel(Ring.userData(.accept, token: token))
+            ring.submitQueued()
+        }
         loop.deregister(descriptor: socket.descriptor)
         socket.close()
+    }
+
+    /// Puts the multishot accept in the ring, unless it is there, paused or closed.
+    private func armAccept() {
+        guard acceptsThroughRing, let ring = loop.ring, !acceptArmed, !paused, socket.isOpen else { return }
+        ring.accept(socket.descriptor, userData: Ring.userData(.accept, token: token))
+        acceptArmed = true
+    }
+
+    func acceptCompleted(result: Int32, more: Bool) {
+        if !more { acceptArmed = false }
+        guard socket.isOpen else {
+            if result >= 0 { Glibc.close(result) }
+            return
+        }
+        if result >= 0 {
+            adopt(result)
+        } else if result == -EINVAL && !more {
+            // A kernel without multishot accept (before 5.19): readiness through epoll.
+            acceptsThroughRing = false
+            setInterest(paused ? 0 : EpollFlag.readable)
+            return
+        } else if result != -ECANCELED {
+            handleAcceptError(-result)
+        }
+        if paused && acceptArmed, let ring = loop.ring {
+            ring.cancel(Ring.userData(.accept, token: token))
+        }
+        armAccept()
     }
 
     func loopDidStop(_ error: SocketError) { close() }
@@ -153,11 +202,16 @@ final class Listener: Selectable {
 
     private func pauseAccepting() {
         paused = true
-        setInterest(0)
+        // Through the ring the error has already ended the accept; nothing to unwatch.
+        if !acceptsThroughRing { setInterest(0) }
         loop.schedule(after: options.acceptBackoff) { [weak self] in
             guard let self, self.socket.isOpen else { return }
             self.paused = false
-            self.setInterest(EpollFlag.readable)
+            if self.acceptsThroughRing {
+                self.armAccept()
+            } else {
+                self.setInterest(EpollFlag.readable)
+            }
         }
     }
 

@@ -10,8 +10,7 @@ import Glibc
 final class Ring {
     /// What an operation queued on the ring was for.
     enum Kind: UInt64 {
-        /// The loop's epoll set has readiness to report (listeners, connects, output
-        /// waiting for room, the wake-up eventfd).
+        /// The loop's epoll set has readiness to report (connects in progress).
         case epoll = 1
         /// A connection's multishot receive.
         case receive = 2
@@ -19,6 +18,11 @@ final class Ring {
         case cancel = 3
         /// A connection's send of its queued output.
         case send = 4
+        /// A listener's multishot accept: one completion per new connection.
+        case accept = 5
+        /// The multishot poll of the loop's wake-up eventfd: another thread handed the
+        /// loop work.
+        case wake = 6
     }
 
     private static let kindShift: UInt64 = 60
@@ -81,7 +85,11 @@ final class Ring {
         enabled = true
     }
 
-    func poll(_ fd: Int32, events: UInt32, userData: UInt64) { cshim_ring_poll(ring, fd, events, userData) }
+    func poll(_ fd: Int32, events: UInt32, multishot: Bool = false, userData: UInt64) {
+        cshim_ring_poll(ring, fd, events, multishot ? 1 : 0, userData)
+    }
+
+    func accept(_ fd: Int32, userData: UInt64) { cshim_ring_accept(ring, fd, userData) }
 
     func receive(_ fd: Int32, userData: UInt64) { cshim_ring_receive(ring, fd, userData) }
 

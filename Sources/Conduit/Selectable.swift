@@ -10,6 +10,10 @@ protocol Selectable: AnyObject {
     /// Called on the loop thread when the ring's send for this descriptor completes:
     /// `result` bytes sent, or -errno (`uring` backend).
     func sendCompleted(result: Int32)
+    /// Called on the loop thread with a completion of the ring's accept on this
+    /// listening socket: `result` the new socket, or -errno; `more` while the multishot
+    /// accept stays armed (`uring` backend).
+    func acceptCompleted(result: Int32, more: Bool)
     /// Called once when the loop stops for good while this is still registered: close
     /// now, telling whoever waits that the loop stopped.
     func loopDidStop(_ error: SocketError)
@@ -32,6 +36,8 @@ extension Selectable {
     func receiveCompleted(result: Int32, bytes: UnsafeRawBufferPointer?, more: Bool) {}
     /// Only connections send through the ring.
     func sendCompleted(result: Int32) {}
+    /// Only listeners accept through the ring.
+    func acceptCompleted(result: Int32, more: Bool) {}
 }
 
 /// epoll flag values as `UInt32`, named once.
