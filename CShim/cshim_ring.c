@@ -13,29 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/// The provided buffers' group: one per ring.
-enum { BUFFER_GROUP = 0 };
-
-struct cshim_ring {
-    int fd;
-    unsigned entries;
-    // Submission queue: the kernel reads from head to tail; we own the tail.
-    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
-    unsigned sq_local_tail;
-    struct io_uring_sqe *sqes;
-    // Completion queue: we read from head to tail; the kernel owns the tail.
-    unsigned *cq_head, *cq_tail, *cq_mask;
-    struct io_uring_cqe *cqes;
-    void *rings_memory;
-    size_t rings_size;
-    size_t sqes_size;
-    // Provided receive buffers: a ring of descriptors and the memory they point to.
-    struct io_uring_buf_ring *buffer_ring;
-    unsigned char *buffer_memory;
-    unsigned buffer_count, buffer_size;
-    unsigned short buffer_tail;
-};
-
 static int ring_setup(unsigned entries, unsigned flags, struct io_uring_params *p) {
     memset(p, 0, sizeof *p);
     p->flags = flags | IORING_SETUP_CQSIZE;
@@ -79,18 +56,6 @@ static int map_rings(cshim_ring *r, const struct io_uring_params *p) {
     return 0;
 }
 
-void cshim_ring_buffer_return(cshim_ring *r, unsigned id) {
-    struct io_uring_buf *b = &r->buffer_ring->bufs[r->buffer_tail & (r->buffer_count - 1)];
-    b->addr = (uint64_t)(uintptr_t)(r->buffer_memory + (size_t)id * r->buffer_size);
-    b->len = r->buffer_size;
-    b->bid = (unsigned short)id;
-    r->buffer_tail++;
-    // Published at once: the kernel may pick it for the next receive.
-    atomic_store_explicit((_Atomic unsigned short *)&r->buffer_ring->tail, r->buffer_tail, memory_order_release);
-}
-
-void *cshim_ring_buffer(cshim_ring *r, unsigned id) { return r->buffer_memory + (size_t)id * r->buffer_size; }
-
 static int register_buffers(cshim_ring *r, unsigned count, unsigned size) {
     size_t ring_size = count * sizeof(struct io_uring_buf);
     void *ring = mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -107,7 +72,7 @@ static int register_buffers(cshim_ring *r, unsigned count, unsigned size) {
     memset(&reg, 0, sizeof reg);
     reg.ring_addr = (uint64_t)(uintptr_t)ring;
     reg.ring_entries = count;
-    reg.bgid = BUFFER_GROUP;
+    reg.bgid = CSHIM_RING_BUFFER_GROUP;
     if (syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0) return -errno;
     r->buffer_tail = 0;
     r->buffer_ring->tail = 0;
@@ -184,80 +149,11 @@ static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned
     return r;
 }
 
-/// Operations queued that the kernel has not taken yet.
-static unsigned queued(const cshim_ring *r) {
-    return r->sq_local_tail - atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-}
-
 int cshim_ring_submit(cshim_ring *r, int run_deferred_work) {
-    unsigned count = queued(r);
+    unsigned count = cshim_ring_queued(r);
     if (count == 0 && !run_deferred_work) return 0;
     unsigned flags = run_deferred_work ? IORING_ENTER_GETEVENTS : 0;
     return syscall(SYS_io_uring_enter, r->fd, count, 0, flags, NULL, 0) < 0 ? -errno : 0;
-}
-
-/// The next free submission entry, zeroed. A full queue is submitted first (without
-/// waiting: completions are read at the loop's next wait).
-static struct io_uring_sqe *next_sqe(cshim_ring *r) {
-    if (queued(r) >= r->entries) cshim_ring_submit(r, 0);
-    unsigned index = r->sq_local_tail & *r->sq_mask;
-    struct io_uring_sqe *sqe = &r->sqes[index];
-    memset(sqe, 0, sizeof *sqe);
-    r->sq_array[index] = index;
-    r->sq_local_tail++;
-    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
-    return sqe;
-}
-
-void cshim_ring_poll(cshim_ring *r, int fd, uint32_t events, int multishot, uint64_t user_data) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_POLL_ADD;
-    sqe->fd = fd;
-    sqe->poll32_events = events;
-    sqe->len = multishot ? IORING_POLL_ADD_MULTI : 0;
-    sqe->user_data = user_data;
-}
-
-void cshim_ring_accept(cshim_ring *r, int fd, uint64_t user_data) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_ACCEPT;
-    sqe->fd = fd;
-    sqe->ioprio = IORING_ACCEPT_MULTISHOT;
-    sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-    sqe->user_data = user_data;
-}
-
-void cshim_ring_receive(cshim_ring *r, int fd, uint64_t user_data) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_RECV;
-    sqe->fd = fd;
-    sqe->ioprio = IORING_RECV_MULTISHOT;
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = BUFFER_GROUP;
-    sqe->user_data = user_data;
-}
-
-void cshim_ring_send(cshim_ring *r, int fd, const void *bytes, size_t length, uint64_t user_data) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_SEND;
-    sqe->fd = fd;
-    sqe->addr = (uint64_t)(uintptr_t)bytes;
-    sqe->len = (uint32_t)length;
-    sqe->msg_flags = MSG_NOSIGNAL;
-    sqe->user_data = user_data;
-}
-
-static void prepare_cancel(cshim_ring *r, uint64_t target, uint32_t flags, uint64_t user_data) {
-    struct io_uring_sqe *sqe = next_sqe(r);
-    sqe->opcode = IORING_OP_ASYNC_CANCEL;
-    sqe->fd = -1;
-    sqe->addr = target;
-    sqe->cancel_flags = flags;
-    sqe->user_data = user_data;
-}
-
-void cshim_ring_cancel(cshim_ring *r, uint64_t target, uint64_t user_data) {
-    prepare_cancel(r, target, IORING_ASYNC_CANCEL_ALL, user_data);
 }
 
 static int reap(cshim_ring *r, cshim_completion *out, int max) {
@@ -277,7 +173,7 @@ static int reap(cshim_ring *r, cshim_completion *out, int max) {
 }
 
 int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeout_ns) {
-    unsigned to_submit = queued(r);
+    unsigned to_submit = cshim_ring_queued(r);
     struct __kernel_timespec ts;
     struct io_uring_getevents_arg arg;
     memset(&arg, 0, sizeof arg);
@@ -300,7 +196,7 @@ int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeo
 }
 
 int cshim_ring_quiesce(cshim_ring *r, int max_turns) {
-    prepare_cancel(r, 0, IORING_ASYNC_CANCEL_ANY, UINT64_MAX);
+    cshim_ring_prepare_cancel(r, 0, IORING_ASYNC_CANCEL_ANY, UINT64_MAX);
     cshim_completion batch[64];
     int cancelled = -1, ended = 0;
     for (int turn = 0; turn < max_turns; turn++) {

@@ -3,7 +3,14 @@
  * receive into a provided-buffer ring (no buffer per idle connection), one send per
  * received buffer, submitted together once per loop turn. Raw system calls and the
  * kernel's own header, as Conduit's shim would use them: no liburing.
- * Usage: uring_echo_server [PORT]; SIGTERM or SIGINT stops it. */
+ * Usage: uring_echo_server [PORT] [--plain-setup] [--fixed-files]; SIGTERM or SIGINT stops it.
+ * The switches turn single features off or on, to measure each on its own:
+ *   --plain-setup  a ring without SINGLE_ISSUER and DEFER_TASKRUN (completion work runs
+ *                  when it comes, interrupting the loop, instead of in a batch in our wait)
+ *   --fixed-files  accepted sockets go straight into a registered file table (accept
+ *                  "direct"), and receives and sends name them by index: the kernel
+ *                  skips looking the descriptor up on every operation. TCP_NODELAY is
+ *                  then set on the listener, which accepted sockets inherit. */
 #include "server.h"
 
 #include <linux/io_uring.h>
@@ -17,6 +24,8 @@
 #define BUFFER_COUNT 4096 /* a power of two */
 #define BUFFER_SIZE 4096
 #define GROUP 0
+
+static int plain_setup, fixed_files;
 
 enum kind { ACCEPT = 1, RECEIVE = 2, SEND = 3, SIGNAL = 4 };
 
@@ -47,7 +56,7 @@ static int ring_setup(struct ring *r)
 {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
-    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    p.flags = plain_setup ? 0 : IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
     r->fd = (int)syscall(SYS_io_uring_setup, RING_ENTRIES, &p);
     if (r->fd < 0) return -1;
     if (!(p.features & IORING_FEAT_SINGLE_MMAP)) return -1;
@@ -68,25 +77,15 @@ static int ring_setup(struct ring *r)
     r->cq_mask = (unsigned *)(rings + p.cq_off.ring_mask);
     r->cqes = (struct io_uring_cqe *)(rings + p.cq_off.cqes);
     r->pending = 0;
-    return 0;
-}
-
-/* The next free SQE, zeroed; submits what is pending first if the ring is full. */
-static struct io_uring_sqe *next_sqe(struct ring *r)
-{
-    unsigned tail = *r->sq_tail;
-    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
-    if (tail - head >= RING_ENTRIES) {
-        syscall(SYS_io_uring_enter, r->fd, r->pending, 0, 0, NULL, 0);
-        r->pending = 0;
+    if (fixed_files) {
+        /* A sparse table: accept direct fills a free slot and returns its index. */
+        struct io_uring_rsrc_register files;
+        memset(&files, 0, sizeof files);
+        files.nr = (unsigned)descriptor_limit(); /* the kernel caps it at the file limit */
+        files.flags = IORING_RSRC_REGISTER_SPARSE;
+        if (syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_FILES2, &files, sizeof files) < 0) return -1;
     }
-    unsigned index = tail & *r->sq_mask;
-    struct io_uring_sqe *sqe = &r->sqes[index];
-    memset(sqe, 0, sizeof *sqe);
-    r->sq_array[index] = index;
-    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, tail + 1, memory_order_release);
-    r->pending++;
-    return sqe;
+    return 0;
 }
 
 static void give_back(unsigned bid)
@@ -118,13 +117,54 @@ static int buffers_setup(struct ring *r)
     return 0;
 }
 
+/* The next free SQE, zeroed; submits what is pending first if the ring is full. */
+static struct io_uring_sqe *next_sqe(struct ring *r)
+{
+    unsigned tail = *r->sq_tail;
+    unsigned head = atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+    if (tail - head >= RING_ENTRIES) {
+        syscall(SYS_io_uring_enter, r->fd, r->pending, 0, 0, NULL, 0);
+        r->pending = 0;
+    }
+    unsigned index = tail & *r->sq_mask;
+    struct io_uring_sqe *sqe = &r->sqes[index];
+    memset(sqe, 0, sizeof *sqe);
+    r->sq_array[index] = index;
+    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, tail + 1, memory_order_release);
+    r->pending++;
+    return sqe;
+}
+
+/* Names connection `fd` in an SQE: a descriptor, or with --fixed-files a table index. */
+static void target(struct io_uring_sqe *sqe, int fd)
+{
+    sqe->fd = fd;
+    if (fixed_files) sqe->flags |= IOSQE_FIXED_FILE;
+}
+
+static void close_connection(struct ring *r, int fd)
+{
+    if (!fixed_files) {
+        close(fd);
+        return;
+    }
+    struct io_uring_sqe *sqe = next_sqe(r);
+    sqe->opcode = IORING_OP_CLOSE;
+    sqe->file_index = (unsigned)fd + 1; /* 1-based: 0 means "a plain descriptor" */
+    sqe->user_data = 0;
+}
+
 static void arm_accept(struct ring *r, int listener)
 {
     struct io_uring_sqe *sqe = next_sqe(r);
     sqe->opcode = IORING_OP_ACCEPT;
     sqe->fd = listener;
     sqe->ioprio = IORING_ACCEPT_MULTISHOT;
-    sqe->accept_flags = SOCK_CLOEXEC;
+    /* A direct descriptor is no descriptor of the process: close-on-exec means nothing. */
+    if (fixed_files)
+        sqe->file_index = IORING_FILE_INDEX_ALLOC;
+    else
+        sqe->accept_flags = SOCK_CLOEXEC;
     sqe->user_data = tag(ACCEPT, listener, 0);
 }
 
@@ -132,9 +172,9 @@ static void arm_receive(struct ring *r, int fd)
 {
     struct io_uring_sqe *sqe = next_sqe(r);
     sqe->opcode = IORING_OP_RECV;
-    sqe->fd = fd;
     sqe->ioprio = IORING_RECV_MULTISHOT;
     sqe->flags = IOSQE_BUFFER_SELECT;
+    target(sqe, fd);
     sqe->buf_group = GROUP;
     sqe->user_data = tag(RECEIVE, fd, 0);
 }
@@ -143,7 +183,7 @@ static void send_rest(struct ring *r, unsigned bid)
 {
     struct io_uring_sqe *sqe = next_sqe(r);
     sqe->opcode = IORING_OP_SEND;
-    sqe->fd = in_flight[bid].fd;
+    target(sqe, in_flight[bid].fd);
     sqe->addr = (uint64_t)(uintptr_t)(buffer_memory + (size_t)bid * BUFFER_SIZE + in_flight[bid].offset);
     sqe->len = in_flight[bid].length - in_flight[bid].offset;
     sqe->msg_flags = MSG_NOSIGNAL;
@@ -161,7 +201,7 @@ static void completed(struct ring *r, struct io_uring_cqe *cqe, int *running, ui
     case ACCEPT:
         if (cqe->res >= 0) {
             int one = 1;
-            setsockopt(cqe->res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (!fixed_files) setsockopt(cqe->res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             open_connections++;
             arm_receive(r, cqe->res);
         }
@@ -178,7 +218,7 @@ static void completed(struct ring *r, struct io_uring_cqe *cqe, int *running, ui
         } else if (cqe->res == -ENOBUFS) {
             arm_receive(r, fd); /* every buffer is in flight: try again once some return */
         } else if (!(cqe->flags & IORING_CQE_F_MORE)) {
-            close(fd); /* end of stream or an error */
+            close_connection(r, fd); /* end of stream or an error */
             open_connections--;
         }
         break;
@@ -193,13 +233,25 @@ static void completed(struct ring *r, struct io_uring_cqe *cqe, int *running, ui
     case SIGNAL:
         *running = 0;
         break;
+    default: /* a close of a fixed file */
+        break;
     }
     (void)signal_info;
 }
 
 int main(int argc, char **argv)
 {
-    int port = parse_port(argc, argv);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--plain-setup") == 0) {
+            plain_setup = 1;
+        } else if (strcmp(argv[i], "--fixed-files") == 0) {
+            fixed_files = 1;
+        } else {
+            fprintf(stderr, "usage: %s [PORT] [--plain-setup] [--fixed-files]\n", argv[0]);
+            return 64;
+        }
+    }
+    int port = parse_port(argc < 2 ? argc : 2, argv);
     int signals = stop_signals();
     struct ring r;
     if (signals < 0 || ring_setup(&r) < 0 || buffers_setup(&r) < 0) {
@@ -207,6 +259,10 @@ int main(int argc, char **argv)
         return 1;
     }
     int listener = listen_loopback(port);
+    if (fixed_files) {
+        int one = 1;
+        setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     arm_accept(&r, listener);
     /* Polled, not read through the ring: a read the kernel retries from an io-wq worker
        would look for signals in the worker's queue, not this process's. */

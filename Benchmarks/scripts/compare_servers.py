@@ -78,6 +78,9 @@ def servers(args):
         "echo": [
             ("C echo (epoll)", [os.path.join(args.c_dir, "echo_server"), "0"], "exact"),
             ("C echo (io_uring)", [os.path.join(args.c_dir, "uring_echo_server"), "0"], "exact"),
+            # The floor with one feature changed, to measure each on its own (--only 'io_uring').
+            ("C echo (io_uring, plain setup)", [os.path.join(args.c_dir, "uring_echo_server"), "0", "--plain-setup"], "exact"),
+            ("C echo (io_uring, fixed files)", [os.path.join(args.c_dir, "uring_echo_server"), "0", "--fixed-files"], "exact"),
             ("SwiftNIO echo", [args.nio_echo, "0"], "exact"),
             ("Conduit multiconn-server (shim)", conduit + ["multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "shim"], "exact"),
             ("Conduit multiconn-server (swift)", conduit + ["multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "swift"], "exact"),

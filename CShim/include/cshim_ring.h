@@ -2,18 +2,48 @@
 // header (<linux/io_uring.h>, from libc6-dev): no liburing. The ring protocol (shared
 // head and tail indices read and written with acquire/release ordering, SQEs prepared
 // in place, a provided-buffer ring the kernel picks receive buffers from) is the work
-// this C target exists for. Swift queues operations with the `cshim_ring_*` calls,
-// which only write shared memory, and makes one system call per loop turn:
+// this C target exists for. Swift queues operations with the `static inline`
+// `cshim_ring_*` preparations, which only write shared memory and are compiled into
+// their Swift callers, and makes one call into C and one system call per loop turn:
 // `cshim_ring_wait` submits everything queued and returns a batch of completions.
 #ifndef CSHIM_RING_H
 #define CSHIM_RING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
+// After the C library's headers, so that their declarations (SOCK_NONBLOCK, ...) stay
+// theirs when Swift imports this module.
+#include <linux/io_uring.h>
+
+/// The provided buffers' group: one per ring.
+enum { CSHIM_RING_BUFFER_GROUP = 0 };
 
 /// One ring: its submission and completion queues and its provided receive buffers.
-typedef struct cshim_ring cshim_ring;
+/// Defined here, not hidden in the .c file, so that the preparations below are
+/// `static inline`: queueing an operation is a few stores Swift's compiler inlines into
+/// its caller, with no call into C. Only the functions here touch its fields.
+typedef struct cshim_ring {
+    int fd;
+    unsigned entries;
+    // Submission queue: the kernel reads from head to tail; we own the tail.
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned sq_local_tail;
+    struct io_uring_sqe *sqes;
+    // Completion queue: we read from head to tail; the kernel owns the tail.
+    unsigned *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_cqe *cqes;
+    void *rings_memory;
+    size_t rings_size;
+    size_t sqes_size;
+    // Provided receive buffers: a ring of descriptors and the memory they point to.
+    struct io_uring_buf_ring *buffer_ring;
+    unsigned char *buffer_memory;
+    unsigned buffer_count, buffer_size;
+    unsigned short buffer_tail;
+} cshim_ring;
 
 /// A completion, copied out of the completion queue: what `user_data` the operation
 /// was queued with, its result (bytes, a descriptor, or -errno) and the kernel's flags.
@@ -45,25 +75,6 @@ int cshim_ring_quiesce(cshim_ring *ring, int max_turns);
 /// Closes the ring and frees its buffers. Operations still in the kernel are cancelled.
 void cshim_ring_destroy(cshim_ring *ring);
 
-/// A poll of `fd` for `events` (POLLIN, POLLOUT, ...): one completion, or with
-/// `multishot` one each time the events occur, until cancelled or the kernel ends it
-/// (a completion without IORING_CQE_F_MORE).
-void cshim_ring_poll(cshim_ring *ring, int fd, uint32_t events, int multishot, uint64_t user_data);
-/// A multishot accept on listening socket `fd`: one completion per connection, its
-/// result the new socket (non-blocking, close-on-exec) or -errno, until cancelled or an
-/// error ends it (a completion without IORING_CQE_F_MORE, for example on EMFILE).
-void cshim_ring_accept(cshim_ring *ring, int fd, uint64_t user_data);
-/// A multishot receive on `fd` into the provided buffers: one completion per chunk
-/// received, each naming its buffer (`cshim_ring_buffer_id`), until end of stream, an
-/// error, no free buffer (-ENOBUFS), or a cancel.
-void cshim_ring_receive(cshim_ring *ring, int fd, uint64_t user_data);
-/// A send of `length` bytes at `bytes` (MSG_NOSIGNAL); the bytes must stay put until
-/// its completion.
-void cshim_ring_send(cshim_ring *ring, int fd, const void *bytes, size_t length, uint64_t user_data);
-/// Cancels every operation queued with `target` (its completions end with -ECANCELED);
-/// the cancel's own completion carries `user_data`.
-void cshim_ring_cancel(cshim_ring *ring, uint64_t target, uint64_t user_data);
-
 /// Submits everything queued and waits until at least one completion is ready or
 /// `timeout_ns` passes (0: do not wait; negative: no limit); copies up to `max`
 /// completions into `out`. Returns how many, or -errno (-EINTR: try again).
@@ -85,9 +96,105 @@ static inline int cshim_completion_has_buffer(const cshim_completion *c) { retur
 /// The provided buffer a receive completion filled.
 static inline unsigned cshim_completion_buffer_id(const cshim_completion *c) { return c->flags >> 16; }
 
+
+/// Operations queued that the kernel has not taken yet (internal to the ring).
+static inline unsigned cshim_ring_queued(const cshim_ring *r) {
+    return r->sq_local_tail - atomic_load_explicit((_Atomic unsigned *)r->sq_head, memory_order_acquire);
+}
+
+/// The next free submission entry, zeroed (internal to the ring). A full queue is
+/// submitted first (without waiting: completions are read at the loop's next wait).
+static inline struct io_uring_sqe *cshim_ring_next_sqe(cshim_ring *r) {
+    if (cshim_ring_queued(r) >= r->entries) cshim_ring_submit(r, 0);
+    unsigned index = r->sq_local_tail & *r->sq_mask;
+    struct io_uring_sqe *sqe = &r->sqes[index];
+    memset(sqe, 0, sizeof *sqe);
+    r->sq_array[index] = index;
+    r->sq_local_tail++;
+    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
+    return sqe;
+}
+
+/// A poll of `fd` for `events` (POLLIN, POLLOUT, ...): one completion, or with
+/// `multishot` one each time the events occur, until cancelled or the kernel ends it
+/// (a completion without IORING_CQE_F_MORE).
+static inline void cshim_ring_poll(cshim_ring *r, int fd, uint32_t events, int multishot, uint64_t user_data) {
+    struct io_uring_sqe *sqe = cshim_ring_next_sqe(r);
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = fd;
+    sqe->poll32_events = events;
+    sqe->len = multishot ? IORING_POLL_ADD_MULTI : 0;
+    sqe->user_data = user_data;
+}
+
+/// A multishot accept on listening socket `fd`: one completion per connection, its
+/// result the new socket (non-blocking, close-on-exec) or -errno, until cancelled or an
+/// error ends it (a completion without IORING_CQE_F_MORE, for example on EMFILE).
+static inline void cshim_ring_accept(cshim_ring *r, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = cshim_ring_next_sqe(r);
+    sqe->opcode = IORING_OP_ACCEPT;
+    sqe->fd = fd;
+    sqe->ioprio = IORING_ACCEPT_MULTISHOT;
+    sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    sqe->user_data = user_data;
+}
+
+/// A multishot receive on `fd` into the provided buffers: one completion per chunk
+/// received, each naming its buffer (`cshim_completion_buffer_id`), until end of
+/// stream, an error, no free buffer (-ENOBUFS), or a cancel.
+static inline void cshim_ring_receive(cshim_ring *r, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = cshim_ring_next_sqe(r);
+    sqe->opcode = IORING_OP_RECV;
+    sqe->fd = fd;
+    sqe->ioprio = IORING_RECV_MULTISHOT;
+    sqe->flags = IOSQE_BUFFER_SELECT;
+    sqe->buf_group = CSHIM_RING_BUFFER_GROUP;
+    sqe->user_data = user_data;
+}
+
+/// A send of `length` bytes at `bytes` (MSG_NOSIGNAL); the bytes must stay put until
+/// its completion.
+static inline void cshim_ring_send(cshim_ring *r, int fd, const void *bytes, size_t length, uint64_t user_data) {
+    struct io_uring_sqe *sqe = cshim_ring_next_sqe(r);
+    sqe->opcode = IORING_OP_SEND;
+    sqe->fd = fd;
+    sqe->addr = (uint64_t)(uintptr_t)bytes;
+    sqe->len = (uint32_t)length;
+    sqe->msg_flags = MSG_NOSIGNAL;
+    sqe->user_data = user_data;
+}
+
+/// A cancel of the operations `target` matches under `flags` (IORING_ASYNC_CANCEL_*);
+/// its own completion carries `user_data`.
+static inline void cshim_ring_prepare_cancel(cshim_ring *r, uint64_t target, uint32_t flags, uint64_t user_data) {
+    struct io_uring_sqe *sqe = cshim_ring_next_sqe(r);
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = target;
+    sqe->cancel_flags = flags;
+    sqe->user_data = user_data;
+}
+
+/// Cancels every operation queued with `target` (its completions end with -ECANCELED);
+/// the cancel's own completion carries `user_data`.
+static inline void cshim_ring_cancel(cshim_ring *r, uint64_t target, uint64_t user_data) {
+    cshim_ring_prepare_cancel(r, target, IORING_ASYNC_CANCEL_ALL, user_data);
+}
+
 /// Where provided buffer `id` starts.
-void *cshim_ring_buffer(cshim_ring *ring, unsigned id);
+static inline void *cshim_ring_buffer(cshim_ring *r, unsigned id) {
+    return r->buffer_memory + (size_t)id * r->buffer_size;
+}
+
 /// Gives buffer `id` back to the kernel for later receives.
-void cshim_ring_buffer_return(cshim_ring *ring, unsigned id);
+static inline void cshim_ring_buffer_return(cshim_ring *r, unsigned id) {
+    struct io_uring_buf *b = &r->buffer_ring->bufs[r->buffer_tail & (r->buffer_count - 1)];
+    b->addr = (uint64_t)(uintptr_t)cshim_ring_buffer(r, id);
+    b->len = r->buffer_size;
+    b->bid = (unsigned short)id;
+    r->buffer_tail++;
+    // Published at once: the kernel may pick it for the next receive.
+    atomic_store_explicit((_Atomic unsigned short *)&r->buffer_ring->tail, r->buffer_tail, memory_order_release);
+}
 
 #endif

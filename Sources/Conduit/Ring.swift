@@ -28,7 +28,7 @@ final class Ring {
     private static let kindShift: UInt64 = 60
     private static let tokenMask: UInt64 = (1 << kindShift) - 1
 
-    private let ring: OpaquePointer
+    private let ring: UnsafeMutablePointer<cshim_ring>
     let completions: UnsafeMutablePointer<cshim_completion>
     let capacity: Int
     private var enabled = false

@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 
 /// The file that binding a Unix domain socket creates, and which outlives the socket:
