@@ -14,8 +14,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-// After the C library's headers, so that their declarations (SOCK_NONBLOCK, ...) stay
-// theirs when Swift imports this module.
 #include <linux/io_uring.h>
 
 /// The provided buffers' group: one per ring.

@@ -1,3 +1,5 @@
+// CShim too: since cshim_ring.h brings <linux/io_uring.h> into the build, Swift finds
+// SOCK_NONBLOCK and SOCK_CLOEXEC through the module that includes <sys/socket.h> first.
 import CShim
 import Glibc
 
