@@ -65,8 +65,17 @@ public final class LoadGenerator: Sendable {
                     sources: sources, connectionCount: share),
                 on: loop)
         }
-        let start = Monotonic.now()
-        _ = Self.collect(boxes) { $0.start(at: start) }
+        let connectStart = Monotonic.now()
+        _ = Self.collect(boxes) { $0.start(at: connectStart, holding: options.startAt != nil) }
+        var start = connectStart
+        var startedAt = WallClock.now()
+        if let startAt = options.startAt {
+            waitForStartInstant(startAt, workers: boxes)
+            start = Monotonic.now()
+            startedAt = WallClock.now()
+            let sendingStart = start
+            _ = Self.collect(boxes) { $0.release(at: sendingStart) }
+        }
 
         var series: [IntervalStats] = []
         let durationNanos = options.duration.nanoseconds
@@ -111,7 +120,20 @@ public final class LoadGenerator: Sendable {
             stats: stats, series: series, elapsedSeconds: elapsed, target: target.description, embedded: embedded != nil,
             connections: options.connections, workload: options.workload, compare: expectations.comparison,
             rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
-            clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters())
+            clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters(),
+            segment: options.segment, startAt: options.startAt, startedAt: startedAt)
+    }
+
+    /// Waits, while the connections open, until every one is up or has failed and then
+    /// until the wall-clock instant `startAt`, or `stop`. A start time that passes while
+    /// connections are still opening starts the run then (the report shows how late).
+    private func waitForStartInstant(_ startAt: Double, workers: [LoopBound<LoadWorker>]) {
+        let deadline = WallClock.monotonicDeadline(at: startAt)
+        while Monotonic.now() < deadline && !isStopped {
+            if Self.collect(workers, { $0.allSettled }).allSatisfy({ $0 }) { break }
+            sleepUntil(min(deadline, Monotonic.now() + 10_000_000))
+        }
+        _ = waitUntil(deadline)
     }
 
     /// Runs `body` with every worker on its own loop, all at once, and waits for all

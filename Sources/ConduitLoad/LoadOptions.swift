@@ -41,8 +41,16 @@ public struct LoadOptions: Sendable {
     /// Bind connections round-robin to 127.0.0.1 … 127.0.0.N (N > 1) so more than one
     /// address's ephemeral ports are usable.
     public var sourceAddresses = 1
-    /// The first source address index (for worker processes sharing the range).
-    package var sourceAddressOffset = 0
+    /// The first source address index (for worker processes and segments sharing the
+    /// range).
+    public var sourceAddressOffset = 0
+    /// The share of a split test this run is (`LoadSegment.options(of:)` sets it), or
+    /// nil for a whole test.
+    public var segment: LoadSegment?
+    /// When to start sending, as Unix time in seconds (wall clock, UTC): connections are
+    /// opened first, then every connection starts at this instant, so instances on several
+    /// hosts start together. nil: at once.
+    public var startAt: Double?
     /// I/O backend of the client (and of the embedded server).
     public var backend: IOBackend = .shim
     /// Event loop threads of the embedded server.

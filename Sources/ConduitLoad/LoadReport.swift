@@ -17,6 +17,7 @@ public enum LoadReport {
             ?? "closed loop, \(result.pipeline) in flight per connection"
         lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  compare: \(result.compare.rawValue)  backend: \(result.backend)")
         lines.append("mode: \(mode)")
+        if let start = startLine(result) { lines.append(start) }
         lines.append(
             "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
         lines.append(
@@ -37,6 +38,17 @@ public enum LoadReport {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The segment and the synchronized start, when there were any.
+    static func startLine(_ result: LoadResult) -> String? {
+        var parts: [String] = []
+        if let segment = result.segment { parts.append("segment \(segment) of the test") }
+        if let startAt = result.startAt, let offset = result.startOffset {
+            let distance = duration(UInt64((abs(offset) * 1e9).rounded()))
+            parts.append("started \(distance) \(offset >= 0 ? "after" : "before") --start-at \(WallClock.format(startAt))")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     static func percentileLine(_ histogram: Histogram<UInt64>) -> String {
@@ -124,6 +136,10 @@ struct LoadSummary: Encodable {
     var latency_ns: Percentiles
     var service_time_ns: Percentiles
     var series: [IntervalStats]
+    var segment: String?
+    var start_at: Double?
+    var started_at: Double?
+    var start_offset_ms: Double?
 
     init(_ result: LoadResult) {
         target = result.target
@@ -145,5 +161,9 @@ struct LoadSummary: Encodable {
         latency_ns = Percentiles(result.stats.latency)
         service_time_ns = Percentiles(result.stats.serviceTime)
         series = result.series
+        segment = result.segment?.description
+        start_at = result.startAt
+        started_at = result.startedAt
+        start_offset_ms = result.startOffset.map { $0 * 1e3 }
     }
 }

@@ -28,6 +28,19 @@ public struct LoadResult: Codable, Sendable {
     public var clientLoops: TransportCounters?
     /// What the embedded server's event loops did; nil for a server elsewhere.
     public var serverLoops: TransportCounters?
+    /// The share of a split test this run was (`--segment`), nil for a whole test.
+    public var segment: LoadSegment?
+    /// The start instant asked for (`--start-at`), Unix seconds.
+    public var startAt: Double?
+    /// When sending started, Unix seconds (wall clock): what lines the per-second series
+    /// of several instances up when their results are merged.
+    public var startedAt: Double?
+
+    /// How far the start was from `startAt`, in seconds (positive: late); nil without it.
+    public var startOffset: Double? {
+        guard let startAt, let startedAt else { return nil }
+        return startedAt - startAt
+    }
 
     /// Correct responses per second over the sending period.
     public var requestsPerSecond: Double { elapsedSeconds > 0 ? Double(stats.requests) / elapsedSeconds : 0 }
@@ -46,6 +59,8 @@ public struct LoadResult: Codable, Sendable {
         serverLoops = Self.sum(serverLoops, other.serverLoops)
         connections += other.connections
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
+        // Parts of one test: the earliest start stands for them all.
+        if let theirs = other.startedAt { startedAt = min(startedAt ?? theirs, theirs) }
         for entry in other.series {
             if let index = series.firstIndex(where: { $0.second == entry.second }) {
                 series[index].requests += entry.requests

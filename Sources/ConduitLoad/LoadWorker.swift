@@ -18,8 +18,13 @@ final class LoadWorker {
     private var intervalRequests = 0
     private var intervalErrorBase = 0
     private var connections: [LoadConnection] = []
+    /// When sending started (the open-loop schedule counts from it).
     private var startTime: UInt64 = 0
+    /// When connecting started (the connect pacing and connect time count from it).
+    private var connectStartTime: UInt64 = 0
     private(set) var sending = false
+    /// Connections are opened but send nothing until `release` (`--start-at`).
+    private var holding = false
     private var connectsIssued = 0
     private var nextConnectTime: UInt64 = 0
     private var settled = 0
@@ -50,13 +55,33 @@ final class LoadWorker {
 
     // MARK: starting
 
-    func start(at time: UInt64) {
+    /// Starts opening connections at `time`; with `holding`, they send nothing until
+    /// `release`.
+    func start(at time: UInt64, holding: Bool = false) {
         startTime = time
+        connectStartTime = time
         sending = true
+        self.holding = holding
         connections.reserveCapacity(connectionCount)
         if connectionCount == 0 { stats.connectNanoseconds = 0 }
         openMoreConnections()
-        if ratePerWorker > 0 { scheduleTick() }
+        if ratePerWorker > 0 && !holding { scheduleTick() }
+    }
+
+    /// Starts sending at `time` on every connection up so far (the others start when
+    /// they come up): the synchronized start of `--start-at`.
+    func release(at time: UInt64) {
+        guard holding else { return }
+        holding = false
+        startTime = time
+        guard sending else { return }
+        if ratePerWorker > 0 {
+            scheduleTick()
+            return
+        }
+        for connection in connections where connection.isUp {
+            for _ in 0..<options.pipeline { connection.send(intendedTime: time, now: time) }
+        }
     }
 
     /// Opens every connection as fast as possible, or paced at this worker's share of
@@ -84,7 +109,7 @@ final class LoadWorker {
         while connectsIssued < connectionCount && nextConnectTime <= now {
             openConnection()
             let jitter = Double.random(in: 0..<1, using: &random)
-            nextConnectTime = startTime + UInt64((Double(connectsIssued) + jitter) * slot)
+            nextConnectTime = connectStartTime + UInt64((Double(connectsIssued) + jitter) * slot)
         }
         if connectsIssued < connectionCount {
             loop.schedule(after: .nanoseconds(Int64(clamping: max(nextConnectTime &- now, 1_000_000)))) { [weak self] in
@@ -109,7 +134,7 @@ final class LoadWorker {
         up += 1
         stats.connectionsUp += 1
         settle()
-        guard sending, ratePerWorker == 0 else { return }
+        guard sending, !holding, ratePerWorker == 0 else { return }
         let now = Monotonic.now()
         for _ in 0..<options.pipeline { connection.send(intendedTime: now, now: now) }
     }
@@ -143,7 +168,7 @@ final class LoadWorker {
 
     private func settle() {
         settled += 1
-        if settled == connectionCount { stats.connectNanoseconds = Monotonic.now() &- startTime }
+        if settled == connectionCount { stats.connectNanoseconds = Monotonic.now() &- connectStartTime }
     }
 
     func responseCompleted(_ connection: LoadConnection, latency: UInt64, serviceTime: UInt64, now: UInt64) {

@@ -52,6 +52,19 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Event loop threads for the connections (\(FlagRange.threads.typed)).") var threads = 1
     @Option(help: "Event loop threads for the embedded server (\(FlagRange.threads.typed)).") var serverThreads = 1
     @Option(help: "Bind connections to 127.0.0.1 … 127.0.0.N, for more ephemeral ports (1-254).") var sourceAddresses = 1
+    @Option(
+        help: ArgumentHelp(
+            "Run only share I of N (0-based) of the test, for running it on N hosts: --connections, --rate, --connect-rate and (when at least N) --source-addresses are split so that the N shares add up to the whole exactly.",
+            valueName: "I/N"),
+        transform: parseSegment)
+    var segment: LoadSegment?
+    @Option(
+        help: ArgumentHelp(
+            "Open the connections first, then start sending at this instant, given as Unix seconds or RFC 3339 UTC (2026-11-26T13:00:00Z); give every instance the same. The report says how far from it this one started.",
+            valueName: "time"),
+        transform: parseStartAt)
+    var startAt: Double?
+    @Option(help: .hidden) var sourceAddressOffset = 0
     @Option(help: "Wait this long after --duration for responses in flight (\(FlagRange.timeout.typed)).") var drain = Seconds(2)
     @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
     @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
@@ -81,6 +94,12 @@ struct LoadCommand: ParsableCommand {
         try serverThreads.validate("--server-threads", in: FlagRange.threads)
         try drain.validate("--drain", in: FlagRange.timeout)
         try processes.validate("--processes", in: FlagRange.processes)
+        if let segment, segment.share(of: connections.intValue) < 1 {
+            throw ValidationError("--segment \(segment) gets no connections of --connections \(connections.intValue); give at least \(segment.count)")
+        }
+        if let startAt, startAt - WallClock.now() > 86_400 {
+            throw ValidationError("--start-at \(WallClock.format(startAt)) is more than a day away; is the clock or the time right?")
+        }
         if let target { try validatePort(target.port, "--target port", allowZero: false) }
         if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
         try validateUnixPath(unix)
@@ -132,7 +151,9 @@ struct LoadCommand: ParsableCommand {
         options.backend = common.backend
         options.progress = !quiet
         options.embeddedUnixSocket = embeddedUnix
-        return options
+        options.sourceAddressOffset = sourceAddressOffset
+        options.startAt = startAt
+        return segment.map { $0.options(of: options) } ?? options
     }
 
     func run() throws {

@@ -55,7 +55,7 @@ extension LoadCommand {
             options.target = address
         }
         let target = options.target!
-        let shares = (0..<processes).map { options.connections / processes + ($0 < options.connections % processes ? 1 : 0) }
+        let shares = (0..<processes).map { LoadSegment(index: $0, count: processes)!.share(of: options.connections) }
         let arguments = shares.map { share in workerArguments(options, target: target, connections: share) }
         let collector = WorkerCollector(count: processes)
         let workers = try WorkerProcesses(arguments: arguments) { index, line in collector.receive(index, line) }
@@ -84,6 +84,7 @@ extension LoadCommand {
         var merged = results.removeFirst()
         for part in results { merged.merge(part) }
         merged.embedded = server != nil
+        merged.segment = options.segment
         try finish(merged)
     }
 
@@ -112,13 +113,15 @@ extension LoadCommand {
             "--duration", Seconds.text(options.duration), "--workload", options.workload.rawValue, "--size", String(options.size),
             "--compare", options.compare.rawValue,
             "--pipeline", String(options.pipeline), "--threads", String(options.threads),
-            "--source-addresses", String(options.sourceAddresses), "--drain", Seconds.text(options.drain),
+            "--source-addresses", String(options.sourceAddresses), "--source-address-offset", String(options.sourceAddressOffset),
+            "--drain", Seconds.text(options.drain),
             "--backend", options.backend.rawValue,
         ]
         list += target.unixPath.map { ["--unix", $0] } ?? ["--target", target.description]
         let share = Double(connections) / Double(options.connections)
         if let rate = options.rate { list += ["--rate", String(rate * share)] }
         if let connectRate = options.connectRate { list += ["--connect-rate", String(connectRate * share)] }
+        if let startAt = options.startAt { list += ["--start-at", String(startAt)] }
         return list
     }
 }

@@ -1,0 +1,59 @@
+import ConduitTestSupport
+import Foundation
+import Testing
+
+@Suite("conduit load --segment and --start-at: one test split over several instances")
+struct LoadSegmentTests {
+    /// Three instances, each its share of an 11-connection test (3 does not divide 11),
+    /// started together: their connections add up to the whole test, nobody fails, the
+    /// server accepted exactly that many, and each says how far from the instant it began.
+    @Test func segmentsStartedTogetherAddUpToTheWholeTest() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"])
+        let port = try #require(server.listeningPort())
+        // Far enough ahead for three processes to start and connect, even under a sanitizer.
+        let startAt = Date().timeIntervalSince1970 + 5
+        let files = (0..<3).map { FileManager.default.temporaryDirectory.appendingPathComponent("segment-\($0)-\(UUID()).json") }
+        defer { for file in files { try? FileManager.default.removeItem(at: file) } }
+        let instances = try (0..<3).map { index in
+            try ChildProcess([
+                "load", "--target", "127.0.0.1:\(port)", "--workload", "echo", "--connections", "11",
+                "--segment", "\(index)/3", "--start-at", String(startAt), "--duration", "1s", "--quiet",
+                "--json", files[index].path,
+            ])
+        }
+        let finished = instances.map { $0.finish(seconds: Double(HangGuard.seconds)) }
+        for (index, run) in finished.enumerated() {
+            #expect(run.status == 0, "segment \(index): \(run.stderr)")
+            #expect(run.stdout.contains("segment \(index)/3 of the test; started "), "\(run.stdout)")
+        }
+        let reports = try files.map { try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: $0)) as? [String: Any]) }
+        #expect(reports.map { $0["connections"] as? Int } == [4, 4, 3])
+        #expect(reports.map { $0["connections_up"] as? Int } == [4, 4, 3])
+        #expect(reports.map { $0["segment"] as? String } == ["0/3", "1/3", "2/3"])
+        for report in reports {
+            #expect(report["error_count"] as? Int == 0)
+            #expect((report["requests"] as? Int ?? 0) > 0)
+            #expect(abs((report["start_at"] as? Double ?? 0) - startAt) < 1e-3)
+            let offset = try #require(report["start_offset_ms"] as? Double)
+            // Late only by the wake-up after the instant (or early never): a generous bound.
+            #expect(offset >= 0 && offset < 2_000, "started \(offset) ms from --start-at")
+        }
+        server.signal(SIGTERM)
+        let stopped = server.finish(seconds: Double(HangGuard.seconds))
+        #expect(stopped.stderr.contains(" 11 accepted"), "\(stopped.stderr)")
+    }
+
+    @Test func badSegmentsAndStartTimesAreUsageErrors() throws {
+        for (arguments, message) in [
+            (["--segment", "3/3"], "--segment takes I/N with 0 ≤ I < N"),
+            (["--segment", "1"], "--segment takes I/N"),
+            (["--segment", "5/8", "--connections", "4"], "--segment 5/8 gets no connections of --connections 4"),
+            (["--start-at", "noon"], "--start-at takes Unix seconds"),
+            (["--start-at", "2099-01-01T00:00:00Z"], "is more than a day away"),
+        ] {
+            let result = try runConduit(["load"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+}
