@@ -49,10 +49,11 @@ let package = Package(
         // The tutorial's own programs as library code: echo handler and exchange, the
         // multi-connection client, the buffer-filling client socket, the socket table.
         .target(name: "ConduitTutorial", dependencies: ["Conduit", "ConduitApp", "ConduitMessage"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "ConduitLoad",
             dependencies: [
-                "ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial",
+                "ConduitApp", "ConduitMessage", "Conduit", "ConduitTutorial", "CZlib",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

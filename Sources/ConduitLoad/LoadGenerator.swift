@@ -78,6 +78,7 @@ public final class LoadGenerator: Sendable {
         }
 
         var series: [IntervalStats] = []
+        var intervalLatencies: [Histogram<UInt64>] = []
         let durationNanos = options.duration.nanoseconds
         var second = 0
         while Monotonic.now() - start < durationNanos && !isStopped {
@@ -87,10 +88,11 @@ public final class LoadGenerator: Sendable {
             let now = Monotonic.now()
             if now < wake && now - start >= durationNanos { break }
             let thisSecond = second
-            let interval = Self.collect(boxes) { $0.snapshot(second: thisSecond) }
+            let snapshots = Self.collect(boxes) { $0.snapshot(second: thisSecond) }
+            intervalLatencies.append(Self.merged(snapshots.map(\.1)))
             var total = IntervalStats(second: second)
             var histogramP99: UInt64 = 0
-            for part in interval {
+            for (part, _) in snapshots {
                 total.requests += part.requests
                 total.errors += part.errors
                 total.connectionsUp += part.connectionsUp
@@ -110,6 +112,11 @@ public final class LoadGenerator: Sendable {
             if Self.collect(boxes, { $0.inFlight }).reduce(0, +) == 0 { break }
             sleepUntil(Monotonic.now() + 20_000_000)
         }
+        // The rest of the run (the last part-second and the drain) is one more interval,
+        // so that the intervals hold every latency of the run.
+        let lastSecond = second + 1
+        let rest = Self.collect(boxes) { $0.snapshot(second: lastSecond).1 }
+        intervalLatencies.append(Self.merged(rest))
         let finals = Self.collect(boxes) { worker -> LoadStats in
             worker.finish()
             return worker.stats
@@ -121,7 +128,14 @@ public final class LoadGenerator: Sendable {
             connections: options.connections, workload: options.workload, compare: expectations.comparison,
             rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
             clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters(),
-            segment: options.segment, startAt: options.startAt, startedAt: startedAt)
+            segment: options.segment, startAt: options.startAt, startedAt: startedAt,
+            intervalLatencies: intervalLatencies.map(HistogramCodec.base64))
+    }
+
+    private static func merged(_ parts: [Histogram<UInt64>]) -> Histogram<UInt64> {
+        var total = LoadStats.makeHistogram()
+        for part in parts { total.add(part) }
+        return total
     }
 
     /// Waits, while the connections open, until every one is up or has failed and then

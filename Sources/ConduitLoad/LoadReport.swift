@@ -94,6 +94,43 @@ public enum LoadReport {
         return try encoder.encode(LoadSummary(result))
     }
 
+    /// The result a `--json` file describes, for `conduit load merge`; fails for JSON
+    /// without the histograms (written before they were added, or by something else).
+    public static func result(fromJSON data: Data) throws -> LoadResult {
+        let summary = try JSONDecoder().decode(LoadSummary.self, from: data)
+        guard let latency = summary.latency_histogram, let serviceTime = summary.service_time_histogram else {
+            throw HistogramCodec.Malformed(description: "no latency_histogram: not written by conduit load --json")
+        }
+        var stats = LoadStats()
+        stats.requests = summary.requests
+        stats.sent = summary.sent
+        stats.errors = summary.errors
+        stats.latency = try HistogramCodec.decode(base64: latency)
+        stats.serviceTime = try HistogramCodec.decode(base64: serviceTime)
+        stats.connectionsUp = summary.connections_up
+        stats.connectNanoseconds = UInt64(max(summary.connect_ms, 0) * 1e6)
+        return LoadResult(
+            stats: stats, series: summary.series, elapsedSeconds: summary.duration_s, target: summary.target,
+            embedded: summary.embedded, connections: summary.connections,
+            workload: Workload(rawValue: summary.workload) ?? .search,
+            compare: ResponseComparison(rawValue: summary.compare) ?? .exact, rate: summary.rate,
+            pipeline: summary.pipeline, backend: summary.backend, clientLoops: nil, serverLoops: nil,
+            segment: summary.segment.flatMap(LoadSegment.init), startAt: summary.start_at,
+            startedAt: summary.started_at, intervalLatencies: summary.interval_histograms ?? [])
+    }
+
+    /// The interval log `--hlog` writes: one histogram per second of the run from its
+    /// start, and the rest of it (the last part-second and the drain) as the last.
+    public static func hlog(_ result: LoadResult) -> String {
+        let intervals = result.intervalLatencies.enumerated().compactMap { index, text -> IntervalLog.Interval? in
+            guard let histogram = try? HistogramCodec.decode(base64: text) else { return nil }
+            let last = index == result.intervalLatencies.count - 1
+            let length = last ? max(result.elapsedSeconds - Double(index), 0.001) : 1
+            return IntervalLog.Interval(start: Double(index), length: length, histogram: histogram)
+        }
+        return IntervalLog.text(startTime: result.startedAt ?? WallClock.now(), intervals: intervals)
+    }
+
     /// The percentile distribution in HdrHistogram's text format, in milliseconds.
     public static func hgrm(_ result: LoadResult) -> String {
         var text = ""
@@ -103,8 +140,8 @@ public enum LoadReport {
 }
 
 /// The JSON summary of a run.
-struct LoadSummary: Encodable {
-    struct Percentiles: Encodable {
+struct LoadSummary: Codable {
+    struct Percentiles: Codable {
         var p50: UInt64, p90: UInt64, p99: UInt64, p99_9: UInt64, p99_99: UInt64, max: UInt64, mean: Double, count: UInt64
 
         init(_ histogram: Histogram<UInt64>) {
@@ -140,6 +177,12 @@ struct LoadSummary: Encodable {
     var start_at: Double?
     var started_at: Double?
     var start_offset_ms: Double?
+    /// The whole histograms, compressed HdrHistogram in base64: what makes
+    /// `conduit load merge` exact.
+    var latency_histogram: String?
+    var service_time_histogram: String?
+    /// Each second's latencies, the same way (the last: the rest of the run).
+    var interval_histograms: [String]?
 
     init(_ result: LoadResult) {
         target = result.target
@@ -165,5 +208,8 @@ struct LoadSummary: Encodable {
         start_at = result.startAt
         started_at = result.startedAt
         start_offset_ms = result.startOffset.map { $0 * 1e3 }
+        latency_histogram = HistogramCodec.base64(result.stats.latency)
+        service_time_histogram = HistogramCodec.base64(result.stats.serviceTime)
+        interval_histograms = result.intervalLatencies
     }
 }

@@ -35,6 +35,10 @@ public struct LoadResult: Codable, Sendable {
     /// When sending started, Unix seconds (wall clock): what lines the per-second series
     /// of several instances up when their results are merged.
     public var startedAt: Double?
+    /// Latencies of each second of the run (the last entry: the rest of it, drain
+    /// included), each a compressed HdrHistogram in base64 (`HistogramCodec`): what
+    /// `--hlog` writes.
+    public var intervalLatencies: [String] = []
 
     /// How far the start was from `startAt`, in seconds (positive: late); nil without it.
     public var startOffset: Double? {
@@ -53,12 +57,55 @@ public struct LoadResult: Codable, Sendable {
         return a + b
     }
 
+    /// Interval histograms added second by second (they started together).
+    private static func sum(_ a: [String], _ b: [String]) -> [String] {
+        (0..<max(a.count, b.count)).map { index in
+            var total = LoadStats.makeHistogram()
+            for list in [a, b] where index < list.count {
+                if let part = try? HistogramCodec.decode(base64: list[index]) { total.add(part) }
+            }
+            return HistogramCodec.base64(total)
+        }
+    }
+
+    /// One result of several instances of a test (`conduit load merge`): each part's
+    /// per-second figures are moved by the whole seconds its start was after the
+    /// earliest, then everything adds up; each second's p99 is taken from the merged
+    /// histogram of that second, so it is exact too.
+    public static func merging(_ parts: [LoadResult]) -> LoadResult {
+        precondition(!parts.isEmpty, "nothing to merge")
+        let earliest = parts.compactMap(\.startedAt).min()
+        var aligned = parts.map { part -> LoadResult in
+            var part = part
+            guard let earliest, let started = part.startedAt else { return part }
+            let shift = Int((started - earliest).rounded())
+            guard shift > 0 else { return part }
+            for index in part.series.indices { part.series[index].second += shift }
+            let empty = HistogramCodec.base64(LoadStats.makeHistogram())
+            part.intervalLatencies = Array(repeating: empty, count: shift) + part.intervalLatencies
+            return part
+        }
+        var merged = aligned.removeFirst()
+        for part in aligned { merged.merge(part) }
+        merged.segment = nil
+        for index in merged.series.indices {
+            let second = merged.series[index].second
+            guard second >= 1, second <= merged.intervalLatencies.count,
+                let histogram = try? HistogramCodec.decode(base64: merged.intervalLatencies[second - 1]),
+                histogram.totalCount > 0
+            else { continue }
+            merged.series[index].p99Nanoseconds = histogram.valueAtPercentile(99)
+        }
+        return merged
+    }
+
     package mutating func merge(_ other: LoadResult) {
         stats.merge(other.stats)
         clientLoops = Self.sum(clientLoops, other.clientLoops)
         serverLoops = Self.sum(serverLoops, other.serverLoops)
         connections += other.connections
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
+        intervalLatencies = Self.sum(intervalLatencies, other.intervalLatencies)
         // Parts of one test: the earliest start stands for them all.
         if let theirs = other.startedAt { startedAt = min(startedAt ?? theirs, theirs) }
         for entry in other.series {

@@ -230,16 +230,18 @@ final class LoadWorker {
         connections.removeAll()
     }
 
-    /// The interval since the last snapshot; resets the interval counters.
-    func snapshot(second: Int) -> IntervalStats {
+    /// The interval since the last snapshot, with its latencies; resets the interval
+    /// counters.
+    func snapshot(second: Int) -> (IntervalStats, Histogram<UInt64>) {
         let errors = stats.errorCount
         let result = IntervalStats(
             second: second, requests: intervalRequests, errors: errors - intervalErrorBase, connectionsUp: up,
             p99Nanoseconds: intervalHistogram.totalCount > 0 ? intervalHistogram.valueAtPercentile(99) : 0)
+        let latencies = intervalHistogram
         intervalRequests = 0
         intervalErrorBase = errors
         intervalHistogram.reset()
-        return result
+        return (result, latencies)
     }
 
     /// True once every connection is up or has failed.

@@ -20,10 +20,11 @@ struct LoadCommand: ParsableCommand {
             error, never a success. Exits 1 if any error occurred.
 
             Ctrl-C ends the run early, like wrk: responses in flight are waited for
-            (--drain), then the report is printed and --json/--hgrm written for the run
+            (--drain), then the report is printed and --json/--hgrm/--hlog written for the run
             so far, with the usual exit status (0, or 1 if any error). A second Ctrl-C
             quits at once (130).
-            """
+            """,
+        subcommands: [LoadMergeCommand.self]
     )
 
     @Option(help: "Server to load, HOST:PORT or [IPv6]:PORT (default: an embedded server).") var target: HostPort?
@@ -66,8 +67,7 @@ struct LoadCommand: ParsableCommand {
     var startAt: Double?
     @Option(help: .hidden) var sourceAddressOffset = 0
     @Option(help: "Wait this long after --duration for responses in flight (\(FlagRange.timeout.typed)).") var drain = Seconds(2)
-    @Option(help: "Write the summary and a per-second series as JSON to this file.") var json: String?
-    @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
+    @OptionGroup var output: LoadOutputFiles
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(
         help: """
@@ -160,8 +160,7 @@ struct LoadCommand: ParsableCommand {
         var options = options()
         if let target { options.target = try resolve(host: target.host, port: target.port) }
         if let unix { options.target = try SocketAddress.unix(path: unix) }
-        try checkWritable(json, option: "--json")
-        try checkWritable(hgrm, option: "--hgrm")
+        try output.checkWritable()
         if processes > 1 { return try runWorkers(options) }
         try checkSystemLimits(options)
         if workerOutput { return try runAsWorker(options) }
@@ -197,21 +196,6 @@ struct LoadCommand: ParsableCommand {
         }
     }
 
-    /// Fails with one line naming the file unless `path` can be written, so that a long
-    /// run is not lost to a mistyped path at its end. Creates nothing and changes
-    /// nothing: a file made for the check is removed again, an existing one is opened
-    /// without truncation.
-    func checkWritable(_ path: String?, option: String) throws {
-        guard let path else { return }
-        let existed = access(path, F_OK) == 0
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw fail("cannot write the \(option) file \(path): \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
-        if !existed { unlink(path) }
-    }
-
     /// Prints the report, writes the files, and fails if anything went wrong.
     func finish(_ result: LoadResult) throws {
         say(LoadReport.text(result))
@@ -235,7 +219,7 @@ struct LoadCommand: ParsableCommand {
             FileHandleOutput.standardError(
                 "hint: the server's accept queue was full and a Unix connect is not retried: use --connect-rate, or raise the backlog (net.core.somaxconn)")
         }
-        try writeOutputs(result)
+        try output.write(result)
         if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.connectRefused] != nil {
             throw fail("connection refused: is a server listening on \(result.target)?")
         }
@@ -255,15 +239,6 @@ struct LoadCommand: ParsableCommand {
 
     static func perRequest(_ count: Int, _ requests: Int) -> String {
         String(format: "%.2f", Double(count) / Double(requests))
-    }
-
-    func writeOutputs(_ result: LoadResult) throws {
-        do {
-            if let json { try LoadReport.json(result).write(to: URL(fileURLWithPath: json)) }
-            if let hgrm { try LoadReport.hgrm(result).write(toFile: hgrm, atomically: true, encoding: .utf8) }
-        } catch {
-            throw fail("cannot write output: \(error.localizedDescription)")
-        }
     }
 
     /// Says which system limit would stop this run, and how to raise it, before starting.

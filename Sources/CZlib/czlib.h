@@ -1,0 +1,2 @@
+// The system's zlib (Debian: zlib1g-dev), as a Swift module.
+#include <zlib.h>
