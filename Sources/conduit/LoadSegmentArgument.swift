@@ -4,7 +4,7 @@ import ConduitLoad
 /// `--segment I/N`; a usage error that says what it takes otherwise.
 func parseSegment(_ text: String) throws -> LoadSegment {
     guard let segment = LoadSegment(text) else {
-        throw ValidationError("--segment takes I/N with 0 ≤ I < N (the shares of 4 hosts are 0/4 … 3/4), not '\(text)'")
+        throw ValidationError("--segment takes I/N with 0 <= I < N (the shares of 4 hosts are 0/4, 1/4, 2/4 and 3/4), not '\(text)'")
     }
     return segment
 }
