@@ -39,6 +39,9 @@ public struct LoadResult: Codable, Sendable {
     /// included), each a compressed HdrHistogram in base64 (`HistogramCodec`): what
     /// `--hlog` writes.
     public var intervalLatencies: [String] = []
+    /// After a merge, each instance's own per-second series (moved onto the merged
+    /// timeline), for the report's per-instance lines; nil for a single run.
+    public var instances: [InstanceSeries]?
 
     /// How far the start was from `startAt`, in seconds (positive: late); nil without it.
     public var startOffset: Double? {
@@ -85,9 +88,13 @@ public struct LoadResult: Codable, Sendable {
             part.intervalLatencies = Array(repeating: empty, count: shift) + part.intervalLatencies
             return part
         }
+        let instances = aligned.enumerated().map { index, part in
+            InstanceSeries(label: part.segment.map { "segment \($0)" } ?? "instance \(index + 1)", series: part.series)
+        }
         var merged = aligned.removeFirst()
         for part in aligned { merged.merge(part) }
         merged.segment = nil
+        merged.instances = instances
         for index in merged.series.indices {
             let second = merged.series[index].second
             guard second >= 1, second <= merged.intervalLatencies.count,
@@ -120,4 +127,12 @@ public struct LoadResult: Codable, Sendable {
         }
         series.sort { $0.second < $1.second }
     }
+}
+
+/// One instance's per-second figures within a merged result.
+public struct InstanceSeries: Codable, Sendable {
+    /// How the report names it: its segment, or its place among the merged files.
+    public var label: String
+    /// Its seconds, on the merged result's timeline.
+    public var series: [IntervalStats]
 }

@@ -10,10 +10,12 @@ struct LoadOutputFiles: ParsableArguments {
     @Option(help: "Write the latency percentile distribution (HdrHistogram format, ms) to this file.") var hgrm: String?
     @Option(help: "Write an HdrHistogram interval log of the latencies (.hlog: one compressed histogram per second, ns) to this file.")
     var hlog: String?
+    @Option(help: "Write a self-contained HTML report (inline SVG charts: latency by percentile, requests/s, p99 and errors over time) to this file.")
+    var html: String?
 
     /// Fails with one line naming the first file that cannot be written, before any work.
     func checkWritable() throws {
-        for (path, option) in [(json, "--json"), (hgrm, "--hgrm"), (hlog, "--hlog")] {
+        for (path, option) in [(json, "--json"), (hgrm, "--hgrm"), (hlog, "--hlog"), (html, "--html")] {
             try Self.checkWritable(path, option: option)
         }
     }
@@ -39,6 +41,7 @@ struct LoadOutputFiles: ParsableArguments {
             if let json { try LoadReport.json(result).write(to: URL(fileURLWithPath: json)) }
             if let hgrm { try LoadReport.hgrm(result).write(toFile: hgrm, atomically: true, encoding: .utf8) }
             if let hlog { try LoadReport.hlog(result).write(toFile: hlog, atomically: true, encoding: .utf8) }
+            if let html { try HTMLReport.page(result).write(toFile: html, atomically: true, encoding: .utf8) }
         } catch {
             throw fail("cannot write output: \(error.localizedDescription)")
         }

@@ -17,11 +17,13 @@ struct LoadSegmentTests {
         let files = (0..<3).map { FileManager.default.temporaryDirectory.appendingPathComponent("segment-\($0)-\(UUID()).json") }
         let logs = files.map { $0.deletingPathExtension().appendingPathExtension("hlog") }
         let merged = FileManager.default.temporaryDirectory.appendingPathComponent("merged-\(UUID()).json")
-        defer { for file in files + logs + [merged] { try? FileManager.default.removeItem(at: file) } }
+        let page = merged.deletingPathExtension().appendingPathExtension("html")
+        let screenshot = merged.deletingPathExtension().appendingPathExtension("png")
+        defer { for file in files + logs + [merged, page, screenshot] { try? FileManager.default.removeItem(at: file) } }
         let instances = try (0..<3).map { index in
             try ChildProcess([
                 "load", "--target", "127.0.0.1:\(port)", "--workload", "echo", "--connections", "11",
-                "--segment", "\(index)/3", "--start-at", String(startAt), "--duration", "1s", "--quiet",
+                "--segment", "\(index)/3", "--start-at", String(startAt), "--duration", "2s", "--quiet",
                 "--json", files[index].path, "--hlog", logs[index].path,
             ])
         }
@@ -46,7 +48,7 @@ struct LoadSegmentTests {
         let stopped = server.finish(seconds: Double(HangGuard.seconds))
         #expect(stopped.stderr.contains(" 11 accepted"), "\(stopped.stderr)")
 
-        let merging = try runConduit(["load", "merge"] + files.map(\.path) + ["--json", merged.path])
+        let merging = try runConduit(["load", "merge"] + files.map(\.path) + ["--json", merged.path, "--html", page.path])
         #expect(merging.status == 0, "\(merging.stderr)")
         #expect(merging.stdout.contains("merged: 3 results"))
         let whole = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: merged)) as? [String: Any])
@@ -58,6 +60,8 @@ struct LoadSegmentTests {
         #expect(whole["error_count"] as? Int == 0)
         let latency = try #require(whole["latency_ns"] as? [String: Any])
         #expect(latency["count"] as? Int == sum("requests"))
+
+        try checkRenderedReport(page, screenshot: screenshot)
 
         let reader = try python("hlog_merge.py", logs.map(\.path)).finish(seconds: Double(HangGuard.seconds))
         if reader.status == 3 && ProcessInfo.processInfo.environment["CONDUIT_REQUIRE_HDRH"] == nil {
@@ -74,6 +78,25 @@ struct LoadSegmentTests {
         // the one recorded: equal within the 3 significant digits the histograms keep.
         let theirs = Double(independent["max"] as? Int ?? 0), ours = Double(latency["max"] as? Int ?? -1)
         #expect(abs(theirs - ours) <= ours / 1_000, "max: hdrhistogram says \(theirs), merge says \(ours)")
+    }
+
+    /// The merged report, rendered by headless Chromium: four charts, nothing fetched,
+    /// and the screenshot shows the lines (blue: the merged figures and the percentile
+    /// spectrum; red and green: two of the instances). A legend alone is 30 pixels.
+    private func checkRenderedReport(_ page: URL, screenshot: URL) throws {
+        let render = try python("screenshot_check.py", [page.path, screenshot.path]).finish(seconds: Double(HangGuard.seconds))
+        if render.status == 3 && ProcessInfo.processInfo.environment["CONDUIT_REQUIRE_CHROMIUM"] == nil {
+            FileHandleOutputForTests.note("chromium or Pillow is not installed: the HTML report was not rendered")
+            return
+        }
+        #expect(render.status == 0, "\(render.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(render.stdout.utf8)) as? [String: Any])
+        #expect(seen["charts"] as? Int == 4)
+        #expect(seen["external"] as? [String] == [])
+        let pixels = try #require(seen["pixels"] as? [String: Int])
+        #expect(pixels["blue", default: 0] > 600, "\(pixels)")
+        #expect(pixels["red", default: 0] > 100, "\(pixels)")
+        #expect(pixels["green", default: 0] > 100, "\(pixels)")
     }
 
     @Test func badSegmentsAndStartTimesAreUsageErrors() throws {
