@@ -119,6 +119,32 @@ public enum LoadReport {
             startedAt: summary.started_at, intervalLatencies: summary.interval_histograms ?? [])
     }
 
+    /// What an interval log (`--hlog`, or any HdrHistogram log of nanoseconds) says as a
+    /// result: its latencies, each interval as a second of the series, every recorded
+    /// value a correct response. It knows nothing of connections or errors.
+    public static func result(fromIntervalLog text: String, name: String) throws -> LoadResult {
+        let log = try IntervalLog.parse(text)
+        var stats = LoadStats()
+        var series: [IntervalStats] = []
+        for (index, interval) in log.intervals.enumerated() {
+            stats.latency.add(interval.histogram)
+            let count = Int(interval.histogram.totalCount)
+            series.append(IntervalStats(
+                second: index + 1, requests: count, errors: 0, connectionsUp: 0,
+                p99Nanoseconds: count > 0 ? interval.histogram.valueAtPercentile(99) : 0))
+        }
+        stats.serviceTime = stats.latency
+        stats.requests = Int(stats.latency.totalCount)
+        stats.sent = stats.requests
+        let elapsed = log.intervals.last.map { $0.start + $0.length } ?? 0
+        return LoadResult(
+            stats: stats, series: series, elapsedSeconds: elapsed, target: "interval log \(name)", embedded: false,
+            connections: 0, workload: .echo, compare: .exact, rate: nil, pipeline: 1, backend: "-",
+            clientLoops: nil, serverLoops: nil, segment: nil, startAt: nil,
+            startedAt: log.startTime > 0 ? log.startTime : nil,
+            intervalLatencies: log.intervals.map { HistogramCodec.base64($0.histogram) })
+    }
+
     /// The interval log `--hlog` writes: one histogram per second of the run from its
     /// start, and the rest of it (the last part-second and the drain) as the last.
     public static func hlog(_ result: LoadResult) -> String {

@@ -6,7 +6,7 @@ import Foundation
 struct LoadMergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Combine the --json results of several load instances into one report.",
+        abstract: "Combine the --json results (or .hlog interval logs) of several load instances into one report.",
         discussion: """
             Reads the --json files that instances of one test wrote (for example the segments \
             of 'conduit load --segment I/N --start-at TIME' on several hosts) and prints the \
@@ -14,9 +14,13 @@ struct LoadMergeCommand: ParsableCommand {
             percentiles are exact, not averaged), counts and errors summed, the per-second \
             series lined up by wall-clock time. --json, --hgrm and --hlog write the merged \
             result. Exits 1 if the parts had any error.
+
+            Interval logs (--hlog files, or other HdrHistogram logs of nanoseconds) merge \
+            the same way when given alone, instead of the --json files: the latencies and \
+            their count only, as those logs hold nothing else.
             """)
 
-    @Argument(help: ArgumentHelp("The --json files of the instances.", valueName: "file"))
+    @Argument(help: ArgumentHelp("The --json files of the instances (or only their .hlog files).", valueName: "file"))
     var files: [String]
     @OptionGroup var output: LoadOutputFiles
 
@@ -27,17 +31,46 @@ struct LoadMergeCommand: ParsableCommand {
     func run() throws {
         try output.checkWritable()
         var parts: [LoadResult] = []
+        var logs = 0
         for file in files {
+            let data: Data
             do {
-                parts.append(try LoadReport.result(fromJSON: Data(contentsOf: URL(fileURLWithPath: file))))
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
             } catch {
-                throw fail("cannot read \(file): \(error)")
+                throw fail("cannot read \(file): \(error.localizedDescription)")
             }
+            let isLog = data.starts(with: Array("#[".utf8))
+            logs += isLog ? 1 : 0
+            do {
+                parts.append(
+                    isLog
+                        ? try LoadReport.result(fromIntervalLog: String(decoding: data, as: UTF8.self), name: file)
+                        : try LoadReport.result(fromJSON: data))
+            } catch let error as DecodingError {
+                throw fail("\(file) is not a conduit load --json file (nor an interval log): \(Self.describe(error))")
+            } catch {
+                throw fail("\(file): \(error)")
+            }
+        }
+        if logs > 0 && logs < parts.count {
+            throw fail("give the --json files, or only the .hlog files: an instance's two files would count it twice")
         }
         let merged = LoadResult.merging(parts)
         say(LoadReport.text(merged))
-        say("merged: \(parts.count) result\(parts.count == 1 ? "" : "s")")
+        say("merged: \(parts.count) \(logs > 0 ? "interval log" : "result")\(parts.count == 1 ? "" : "s")"
+            + (logs > 0 ? " (latencies only: the logs hold no connection or error counts)" : ""))
         try output.write(merged)
         if merged.stats.errorCount > 0 { throw ExitCode.failure }
+    }
+
+    /// A decoding error in one line: what was missing or wrong, and where.
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context): return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        case .keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 }
