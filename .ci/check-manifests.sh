@@ -9,4 +9,4 @@ trap 'rm -f "$rendered"' EXIT
 deploy/kubernetes/render-job.sh 8 2026-11-26T14:00:00Z 1000 5s >"$rendered"
 grep -q "^  completions: 8$" "$rendered" && grep -q 'value: "2026-11-26T14:00:00Z"' "$rendered"
 kubernetes-validate --strict "$rendered"
-bash -n deploy/kubernetes/run.sh deploy/kubernetes/render-job.sh deploy/netns/simulate.sh
+bash -n deploy/kubernetes/run.sh deploy/kubernetes/render-job.sh deploy/netns/simulate.sh deploy/netns/netns.sh

@@ -8,6 +8,7 @@
 # usage: netns-faults.sh CONDUIT_BINARY [SECONDS] [DROP_PERCENT] [RATE]
 # Exit 77 when network namespaces are not permitted here (the caller skips).
 set -euo pipefail
+. "$(dirname "$0")/../../deploy/netns/netns.sh"
 binary=$1
 seconds=${2:-3}
 drop=${3:-5}
@@ -23,10 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! ip netns add "$ns" 2>/dev/null; then
-    echo "network namespaces are not permitted here (ip netns add failed); skipping" >&2
-    exit 77
-fi
+netns_add_or_skip "$ns"
 # Every command in the namespace is bounded in time.
 in_ns() { timeout 60 ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
@@ -35,12 +33,7 @@ start_server() {
     # Directly, not through in_ns: `ip netns exec` becomes the server, so $! is its PID.
     ip netns exec "$ns" "$binary" app-server 127.0.0.1 0 --log-level error >"$work/server.out" 2>"$work/server.err" &
     server_pid=$!
-    for _ in $(seq 1 100); do
-        grep -q "Listening on" "$work/server.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    port=$(sed -n 's/^Listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out")
-    [ -n "$port" ] || { echo "server did not start: $(cat "$work/server.err")" >&2; exit 1; }
+    port=$(listening_port "$work/server.out" "$work/server.err")
 }
 
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d$2)" "$1"; }

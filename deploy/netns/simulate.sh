@@ -13,6 +13,7 @@
 # Needs root (or CAP_NET_ADMIN), iproute2 and the bridge driver. Exit 77 when network
 # namespaces are not permitted here (the caller skips).
 set -euo pipefail
+. "$(dirname "$0")/netns.sh"
 binary=$1
 hosts=${2:-4}
 connections=${3:-400}
@@ -31,10 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! ip netns add "$server_ns" 2>/dev/null; then
-    echo "network namespaces are not permitted here (ip netns add failed); skipping" >&2
-    exit 77
-fi
+netns_add_or_skip "$server_ns"
 # Every command in a namespace is bounded in time.
 in_ns() { local ns=$1; shift; timeout 120 ip netns exec "$ns" "$@"; }
 
@@ -56,12 +54,7 @@ done
 # Directly, not through in_ns: `ip netns exec` becomes the server, so $! is its PID.
 ip netns exec "$server_ns" "$binary" app-server 10.77.0.1 0 --log-level error >"$work/server.out" 2>"$work/server.err" &
 pids+=($!)
-for _ in $(seq 1 200); do
-    grep -q "Listening on" "$work/server.out" 2>/dev/null && break
-    sleep 0.05
-done
-port=$(sed -n 's/^Listening on 10.77.0.1:\([0-9]*\).*/\1/p' "$work/server.out")
-[ -n "$port" ] || { echo "server did not start: $(cat "$work/server.err")" >&2; exit 1; }
+port=$(listening_port "$work/server.out" "$work/server.err")
 
 # One start instant for every host, far enough ahead for all of them to connect.
 start_at=$(python3 -c "import time; print(f'{time.time() + 3:.3f}')")
