@@ -15,9 +15,12 @@ struct LoadOutputFiles: ParsableArguments {
 
     /// Fails with one line naming the first file that cannot be written, before any work.
     func checkWritable() throws {
-        for (path, option) in [(json, "--json"), (hgrm, "--hgrm"), (hlog, "--hlog"), (html, "--html")] {
-            try Self.checkWritable(path, option: option)
-        }
+        // One call per file: a loop over (path, name) tuples here crashed the release
+        // build of Swift 6.3.1 ("Found outside of lifetime use").
+        try Self.checkWritable(json, option: "--json")
+        try Self.checkWritable(hgrm, option: "--hgrm")
+        try Self.checkWritable(hlog, option: "--hlog")
+        try Self.checkWritable(html, option: "--html")
     }
 
     /// Fails with one line naming the file unless `path` can be written, so that a long
