@@ -43,8 +43,11 @@ public enum HTMLReport {
             ("duration", String(format: "%.2f s", result.elapsedSeconds)),
             ("requests", "\(LoadReport.grouped(stats.requests)) correct (\(LoadReport.grouped(Int(result.requestsPerSecond.rounded())))/s)"),
             ("errors", stats.errors.isEmpty ? "0" : stats.errors.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")),
-            ("started", result.startedAt.map(WallClock.format) ?? "-"),
-            ("instances", parts.isEmpty ? "1" : "\(parts.count) merged: " + parts.map(\.label).joined(separator: ", ")),
+            ("started", (result.startedAt.map(WallClock.format) ?? "-")
+                + (result.instances == nil ? result.startOffset.map { " (\(LoadReport.signedDuration($0)) from --start-at)" } ?? "" : "")),
+            ("instances", parts.isEmpty ? "1" : "\(parts.count) merged: " + parts.map { part in
+                part.label + (part.startOffset.map { " (started \(LoadReport.signedDuration($0)))" } ?? "")
+            }.joined(separator: ", ")),
         ]
         let percentileRows = LoadReport.percentiles.map { label, value in
             (label, stats.latency.totalCount > 0 ? LoadReport.duration(stats.latency.valueAtPercentile(value)) : "-")

@@ -68,13 +68,14 @@ public final class LoadGenerator: Sendable {
         let connectStart = Monotonic.now()
         _ = Self.collect(boxes) { $0.start(at: connectStart, holding: options.startAt != nil) }
         var start = connectStart
-        var startedAt = WallClock.now()
+        var startedAt: Double? = WallClock.now()
         if let startAt = options.startAt {
             waitForStartInstant(startAt, workers: boxes)
             start = Monotonic.now()
-            startedAt = WallClock.now()
+            // Stopped while waiting: nothing is sent, and the run did not start.
+            startedAt = isStopped ? nil : WallClock.now()
             let sendingStart = start
-            _ = Self.collect(boxes) { $0.release(at: sendingStart) }
+            if !isStopped { _ = Self.collect(boxes) { $0.release(at: sendingStart) } }
         }
 
         var series: [IntervalStats] = []

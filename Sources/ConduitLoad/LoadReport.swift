@@ -44,11 +44,24 @@ public enum LoadReport {
     static func startLine(_ result: LoadResult) -> String? {
         var parts: [String] = []
         if let segment = result.segment { parts.append("segment \(segment) of the test") }
+        if let instances = result.instances {
+            // Merged: each instance's own start, so a late one shows.
+            let offsets = instances.map { instance in
+                "\(instance.label) \(instance.startOffset.map(signedDuration) ?? "(no --start-at)")"
+            }
+            let startAt = result.startAt.map { " --start-at \(WallClock.format($0))" } ?? ""
+            return "\(instances.count) instance\(instances.count == 1 ? "" : "s") started, from\(startAt): "
+                + offsets.joined(separator: ", ")
+        }
         if let startAt = result.startAt, let offset = result.startOffset {
-            let distance = duration(UInt64((abs(offset) * 1e9).rounded()))
-            parts.append("started \(distance) \(offset >= 0 ? "after" : "before") --start-at \(WallClock.format(startAt))")
+            parts.append("started \(signedDuration(offset)) from --start-at \(WallClock.format(startAt))")
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// `+1.25 ms` (late) or `-310 µs` (early), from seconds.
+    static func signedDuration(_ seconds: Double) -> String {
+        (seconds < 0 ? "-" : "+") + duration(UInt64((abs(seconds) * 1e9).rounded()))
     }
 
     static func percentileLine(_ histogram: Histogram<UInt64>) -> String {

@@ -89,7 +89,9 @@ public struct LoadResult: Codable, Sendable {
             return part
         }
         let instances = aligned.enumerated().map { index, part in
-            InstanceSeries(label: part.segment.map { "segment \($0)" } ?? "instance \(index + 1)", series: part.series)
+            InstanceSeries(
+                label: part.segment.map { "segment \($0)" } ?? "instance \(index + 1)", series: part.series,
+                startOffset: part.startOffset)
         }
         var merged = aligned.removeFirst()
         for part in aligned { merged.merge(part) }
@@ -111,6 +113,8 @@ public struct LoadResult: Codable, Sendable {
         clientLoops = Self.sum(clientLoops, other.clientLoops)
         serverLoops = Self.sum(serverLoops, other.serverLoops)
         connections += other.connections
+        // Each part sent its share of the rate: the whole sent their sum.
+        if rate != nil || other.rate != nil { rate = (rate ?? 0) + (other.rate ?? 0) }
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
         intervalLatencies = Self.sum(intervalLatencies, other.intervalLatencies)
         // Parts of one test: the earliest start stands for them all.
@@ -135,4 +139,6 @@ public struct InstanceSeries: Codable, Sendable {
     public var label: String
     /// Its seconds, on the merged result's timeline.
     public var series: [IntervalStats]
+    /// How far from `--start-at` it started, in seconds (positive: late); nil without it.
+    public var startOffset: Double?
 }

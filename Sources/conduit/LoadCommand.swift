@@ -20,9 +20,12 @@ struct LoadCommand: ParsableCommand {
             error, never a success. Exits 1 if any error occurred.
 
             Ctrl-C ends the run early, like wrk: responses in flight are waited for
-            (--drain), then the report is printed and --json/--hgrm/--hlog written for the run
-            so far, with the usual exit status (0, or 1 if any error). A second Ctrl-C
-            quits at once (130).
+            (--drain), then the report is printed and the output files written for the
+            run so far, with the usual exit status (0, or 1 if any error). A second
+            Ctrl-C quits at once (130).
+
+            'conduit load merge FILES' combines the --json files of several instances
+            (see --segment and --start-at) into one report.
             """,
         subcommands: [LoadMergeCommand.self]
     )
@@ -97,8 +100,9 @@ struct LoadCommand: ParsableCommand {
         if let segment, segment.share(of: connections.intValue) < 1 {
             throw ValidationError("--segment \(segment) gets no connections of --connections \(connections.intValue); give at least \(segment.count)")
         }
-        if let startAt, startAt - WallClock.now() > 86_400 {
-            throw ValidationError("--start-at \(WallClock.format(startAt)) is more than a day away; is the clock or the time right?")
+        if let startAt, abs(startAt - WallClock.now()) > 86_400 {
+            throw ValidationError(
+                "--start-at \(WallClock.format(startAt)) is more than a day \(startAt > WallClock.now() ? "away" : "ago"); is the clock or the time right?")
         }
         if let target { try validatePort(target.port, "--target port", allowZero: false) }
         if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
@@ -165,6 +169,10 @@ struct LoadCommand: ParsableCommand {
         try checkSystemLimits(options)
         if workerOutput { return try runAsWorker(options) }
 
+        if let startAt = options.startAt, startAt < WallClock.now() {
+            FileHandleOutput.standardError(
+                "note: --start-at \(WallClock.format(startAt)) has passed: starting as soon as the connections are up (the report says how late)")
+        }
         let total = options.connections
         let generator = LoadGenerator(options: options) { interval, totals in
             FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))

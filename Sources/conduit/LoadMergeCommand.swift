@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConduitLoad
 import Foundation
+import Glibc
 
 /// `conduit load merge`: one report from the `--json` files of several instances.
 struct LoadMergeCommand: ParsableCommand {
@@ -12,8 +13,9 @@ struct LoadMergeCommand: ParsableCommand {
             of 'conduit load --segment I/N --start-at TIME' on several hosts) and prints the \
             report of the whole, as one run would: histograms added bucket by bucket (so the \
             percentiles are exact, not averaged), counts and errors summed, the per-second \
-            series lined up by wall-clock time. --json, --hgrm and --hlog write the merged \
-            result. Exits 1 if the parts had any error.
+            series lined up by wall-clock time, each instance's start shown. --json, --hgrm, \
+            --hlog and --html write the merged result. Segments must be of one split and \
+            each given once; a missing one is reported. Exits 1 if the parts had any error.
 
             Interval logs (--hlog files, or other HdrHistogram logs of nanoseconds) merge \
             the same way when given alone, instead of the --json files: the latencies and \
@@ -26,6 +28,34 @@ struct LoadMergeCommand: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give the --json files to merge") }
+        let paths = files.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        if let twice = paths.first(where: { path in paths.filter { $0 == path }.count > 1 }) {
+            throw ValidationError("\(twice) is given twice: its counts would be added twice")
+        }
+    }
+
+    /// Segments of one split, each once; says which are missing (the merge is then of
+    /// part of the test) and when the parts loaded different targets.
+    static func checkParts(_ parts: [LoadResult]) throws {
+        let segments = parts.compactMap(\.segment)
+        if let first = segments.first {
+            if segments.contains(where: { $0.count != first.count }) {
+                throw fail("these results are segments of different splits (\(Set(segments.map { "of \($0.count)" }).sorted().joined(separator: ", ")))")
+            }
+            let indices = segments.map(\.index)
+            if let twice = indices.first(where: { index in indices.filter { $0 == index }.count > 1 }) {
+                throw fail("segment \(twice)/\(first.count) is given twice")
+            }
+            let missing = (0..<first.count).filter { !indices.contains($0) }
+            if !missing.isEmpty {
+                FileHandleOutput.standardError(
+                    "note: \(missing.count) of \(first.count) segments missing (\(missing.map { "\($0)/\(first.count)" }.joined(separator: ", "))): this is part of the test")
+            }
+        }
+        let targets = Set(parts.map(\.target))
+        if targets.count > 1 {
+            FileHandleOutput.standardError("note: the results loaded different targets: \(targets.sorted().joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -37,7 +67,7 @@ struct LoadMergeCommand: ParsableCommand {
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: file))
             } catch {
-                throw fail("cannot read \(file): \(error.localizedDescription)")
+                throw fail("cannot read \(file): \(String(cString: strerror(Self.errno(of: error) ?? EIO)))")
             }
             let isLog = data.starts(with: Array("#[".utf8))
             logs += isLog ? 1 : 0
@@ -55,6 +85,7 @@ struct LoadMergeCommand: ParsableCommand {
         if logs > 0 && logs < parts.count {
             throw fail("give the --json files, or only the .hlog files: an instance's two files would count it twice")
         }
+        try Self.checkParts(parts)
         let merged = LoadResult.merging(parts)
         say(LoadReport.text(merged))
         say("merged: \(parts.count) \(logs > 0 ? "interval log" : "result")\(parts.count == 1 ? "" : "s")"
@@ -71,6 +102,17 @@ struct LoadMergeCommand: ParsableCommand {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
         @unknown default: return "\(error)"
+        }
+    }
+
+    /// The system error behind a failed read, when there is one.
+    static func errno(of error: Error) -> Int32? {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let underlying, underlying.domain == NSPOSIXErrorDomain { return Int32(underlying.code) }
+        switch (error as NSError).code {
+        case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return ENOENT
+        case NSFileReadNoPermissionError: return EACCES
+        default: return nil
         }
     }
 }

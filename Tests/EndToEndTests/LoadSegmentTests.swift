@@ -30,7 +30,7 @@ struct LoadSegmentTests {
         let finished = instances.map { $0.finish(seconds: Double(HangGuard.seconds)) }
         for (index, run) in finished.enumerated() {
             #expect(run.status == 0, "segment \(index): \(run.stderr)")
-            #expect(run.stdout.contains("segment \(index)/3 of the test; started "), "\(run.stdout)")
+            #expect(run.stdout.contains("segment \(index)/3 of the test; started +"), "\(run.stdout)")
         }
         let reports = try files.map { try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: $0)) as? [String: Any]) }
         #expect(reports.map { $0["connections"] as? Int } == [4, 4, 3])
@@ -51,6 +51,8 @@ struct LoadSegmentTests {
         let merging = try runConduit(["load", "merge"] + files.map(\.path) + ["--json", merged.path, "--html", page.path])
         #expect(merging.status == 0, "\(merging.stderr)")
         #expect(merging.stdout.contains("merged: 3 results"))
+        #expect(merging.stdout.contains("3 instances started, from --start-at "), "\(merging.stdout)")
+        for index in 0..<3 { #expect(merging.stdout.contains("segment \(index)/3 +"), "\(merging.stdout)") }
         let whole = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: merged)) as? [String: Any])
         func sum(_ key: String) -> Int { reports.reduce(0) { $0 + ($1[key] as? Int ?? 0) } }
         #expect(whole["connections"] as? Int == 11)
@@ -108,7 +110,8 @@ struct LoadSegmentTests {
         defer { try? FileManager.default.removeItem(at: notJSON) }
         for (arguments, status, message) in [
             ([String](), Int32(64), "Missing expected argument"),
-            (["/nonexistent/part.json"], 1, "cannot read /nonexistent/part.json"),
+            (["/nonexistent/part.json"], 1, "cannot read /nonexistent/part.json: No such file or directory"),
+            ([notJSON.path, notJSON.path], 64, "is given twice"),
             ([notJSON.path], 1, "is not a conduit load --json file (nor an interval log): no \"target\""),
         ] {
             let result = try runConduit(["load", "merge"] + arguments)
@@ -124,6 +127,7 @@ struct LoadSegmentTests {
             (["--segment", "5/8", "--connections", "4"], "--segment 5/8 gets no connections of --connections 4"),
             (["--start-at", "noon"], "--start-at takes Unix seconds"),
             (["--start-at", "2099-01-01T00:00:00Z"], "is more than a day away"),
+            (["--start-at", "2020-01-01T00:00:00Z"], "is more than a day ago"),
         ] {
             let result = try runConduit(["load"] + arguments)
             #expect(result.status == 64, "\(arguments)")

@@ -6,11 +6,14 @@
 #   3. each pod's --json and --hlog are taken from its log, and `conduit load merge`
 #      prints the whole test's report (and writes merged.json, merged.hlog, merged.hgrm).
 #
-#   usage: deploy/kubernetes/run.sh [SEGMENTS=4] [CONNECTIONS=200000] [DURATION=60s] [LEAD_SECONDS=60]
+#   usage: [IMAGE=registry/conduit:tag] deploy/kubernetes/run.sh [SEGMENTS=4] [CONNECTIONS=200000]
+#                                                       [DURATION=60s] [LEAD_SECONDS=60]
 #
-# Needs kubectl pointed at the cluster, the image conduit:latest where the nodes can pull
-# it (deploy/Dockerfile), and a local `conduit` (swift build -c release) for the merge.
-# Results go to ./conduit-results-<time>/.
+# Needs kubectl pointed at the cluster (Kubernetes 1.28+, for the job-completion-index pod
+# label), the image (deploy/Dockerfile) pushed where the nodes pull from, named by IMAGE,
+# GNU date, and a local `conduit` (swift build -c release; or CONDUIT=path) for the merge.
+# Results go to ./conduit-results-<time>/: each segment's log, .json and .hlog, and the
+# merged .json, .hgrm, .hlog and .html.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 segments=${1:-4}
@@ -22,7 +25,8 @@ conduit=${CONDUIT:-conduit}
 out="conduit-results-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 
-kubectl apply -f "$here/server.yaml"
+image=${IMAGE:-conduit:latest}
+sed "s#image: conduit:latest#image: $image#" "$here/server.yaml" | kubectl apply -f -
 kubectl rollout status deployment/conduit-server --timeout=300s
 
 start_at=$(date -u -d "@$(( $(date +%s) + lead ))" +%Y-%m-%dT%H:%M:%SZ)
@@ -30,8 +34,14 @@ echo "starting $segments segments of $connections connections at $start_at" >&2
 kubectl delete job conduit-load --ignore-not-found --wait=true
 "$here/render-job.sh" "$segments" "$start_at" "$connections" "$duration" | kubectl apply -f -
 
-# The duration, the lead, and room for connecting and draining; then the job must be done.
-kubectl wait --for=condition=complete job/conduit-load --timeout=$(( lead + ${duration%s} + 300 ))s || true
+# Until every pod has ended (succeeded or failed), bounded by the lead, the duration and
+# room for connecting and draining.
+deadline=$(( $(date +%s) + lead + ${duration%s} + 300 ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+    ended=$(kubectl get job conduit-load -o jsonpath='{.status.succeeded} {.status.failed}' | awk '{print $1 + $2}')
+    [ "${ended:-0}" -ge "$segments" ] && break
+    sleep 5
+done
 
 for index in $(seq 0 $(( segments - 1 ))); do
     pod=$(kubectl get pods -l "batch.kubernetes.io/job-completion-index=$index,app.kubernetes.io/name=conduit-load" \
@@ -39,6 +49,9 @@ for index in $(seq 0 $(( segments - 1 ))); do
     kubectl logs "$pod" >"$out/pod-$index.log"
     sed -n '/^--- conduit-result-json$/,/^--- conduit-result-hlog$/p' "$out/pod-$index.log" | sed '1d;$d' >"$out/segment-$index.json"
     sed -n '/^--- conduit-result-hlog$/,/^--- conduit-result-end$/p' "$out/pod-$index.log" | sed '1d;$d' >"$out/segment-$index.hlog"
+    status=$(sed -n 's/^--- conduit-exit //p' "$out/pod-$index.log")
+    [ "$status" = 0 ] || echo "segment $index/$segments: conduit load exited ${status:-without reporting} (see $out/pod-$index.log)" >&2
 done
-"$conduit" load merge "$out"/segment-*.json --json "$out/merged.json" --hgrm "$out/merged.hgrm" --hlog "$out/merged.hlog"
+"$conduit" load merge "$out"/segment-*.json --json "$out/merged.json" --hgrm "$out/merged.hgrm" \
+    --hlog "$out/merged.hlog" --html "$out/merged.html"
 echo "results in $out/" >&2
