@@ -71,8 +71,12 @@ final class Listener: Selectable {
         if acceptArmed, let ring = loop.ring {
             // An armed accept keeps the listening socket (and its port) open, and names
             // it by number: cancelled and submitted before the number can be reused.
+            // The cancelled accept lets go of the socket only when the kernel runs the
+            // work DEFER_TASKRUN holds for our next wait, so that runs now too: the port
+            // is free when `close` returns, not when the loop next waits (a test that
+            // bound the port right after `stopAccepting` saw EADDRINUSE under load).
             ring.cancel(Ring.userData(.accept, token: token))
-            ring.submitQueued()
+            ring.submit()
         }
         loop.deregister(descriptor: socket.descriptor)
         socket.close()

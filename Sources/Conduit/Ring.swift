@@ -110,7 +110,8 @@ final class Ring {
     func submitQueued() { _ = cshim_ring_submit(ring, 0) }
 
     /// Submits what is queued and lets the kernel finish the work it deferred to our
-    /// wait, without taking completions: for a loop that stops (see `cshim_ring_submit`).
+    /// wait, without taking completions: for a loop that stops, and a listener that
+    /// closes (see `cshim_ring_submit`).
     func submit() { _ = cshim_ring_submit(ring, 1) }
 
     @inline(__always)
