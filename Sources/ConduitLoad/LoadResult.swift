@@ -1,4 +1,5 @@
 import Conduit
+import Histogram
 
 /// Everything a finished run measured.
 public struct LoadResult: Codable, Sendable {
@@ -52,23 +53,30 @@ public struct LoadResult: Codable, Sendable {
     /// Correct responses per second over the sending period.
     public var requestsPerSecond: Double { elapsedSeconds > 0 ? Double(stats.requests) / elapsedSeconds : 0 }
 
-    /// Adds another process's result (for `--processes`): counts, histograms and the
-    /// per-second series add up; connections asked for add up too.
+    /// Two processes' loop counters added.
     private static func sum(_ a: TransportCounters?, _ b: TransportCounters?) -> TransportCounters? {
         guard let a else { return b }
         guard let b else { return a }
         return a + b
     }
 
-    /// Interval histograms added second by second (they started together).
-    private static func sum(_ a: [String], _ b: [String]) -> [String] {
-        (0..<max(a.count, b.count)).map { index in
-            var total = LoadStats.makeHistogram()
-            for list in [a, b] where index < list.count {
-                if let part = try? HistogramCodec.decode(base64: list[index]) { total.add(part) }
+    /// The parts as one result: counts, histograms and series added (`merge`), and the
+    /// interval histograms added second by second, each part's decoded once and the sums
+    /// encoded once (for `--processes`, whose workers start together, and for `merging`).
+    /// Returns the summed interval histograms too, decoded.
+    package static func combining(_ parts: [LoadResult]) -> (LoadResult, intervals: [Histogram<UInt64>]) {
+        precondition(!parts.isEmpty, "nothing to combine")
+        var intervals: [Histogram<UInt64>] = []
+        for part in parts {
+            for (index, text) in part.intervalLatencies.enumerated() {
+                if index == intervals.count { intervals.append(LoadStats.makeHistogram()) }
+                if let histogram = try? HistogramCodec.decode(base64: text) { intervals[index].add(histogram) }
             }
-            return HistogramCodec.base64(total)
         }
+        var combined = parts[0]
+        for part in parts.dropFirst() { combined.merge(part) }
+        combined.intervalLatencies = intervals.map(HistogramCodec.base64)
+        return (combined, intervals)
     }
 
     /// One result of several instances of a test (`conduit load merge`): each part's
@@ -84,8 +92,9 @@ public struct LoadResult: Codable, Sendable {
             let shift = Int((started - earliest).rounded())
             guard shift > 0 else { return part }
             for index in part.series.indices { part.series[index].second += shift }
-            let empty = HistogramCodec.base64(LoadStats.makeHistogram())
-            part.intervalLatencies = Array(repeating: empty, count: shift) + part.intervalLatencies
+            // Seconds before this part started: empty intervals (an empty string decodes
+            // to nothing and is skipped when the intervals are added).
+            part.intervalLatencies = Array(repeating: "", count: shift) + part.intervalLatencies
             return part
         }
         let instances = aligned.enumerated().map { index, part in
@@ -93,21 +102,20 @@ public struct LoadResult: Codable, Sendable {
                 label: part.segment.map { "segment \($0)" } ?? "instance \(index + 1)", series: part.series,
                 startOffset: part.startOffset)
         }
-        var merged = aligned.removeFirst()
-        for part in aligned { merged.merge(part) }
+        var (merged, intervals) = combining(aligned)
         merged.segment = nil
         merged.instances = instances
         for index in merged.series.indices {
             let second = merged.series[index].second
-            guard second >= 1, second <= merged.intervalLatencies.count,
-                let histogram = try? HistogramCodec.decode(base64: merged.intervalLatencies[second - 1]),
-                histogram.totalCount > 0
-            else { continue }
-            merged.series[index].p99Nanoseconds = histogram.valueAtPercentile(99)
+            guard second >= 1, second <= intervals.count, intervals[second - 1].totalCount > 0 else { continue }
+            merged.series[index].p99Nanoseconds = intervals[second - 1].valueAtPercentile(99)
         }
         return merged
     }
 
+    /// Adds another part's result in: counts, histograms and the per-second series add
+    /// up, connections asked for and rates too; not the interval histograms
+    /// (`combining` adds those).
     package mutating func merge(_ other: LoadResult) {
         stats.merge(other.stats)
         clientLoops = Self.sum(clientLoops, other.clientLoops)
@@ -116,7 +124,6 @@ public struct LoadResult: Codable, Sendable {
         // Each part sent its share of the rate: the whole sent their sum.
         if rate != nil || other.rate != nil { rate = (rate ?? 0) + (other.rate ?? 0) }
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
-        intervalLatencies = Self.sum(intervalLatencies, other.intervalLatencies)
         // Parts of one test: the earliest start stands for them all.
         if let theirs = other.startedAt { startedAt = min(startedAt ?? theirs, theirs) }
         for entry in other.series {

@@ -77,12 +77,11 @@ extension LoadCommand {
             if workers.anyExited { break }
         }
         let ok = workers.waitAll()
-        var results = collector.results
+        let results = collector.results
         guard !results.isEmpty, results.count == processes, ok else {
             throw fail("\(processes - results.count) of \(processes) load worker processes failed (see their errors above)")
         }
-        var merged = results.removeFirst()
-        for part in results { merged.merge(part) }
+        var merged = LoadResult.combining(results).0
         merged.embedded = server != nil
         merged.segment = options.segment
         try finish(merged)
