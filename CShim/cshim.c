@@ -129,3 +129,9 @@ int cshim_die_with_parent(int signal) {
 int cshim_fix_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 }
+
+int cshim_thread_id(void) {
+    static __thread int cached = 0;
+    if (cached == 0) cached = (int)syscall(SYS_gettid);
+    return cached;
+}

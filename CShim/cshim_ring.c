@@ -32,40 +32,47 @@ static unsigned setup_flags(void) {
 static int map_rings(cshim_ring *r, const struct io_uring_params *p) {
     size_t sq_size = p->sq_off.array + p->sq_entries * sizeof(unsigned);
     size_t cq_size = p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe);
-    r->rings_size = sq_size > cq_size ? sq_size : cq_size;
-    unsigned char *rings = mmap(NULL, r->rings_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+    size_t size = sq_size > cq_size ? sq_size : cq_size;
+    unsigned char *rings = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
                                 IORING_OFF_SQ_RING);
     if (rings == MAP_FAILED) return -errno;
     r->rings_memory = rings;
-    r->sqes_size = p->sq_entries * sizeof(struct io_uring_sqe);
-    r->sqes = mmap(NULL, r->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
-    if (r->sqes == MAP_FAILED) {
-        r->sqes = NULL;
-        return -errno;
-    }
+    r->rings_size = size;
+    size_t sqes_size = p->sq_entries * sizeof(struct io_uring_sqe);
+    void *sqes = mmap(NULL, sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+    if (sqes == MAP_FAILED) return -errno;
+    r->sqes = sqes;
+    r->sqes_size = sqes_size;
     r->entries = p->sq_entries;
     r->sq_head = (unsigned *)(rings + p->sq_off.head);
     r->sq_tail = (unsigned *)(rings + p->sq_off.tail);
     r->sq_mask = (unsigned *)(rings + p->sq_off.ring_mask);
     r->sq_array = (unsigned *)(rings + p->sq_off.array);
+    r->sq_flags = (unsigned *)(rings + p->sq_off.flags);
     r->sq_local_tail = *r->sq_tail;
     r->cq_head = (unsigned *)(rings + p->cq_off.head);
     r->cq_tail = (unsigned *)(rings + p->cq_off.tail);
     r->cq_mask = (unsigned *)(rings + p->cq_off.ring_mask);
+    r->cq_entries = p->cq_entries;
     r->cqes = (struct io_uring_cqe *)(rings + p->cq_off.cqes);
     return 0;
 }
 
+// Each mapping is recorded with its size as soon as it exists, so that a failure at
+// any later step (the registration refused, say) unmaps exactly what was mapped.
 static int register_buffers(cshim_ring *r, unsigned count, unsigned size) {
     size_t ring_size = count * sizeof(struct io_uring_buf);
     void *ring = mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ring == MAP_FAILED) return -errno;
     r->buffer_ring = ring;
+    r->buffer_ring_size = ring_size;
     // Anonymous memory is committed page by page on first touch: buffers the kernel
     // never fills cost no memory.
-    void *memory = mmap(NULL, (size_t)count * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t memory_size = (size_t)count * size;
+    void *memory = mmap(NULL, memory_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) return -errno;
     r->buffer_memory = memory;
+    r->buffer_memory_size = memory_size;
     r->buffer_count = count;
     r->buffer_size = size;
     struct io_uring_buf_reg reg;
@@ -96,64 +103,86 @@ static int on_helper_thread(void *(*body)(void *), void *argument) {
     return started;
 }
 
-void cshim_ring_destroy(cshim_ring *r) {
+void cshim_ring_destroy(cshim_ring *r, int release_memory) {
     if (r == NULL) return;
-    // Closing the ring cancels what is still in the kernel before the memory goes.
+    // Closing the ring cancels what is still in the kernel.
     if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
     if (r->sqes) munmap(r->sqes, r->sqes_size);
     if (r->rings_memory) munmap(r->rings_memory, r->rings_size);
-    if (r->buffer_ring) munmap(r->buffer_ring, r->buffer_count * sizeof(struct io_uring_buf));
-    if (r->buffer_memory) munmap(r->buffer_memory, (size_t)r->buffer_count * r->buffer_size);
+    if (!release_memory) return;
+    if (r->buffer_ring) munmap(r->buffer_ring, r->buffer_ring_size);
+    if (r->buffer_memory) munmap(r->buffer_memory, r->buffer_memory_size);
     free(r);
 }
 
 struct create_request {
     unsigned entries, buffer_count, buffer_size;
     int error;
+    char *reason;
+    size_t reason_size;
     cshim_ring *ring;
 };
 
-static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error);
+static cshim_ring *create_here(struct create_request *request);
 
 static void *create_on_helper(void *argument) {
     struct create_request *request = argument;
-    request->ring = create_here(request->entries, request->buffer_count, request->buffer_size, &request->error);
+    request->ring = create_here(request);
     return NULL;
 }
 
 // On a helper thread: see on_helper_thread.
-cshim_ring *cshim_ring_create(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error) {
-    struct create_request request = {entries, buffer_count, buffer_size, 0, NULL};
+cshim_ring *cshim_ring_create(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error, char *reason,
+                              size_t reason_size) {
+    struct create_request request = {entries, buffer_count, buffer_size, 0, reason, reason_size, NULL};
     int started = on_helper_thread(create_on_helper, &request);
+    if (started != 0) snprintf(reason, reason_size, "pthread_create: %s", strerror(started));
     *error = started != 0 ? -started : request.error;
     return request.ring;
 }
 
-static cshim_ring *create_here(unsigned entries, unsigned buffer_count, unsigned buffer_size, int *error) {
+static cshim_ring *create_here(struct create_request *request) {
     cshim_ring *r = calloc(1, sizeof *r);
     if (r == NULL) {
-        *error = -ENOMEM;
+        request->error = -ENOMEM;
+        snprintf(request->reason, request->reason_size, "io_uring: %s", strerror(ENOMEM));
         return NULL;
     }
     struct io_uring_params p;
-    int result = ring_setup(entries, setup_flags(), &p);
+    const char *step = "io_uring_setup";
+    int result = ring_setup(request->entries, setup_flags(), &p);
     r->fd = result;
     if (result >= 0 && !(p.features & IORING_FEAT_EXT_ARG)) result = -EOPNOTSUPP;
-    if (result >= 0) result = map_rings(r, &p);
-    if (result >= 0) result = register_buffers(r, buffer_count, buffer_size);
+    if (result >= 0) {
+        step = "mapping the io_uring queues";
+        result = map_rings(r, &p);
+    }
+    if (result >= 0) {
+        step = "io_uring_register(PBUF_RING)";
+        result = register_buffers(r, request->buffer_count, request->buffer_size);
+    }
     if (result < 0) {
-        *error = result;
-        cshim_ring_destroy(r);
+        request->error = result;
+        snprintf(request->reason, request->reason_size, "%s: %s", step, strerror(-result));
+        cshim_ring_destroy(r, 1);
         return NULL;
     }
     return r;
 }
 
+/// Makes what was queued visible to the kernel: one release store of the tail.
+static unsigned publish(cshim_ring *r) {
+    atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
+    return cshim_ring_unsubmitted(r);
+}
+
 int cshim_ring_submit(cshim_ring *r, int run_deferred_work) {
-    unsigned count = cshim_ring_queued(r);
+    unsigned count = publish(r);
     if (count == 0 && !run_deferred_work) return 0;
     unsigned flags = run_deferred_work ? IORING_ENTER_GETEVENTS : 0;
-    return syscall(SYS_io_uring_enter, r->fd, count, 0, flags, NULL, 0) < 0 ? -errno : 0;
+    long taken = syscall(SYS_io_uring_enter, r->fd, count, 0, flags, NULL, 0);
+    return taken < 0 ? -errno : (int)taken;
 }
 
 static int reap(cshim_ring *r, cshim_completion *out, int max) {
@@ -172,8 +201,8 @@ static int reap(cshim_ring *r, cshim_completion *out, int max) {
     return count;
 }
 
-int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeout_ns) {
-    unsigned to_submit = cshim_ring_queued(r);
+int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeout_ns, int *entered) {
+    unsigned to_submit = publish(r);
     struct __kernel_timespec ts;
     struct io_uring_getevents_arg arg;
     memset(&arg, 0, sizeof arg);
@@ -185,38 +214,15 @@ int cshim_ring_wait(cshim_ring *r, cshim_completion *out, int max, int64_t timeo
     // With DEFER_TASKRUN, completions are posted only while we are in the kernel asking
     // for them, so even a "do not wait" turn enters with GETEVENTS.
     unsigned wait_for = timeout_ns == 0 ? 0 : 1;
-    long entered = syscall(SYS_io_uring_enter, r->fd, to_submit, wait_for,
-                           IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
-    if (entered < 0 && errno != ETIME && errno != EBUSY) {
-        int code = errno;
-        int count = reap(r, out, max);
-        return count > 0 ? count : -code;
-    }
+    long result = syscall(SYS_io_uring_enter, r->fd, to_submit, wait_for,
+                          IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
+    *entered = result < 0 ? -errno : 0;
     return reap(r, out, max);
 }
 
-int cshim_ring_quiesce(cshim_ring *r, int max_turns) {
-    cshim_ring_prepare_cancel(r, 0, IORING_ASYNC_CANCEL_ANY, UINT64_MAX);
-    cshim_completion batch[64];
-    int cancelled = -1, ended = 0;
-    for (int turn = 0; turn < max_turns; turn++) {
-        int got = cshim_ring_wait(r, batch, 64, 10000000);
-        if (got < 0 && got != -EINTR) return got;
-        for (int i = 0; i < got; i++) {
-            if (batch[i].user_data == UINT64_MAX) {
-                // How many operations the cancel found (-ENOENT: none).
-                cancelled = batch[i].result > 0 ? batch[i].result : 0;
-            } else if (batch[i].result == -ECANCELED) {
-                ended++;
-            }
-        }
-        if (cancelled >= 0 && ended >= cancelled) return 0;
-    }
-    return -ETIMEDOUT;
-}
-
 /// Runs the ring as the backend will on a socket pair: a multishot receive into a
-/// provided buffer must deliver one byte and stay armed.
+/// provided buffer must deliver one byte and stay armed. Ends by cancelling it and
+/// waiting for its last completion (the ring is destroyed after).
 static int probe_receive(cshim_ring *r, char *reason, size_t reason_size) {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -226,40 +232,47 @@ static int probe_receive(cshim_ring *r, char *reason, size_t reason_size) {
     cshim_ring_receive(r, pair[0], 1);
     int result = (int)write(pair[1], "x", 1) == 1 ? 0 : -errno;
     cshim_completion c;
-    int got = 0;
+    int got = 0, entered = 0;
     for (int turn = 0; result == 0 && got == 0 && turn < 10; turn++) {
-        got = cshim_ring_wait(r, &c, 1, 100000000);
-        if (got < 0 && got != -EINTR) result = got;
-        if (got < 0) got = 0;
+        got = cshim_ring_wait(r, &c, 1, 100000000, &entered);
+        if (got == 0 && entered < 0 && entered != -EINTR && entered != -ETIME) result = entered;
     }
     if (result == 0 && got == 0) result = -ETIMEDOUT;
     if (result == 0 && c.result < 0) result = c.result;
     if (result == 0 && !(cshim_completion_has_buffer(&c) && cshim_completion_more(&c))) result = -EOPNOTSUPP;
     if (result < 0) snprintf(reason, reason_size, "multishot receive into provided buffers: %s", strerror(-result));
-    cshim_ring_quiesce(r, 100);
+    if (got > 0 && cshim_completion_more(&c)) {
+        // Two completions end it: the receive's last, and the cancel's own.
+        cshim_ring_cancel(r, 1, 1, 2);
+        int ended = 0;
+        for (int turn = 0; ended < 2 && turn < 100; turn++) {
+            if (cshim_ring_wait(r, &c, 1, 10000000, &entered) == 1 && !cshim_completion_more(&c)) ended++;
+        }
+    }
     close(pair[0]);
     close(pair[1]);
     return result;
 }
 
 struct probe_request {
+    unsigned entries, buffer_count, buffer_size;
     char *reason;
     size_t reason_size;
     int result;
 };
 
-static int probe_here(char *reason, size_t reason_size);
+static int probe_here(struct probe_request *request);
 
 static void *probe_on_helper(void *argument) {
     struct probe_request *request = argument;
-    request->result = probe_here(request->reason, request->reason_size);
+    request->result = probe_here(request);
     return NULL;
 }
 
 // On a helper thread (see on_helper_thread): the probe's ring must not leave an EINTR
 // behind for the caller.
-int cshim_ring_probe(char *reason, size_t reason_size) {
-    struct probe_request request = {reason, reason_size, 0};
+int cshim_ring_probe(unsigned entries, unsigned buffer_count, unsigned buffer_size, char *reason, size_t reason_size) {
+    struct probe_request request = {entries, buffer_count, buffer_size, reason, reason_size, 0};
     int started = on_helper_thread(probe_on_helper, &request);
     if (started != 0) {
         snprintf(reason, reason_size, "pthread_create: %s", strerror(started));
@@ -268,16 +281,18 @@ int cshim_ring_probe(char *reason, size_t reason_size) {
     return request.result;
 }
 
-static int probe_here(char *reason, size_t reason_size) {
+static int probe_here(struct probe_request *request) {
     int error = 0;
-    cshim_ring *r = cshim_ring_create(8, 8, 64, &error);
-    if (r == NULL) {
-        snprintf(reason, reason_size, "io_uring_setup: %s", strerror(-error));
-        return error;
-    }
+    // Already on a helper thread: made here directly, not on yet another one.
+    struct create_request create = {
+        request->entries, request->buffer_count, request->buffer_size, 0, request->reason, request->reason_size, NULL};
+    cshim_ring *r = create_here(&create);
+    error = create.error;
+    if (r == NULL) return error;
     int result = cshim_ring_enable(r);
-    if (result < 0) snprintf(reason, reason_size, "io_uring_register(ENABLE_RINGS): %s", strerror(-result));
-    if (result == 0) result = probe_receive(r, reason, reason_size);
-    cshim_ring_destroy(r);
+    if (result < 0)
+        snprintf(request->reason, request->reason_size, "io_uring_register(ENABLE_RINGS): %s", strerror(-result));
+    if (result == 0) result = probe_receive(r, request->reason, request->reason_size);
+    cshim_ring_destroy(r, 1);
     return result;
 }

@@ -65,6 +65,13 @@ int cshim_stream_socket(int family);
 /// getsockopt(SO_ERROR): the pending error of a socket (0 if none) or -errno.
 int cshim_socket_error(int fd);
 
+// --- threads --------------------------------------------------------------------
+
+/// The calling thread's kernel ID (gettid), read once per thread and then kept in
+/// thread-local storage: cheap enough to check on every ring submission. Unlike a
+/// pthread_t, a thread ID is not handed to a thread started right after another ended.
+int cshim_thread_id(void);
+
 // --- socket options -------------------------------------------------------------
 
 /// Sets an int-valued socket option; returns 0 or -errno.

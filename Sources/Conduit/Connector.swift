@@ -49,6 +49,7 @@ extension Connection {
         handler: ConnectionHandler
     ) throws(SocketError) -> Connection {
         loop.assertInLoop()
+        guard !loop.hasFinished else { throw SocketError(.loopStopped, operation: "connect") }
         let socket = try Socket.open(family: address.family, calls: loop.calls)
         if options.noDelay && address.isIP { try socket.setNoDelay() }
         try socket.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)

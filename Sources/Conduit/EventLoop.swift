@@ -2,31 +2,33 @@ import CShim
 import Glibc
 import Synchronization
 
-/// One epoll instance driven by one thread: it owns the connections and listeners
-/// registered on it, their shared receive buffer and its timers.
+/// One event loop driven by one thread: it owns the connections and listeners
+/// registered on it, the transport that moves their bytes (epoll, or an io_uring ring;
+/// see `Transport`), a shared receive buffer and its timers.
 ///
 /// Only `execute(_:)`, `enqueue(_:)` (its `TaskExecutor` face, which goes through
-/// `execute`), `stop()`, `isInLoop` and `backend` may be used from any thread;
-/// everything else belongs to the loop's own thread, and debug builds check that on
+/// `execute`), `stop()`, `isInLoop`, `failure` and `backend` may be used from any
+/// thread; everything else belongs to the loop's thread, and debug builds check that on
 /// every call (`assertInLoop()`). From elsewhere, hop with `execute(_:)`, carrying
 /// loop-only objects in a `LoopBound`. There are no locks on the read/write path.
+///
+/// A loop's life: the thread that makes it owns it until a thread runs it; from then on
+/// the thread that last ran it owns it, also while it is stopped. A `uring` loop runs on
+/// one thread for its whole life (the ring's only issuer). A run that closes what was
+/// registered (`run()`, the default) finishes the loop for good: running it again stops
+/// the process with a message, and work given to it fails with
+/// `SocketError.Kind.loopStopped`.
 public final class EventLoop: @unchecked Sendable {
     /// The I/O backend all sockets of this loop use.
     public let backend: IOBackend
     let calls: SystemCalls
-    private let epollFD: Int32
     private let wakeFD: Int32
-    private var registry = Registry()
-    private let events = EpollEvents(capacity: 512)
-    /// The io_uring ring of the `uring` backend (nil for the others): connections
-    /// receive through it, and the epoll set is watched through it too, so one wait
-    /// covers both.
-    let ring: Ring?
-    /// Output of connections closed while the ring was still sending it, kept until
-    /// that send completes (the kernel reads the bytes until then), by token.
-    private var retiredSends: [UInt64: ByteBuffer] = [:]
-    /// The buffer every connection of this loop receives into (zero copy: handlers
-    /// see views of it; only an incomplete tail is copied out).
+    /// Connections and listeners, by descriptor; transports look their events up here.
+    @exclusivity(unchecked) var registry = Registry()
+    /// How this loop's sockets move their bytes.
+    let transport: any Transport
+    /// The buffer every connection of this loop receives into on epoll (zero copy:
+    /// handlers see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
     /// What the handler of the connection being served writes while it processes its
     /// input, gathered for one send when it returns (the write side of the zero-copy
@@ -39,11 +41,19 @@ public final class EventLoop: @unchecked Sendable {
     private var timers = TimerQueue()
     private let inbox = Locked(Inbox())
     private let stopRequested = Atomic<Bool>(false)
-    private let loopThread = Atomic<UInt>(0)
+    /// The thread running the loop now (0: none).
+    private let runningThread = Atomic<UInt>(0)
+    /// The thread that owns the loop: its maker until it first runs, then the thread
+    /// that ran it last.
+    private let ownerThread = Atomic<UInt>(0)
+    /// A run has closed everything: the loop may not run again.
+    private var finished = false
+    /// Why the loop's transport gave up, if it did (see `failure`).
+    private let failureReason = Locked<SocketError?>(nil)
     // `@exclusivity(unchecked)` on the loop-only counters and clock: they are touched
     // once or more per message from connections, and no access spans a call out.
     /// Monotonic nanoseconds read once per loop iteration: a cheap "now" for connections.
-    @exclusivity(unchecked) private(set) var now: UInt64 = Monotonic.now()
+    @exclusivity(unchecked) var now: UInt64 = Monotonic.now()
     private var sweepTimer: LoopTimer?
     /// Connections that stopped reading for their server's memory budget; each is
     /// offered the chance to resume when memory is given back on this loop, and at every
@@ -56,74 +66,60 @@ public final class EventLoop: @unchecked Sendable {
     /// thread needs (async code on the loop hops to it several times per message).
     @exclusivity(unchecked) private var localWorkPending = false
 
-    private static let wakeToken = UInt64.max
-
     /// Tasks handed to the loop from other threads, and whether it still takes them.
     private struct Inbox {
         var tasks: [@Sendable () -> Void] = []
         var accepting = true
     }
 
-    /// Creates a loop (its epoll set and wake-up eventfd); call `run()` on the thread
-    /// that should drive it. Allocates the receive buffer (64 KiB by default).
-    public init(backend: IOBackend = .shim, receiveBufferSize: Int = 64 * 1024) throws(SocketError) {
+    /// Creates a loop (its transport and wake-up eventfd), owned by the calling thread
+    /// until a thread runs it: call `run()` on the thread that should drive it.
+    /// Allocates the receive buffer (64 KiB by default).
+    public convenience init(backend: IOBackend = .shim, receiveBufferSize: Int = 64 * 1024) throws(SocketError) {
+        try self.init(backend: backend, receiveBufferSize: receiveBufferSize, ring: .standard)
+    }
+
+    /// A loop whose ring (`uring` only) is made as `ring` says: tests make small ones.
+    init(backend: IOBackend, receiveBufferSize: Int = 64 * 1024, ring: Ring.Configuration) throws(SocketError) {
         precondition(receiveBufferSize > 0, "a loop needs a receive buffer")
         self.backend = backend
         self.calls = SystemCalls(backend: backend)
-        let epoll = calls.epollCreate()
-        guard epoll >= 0 else { throw SocketError(code: Int32(-epoll), operation: "epoll_create1") }
-        self.epollFD = Int32(epoll)
         let wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        guard wake >= 0 else {
-            let code = errno
-            Glibc.close(Int32(epoll))
-            throw SocketError(code: code, operation: "eventfd")
-        }
+        guard wake >= 0 else { throw SocketError(code: errno, operation: "eventfd") }
         self.wakeFD = wake
-        if backend == .uring {
-            do throws(SocketError) {
-                if let reason = IOBackend.uringUnavailableReason {
-                    throw SocketError(.system, operation: "io_uring is not available here: \(reason)")
-                }
-                let ring = try Ring()
-                ring.poll(epollFD, events: EpollFlag.readable, userData: Ring.userData(.epoll, token: 0))
-                ring.poll(wake, events: EpollFlag.readable, multishot: true, userData: Ring.userData(.wake, token: 0))
-                self.ring = ring
-            } catch {
-                Glibc.close(wake)
-                Glibc.close(Int32(epoll))
-                throw error
+        let made: any Transport
+        do throws(SocketError) {
+            if backend == .uring {
+                made = try RingTransport(calls: calls, wakeFD: wake, configuration: ring)
+            } else {
+                made = try EpollTransport(calls: calls, wakeFD: wake)
             }
-        } else {
-            self.ring = nil
-        }
-        self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
-        // With the ring, wake-ups come through it (a multishot poll of the eventfd).
-        if ring != nil { return }
-        let added = calls.epollControl(epollFD, EPOLL_CTL_ADD, wakeFD, events: EpollFlag.readable, token: Self.wakeToken)
-        guard added == 0 else {
-            receiveBuffer.deallocate()
+        } catch {
             Glibc.close(wake)
-            Glibc.close(Int32(epoll))
-            throw SocketError(code: Int32(-added), operation: "epoll_ctl(ADD eventfd)")
+            throw error
         }
+        transport = made
+        self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
+        ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
+        // Each transport keeps an unowned reference back: the loop owns it.
+        (made as? RingTransport)?.loop = self
+        (made as? EpollTransport)?.loop = self
     }
 
     deinit {
-        Glibc.close(epollFD)
         Glibc.close(wakeFD)
         receiveBuffer.deallocate()
     }
 
     /// True when called on the thread running this loop.
-    public var isInLoop: Bool { loopThread.load(ordering: .relaxed) == UInt(pthread_self()) }
+    public var isInLoop: Bool { runningThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
-    /// True on the loop's thread, and on any thread while the loop is not running (a
-    /// loop being set up before `run()`, or a stopped one, belongs to whoever holds it).
-    var ownsCurrentThread: Bool {
-        let running = loopThread.load(ordering: .relaxed)
-        return running == 0 || running == UInt(pthread_self())
-    }
+    /// True while a thread runs the loop.
+    var isRunning: Bool { runningThread.load(ordering: .relaxed) != 0 }
+
+    /// True on the thread that owns the loop: the one running it, or while it is not
+    /// running, the one that ran it last (its maker, before it ever ran).
+    var ownsCurrentThread: Bool { ownerThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     /// Stops the process with a clear message when called off this loop's thread while
     /// the loop runs. Checked in debug builds only, so the release hot path pays nothing.
@@ -147,144 +143,69 @@ public final class EventLoop: @unchecked Sendable {
         return registry.count
     }
 
+    /// Why this loop stopped working on its own, if it did: its transport failed (an
+    /// io_uring ring the kernel refused after all, say). Everything registered was then
+    /// closed with this error, and `run()` returned. Safe from any thread.
+    public var failure: SocketError? { failureReason.withLock { $0 } }
+
+    /// True once a run has closed everything: the loop takes no more work.
+    var hasFinished: Bool { finished }
+
     /// Runs the loop on the calling thread until `stop()`; then, with
     /// `closingRegistered` (the default), runs the tasks already handed to it, refuses
-    /// any later ones, and closes everything still registered (waiting callers get
-    /// `SocketError.Kind.loopStopped`). Without it, connections survive and a later
-    /// `run()` carries on with them (a benchmark drives its client this way).
+    /// any later ones, closes everything still registered (waiting callers get
+    /// `SocketError.Kind.loopStopped`) and finishes for good. Without it, connections
+    /// survive and a later `run()` carries on with them (a benchmark drives its client
+    /// this way); meanwhile they belong to this thread.
+    ///
+    /// Running a finished loop stops the process with a message, as does running a
+    /// `uring` loop on a thread other than the one that first ran it. When the transport
+    /// fails (see `failure`), the loop closes everything with that error and returns.
     public func run(closingRegistered: Bool = true) {
-        loopThread.store(UInt(pthread_self()), ordering: .relaxed)
+        precondition(!finished, "this event loop has finished (a run closed everything it had); make a new EventLoop")
+        let me = UInt(pthread_self())
+        ownerThread.store(me, ordering: .relaxed)
+        runningThread.store(me, ordering: .relaxed)
         defer {
             stopRequested.store(false, ordering: .relaxed)
-            loopThread.store(0, ordering: .relaxed)
+            runningThread.store(0, ordering: .relaxed)
         }
-        ring?.enableOnThisThread()
-        while !stopRequested.load(ordering: .acquiring) {
-            if let ring {
-                guard waitOnRing(ring) else { continue }
-            } else {
-                let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: nextTimeoutMilliseconds())
-                now = Monotonic.now()
-                if ready < 0 {
-                    precondition(Int32(-ready) == EINTR, "epoll_wait failed: errno \(-ready)")
-                    continue
+        do throws(SocketError) {
+            try transport.prepareToRun()
+            while !stopRequested.load(ordering: .acquiring) {
+                try transport.turn(timeoutNanoseconds: nextTimeoutNanoseconds())
+                fireDueTimers()
+                if localWorkPending {
+                    localWorkPending = false
+                    drainInbox(closing: false, woken: false)
                 }
-                counters.wakeUps += 1
-                counters.events += ready
-                dispatchReadiness(ready)
             }
-            fireDueTimers()
-            if localWorkPending {
-                localWorkPending = false
-                drainInbox(closing: false, woken: false)
-            }
-        }
-        drainInbox(closing: closingRegistered)
-        if closingRegistered {
-            let stopped = SocketError(.loopStopped, operation: "event loop")
-            for target in registry.all { target.loopDidStop(stopped) }
-        }
-        if closingRegistered {
-            // Finished for good: nothing is left to read or send, so the ring goes now,
-            // on its own thread (see `Ring.close`).
-            ring?.close()
-        } else {
-            // Cancels queued by closes must reach the kernel, or the sockets stay open
-            // (no FIN) while the loop is not running.
-            ring?.submit()
-        }
-    }
-
-    /// Hands each ready descriptor of the epoll set to its target.
-    private func dispatchReadiness(_ ready: Int) {
-        for index in 0..<ready {
-            let token = events.token(index)
-            if token == Self.wakeToken {
-                drainInbox(closing: false)
-            } else if let target = registry.target(for: token) {
-                target.handleEvents(events.flags(index))
-            }
-        }
-    }
-
-    /// One turn of the `uring` backend: submits what the turn queued, waits for
-    /// completions and hands them out. Returns false when the wait was interrupted.
-    private func waitOnRing(_ ring: Ring) -> Bool {
-        let count = ring.wait(timeoutNanoseconds: nextTimeoutNanoseconds())
-        now = Monotonic.now()
-        if count < 0 {
-            precondition(Int32(-count) == EINTR, "io_uring_enter failed: errno \(-count)")
-            return false
-        }
-        counters.wakeUps += 1
-        counters.events += count
-        for index in 0..<count {
-            let completion = ring.completions[index]
-            let (kind, token) = Ring.split(completion.user_data)
-            switch kind {
-            case Ring.Kind.receive.rawValue:
-                deliverReceive(completion, token: token, ring: ring)
-            case Ring.Kind.send.rawValue:
-                if let target = registry.target(for: token) {
-                    target.sendCompleted(result: completion.result)
-                } else {
-                    retiredSends[token] = nil
-                }
-            case Ring.Kind.accept.rawValue:
-                deliverAccept(completion, token: token)
-            case Ring.Kind.wake.rawValue:
-                drainInbox(closing: false)
-                var completion = completion
-                if cshim_completion_more(&completion) == 0 {
-                    ring.poll(wakeFD, events: EpollFlag.readable, multishot: true, userData: Ring.userData(.wake, token: 0))
-                }
-            case Ring.Kind.epoll.rawValue:
-                // A one-shot poll: the epoll set is level-triggered, so asking again after
-                // reading it loses nothing.
-                let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: 0)
-                if ready > 0 { dispatchReadiness(ready) }
-                ring.poll(epollFD, events: EpollFlag.readable, userData: Ring.userData(.epoll, token: 0))
-            default:
-                break
-            }
-        }
-        return true
-    }
-
-    /// Hands a receive completion to its connection, then gives its buffer back to the
-    /// kernel (also when the connection has closed since: the buffer is the ring's).
-    @inline(__always)
-    private func deliverReceive(_ completion: cshim_completion, token: UInt64, ring: Ring) {
-        var completion = completion
-        let more = cshim_completion_more(&completion) != 0
-        let target = registry.target(for: token)
-        guard cshim_completion_has_buffer(&completion) != 0 else {
-            target?.receiveCompleted(result: completion.result, bytes: nil, more: more)
+        } catch {
+            failureReason.withLock { $0 = error }
+            finish(closingWith: error)
             return
         }
-        let id = cshim_completion_buffer_id(&completion)
-        let bytes = UnsafeRawBufferPointer(start: ring.buffer(id), count: max(Int(completion.result), 0))
-        target?.receiveCompleted(result: completion.result, bytes: bytes, more: more)
-        ring.returnBuffer(id)
-    }
-
-    /// Hands an accept completion to its listener; a socket accepted for a listener
-    /// closed since is closed here, or nobody would.
-    private func deliverAccept(_ completion: cshim_completion, token: UInt64) {
-        var completion = completion
-        let more = cshim_completion_more(&completion) != 0
-        if let target = registry.target(for: token) {
-            target.acceptCompleted(result: completion.result, more: more)
-        } else if completion.result >= 0 {
-            Glibc.close(completion.result)
+        if closingRegistered {
+            finish(closingWith: SocketError(.loopStopped, operation: "event loop"))
+        } else {
+            drainInbox(closing: false, woken: false)
+            transport.loopStopped()
         }
     }
 
-    /// Keeps `buffer`, which a send in the ring still reads, until that send's
-    /// completion (for a connection that closed meanwhile).
-    func retire(_ buffer: ByteBuffer?, token: UInt64) {
-        if let buffer { retiredSends[token] = buffer }
+    /// Runs the tasks already handed over, refuses later ones, closes everything
+    /// registered with `error`, and lets the transport end what is in the kernel.
+    private func finish(closingWith error: SocketError) {
+        finished = true
+        drainInbox(closing: true, woken: false)
+        for target in registry.all { target.loopDidStop(error) }
+        // Nothing is left to read or send: the transport ends what is still in the
+        // kernel and closes, on this thread (the ring's issuer).
+        transport.finish()
     }
+
+    /// The loop's wake-up eventfd fired: another thread handed it work.
+    func wokenUp() { drainInbox(closing: false) }
 
     /// Asks the loop to stop after the current iteration. Safe from any thread.
     public func stop() {
@@ -399,12 +320,6 @@ public final class EventLoop: @unchecked Sendable {
         return Int64(min(deadline - now, 60_000_000_000))
     }
 
-    private func nextTimeoutMilliseconds() -> Int32 {
-        let nanoseconds = nextTimeoutNanoseconds()
-        // Round up so the loop never wakes just before a deadline and spins.
-        return nanoseconds < 0 ? -1 : Int32((nanoseconds + 999_999) / 1_000_000)
-    }
-
     private func fireDueTimers() {
         guard !timers.isEmpty else { return }
         let now = Monotonic.now()
@@ -414,57 +329,6 @@ public final class EventLoop: @unchecked Sendable {
                 body()
             }
         }
-    }
-
-    // MARK: registration
-
-    /// Registers `target` for `descriptor`, watching `events`; returns its token. With
-    /// the ring, a descriptor that watches nothing (a connection whose input comes
-    /// through the ring) stays out of the epoll set until it does.
-    @discardableResult
-    func register(_ target: Selectable, descriptor: Int32, events: UInt32) throws(SocketError) -> UInt64 {
-        assertInLoop()
-        let token = registry.add(target, descriptor: descriptor)
-        guard ring == nil || events != 0 else { return token }
-        let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: events, token: token)
-        guard raw == 0 else {
-            registry.remove(descriptor: descriptor)
-            throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)")
-        }
-        registry.setWatched(descriptor: descriptor, true)
-        return token
-    }
-
-    /// Changes the events watched for `descriptor`; throws what epoll said when it
-    /// refuses (the caller closes that connection, not the process).
-    func modify(descriptor: Int32, events: UInt32) throws(SocketError) {
-        assertInLoop()
-        let token = registry.token(descriptor: descriptor)
-        let watched = registry.isWatched(descriptor: descriptor)
-        let operation: Int32
-        if ring != nil && events == 0 {
-            guard watched else { return }
-            operation = EPOLL_CTL_DEL
-        } else {
-            operation = watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
-        }
-        let raw = calls.epollControl(epollFD, operation, descriptor, events: events, token: token)
-        guard raw == 0 else {
-            let name = operation == EPOLL_CTL_MOD ? "MOD" : operation == EPOLL_CTL_ADD ? "ADD" : "DEL"
-            throw SocketError(code: Int32(-raw), operation: "epoll_ctl(\(name))")
-        }
-        registry.setWatched(descriptor: descriptor, operation != EPOLL_CTL_DEL)
-    }
-
-    /// Forgets `descriptor`. Closing a descriptor removes it from the epoll set, so
-    /// `removeFromEpoll` is needed only when the descriptor stays open, and with the
-    /// ring, whose operations in flight keep a closed socket alive until they end.
-    func deregister(descriptor: Int32, removeFromEpoll: Bool = false) {
-        assertInLoop()
-        if (removeFromEpoll || ring != nil) && registry.isWatched(descriptor: descriptor) {
-            _ = calls.epollControl(epollFD, EPOLL_CTL_DEL, descriptor, events: 0, token: 0)
-        }
-        registry.remove(descriptor: descriptor)
     }
 }
 

@@ -51,8 +51,18 @@ private struct UringProbe: Sendable {
             reason = String(cString: forced)
             return
         }
+        // At the size every loop's ring has: a limit that refuses only a large ring
+        // (locked memory, a memory cgroup) must make the probe fail too.
+        let size = Ring.Configuration.standard
         var text = [CChar](repeating: 0, count: 256)
-        let result = cshim_ring_probe(&text, text.count)
-        reason = result == 0 ? nil : String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let result = cshim_ring_probe(size.entries, size.bufferCount, size.bufferSize, &text, text.count)
+        reason = result == 0 ? nil : String(cCharacters: text)
+    }
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (up to its first NUL), as UTF-8.
+    init(cCharacters characters: [CChar]) {
+        self = String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

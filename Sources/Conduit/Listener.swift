@@ -15,14 +15,12 @@ import Glibc
 /// `ServerOptions.acceptBackoff` instead of spinning on a listening socket that stays
 /// readable; pending clients wait in the kernel's backlog meanwhile.
 ///
-/// On the `uring` backend a listener accepts through the ring: one multishot accept
-/// posts a completion per connection, with no readiness event and no `accept4` call. An
-/// error ends it; it is armed again at once, or after the backoff.
+/// How it accepts is its loop's transport's business (`Transport`): epoll readiness and
+/// a batch of `accept4`, or one multishot accept in the io_uring ring.
 final class Listener: Selectable {
     unowned let loop: EventLoop
     let socket: Socket
     let options: ServerOptions
-    private var acceptedFDs = [Int32](repeating: -1, count: 64)
     private var paused = false
     private let onAcceptError: @Sendable (SocketError) -> Void
     let connections: ServerConnections
@@ -32,13 +30,8 @@ final class Listener: Selectable {
     /// The loops that take accepted connections in turn (empty: this loop keeps them).
     private let handOff: [EventLoop]
     private var nextHandOff = 0
-    /// `uring`: this listener's registry token, which its accept completions carry.
-    private var token: UInt64 = 0
-    /// `uring`: the multishot accept is in the ring (until a completion without `more`).
-    private var acceptArmed = false
-    /// `uring`: accepts go through the ring (false on a kernel that refused a multishot
-    /// accept: this listener then waits for readiness through epoll as the others do).
-    private var acceptsThroughRing: Bool
+    /// What this listener has asked of its loop's transport.
+    var io = TransportSlot()
 
     init(
         loop: EventLoop, socket: Socket, options: ServerOptions, tcp: Bool, handOff: [EventLoop],
@@ -50,7 +43,6 @@ final class Listener: Selectable {
         self.options = options
         self.tcp = tcp
         self.handOff = handOff.count > 1 ? handOff : []
-        self.acceptsThroughRing = loop.ring != nil
         self.connections = connections
         self.onAcceptError = onAcceptError
         self.opener = AcceptedConnectionOpener(
@@ -59,56 +51,22 @@ final class Listener: Selectable {
 
     var owner: AnyObject? { connections }
 
+    /// The listening socket's descriptor.
+    var descriptor: Int32 { socket.descriptor }
+
+    /// True while the listener takes new connections (open, not paused).
+    var isAccepting: Bool { socket.isOpen && !paused }
+
     func start() throws(SocketError) {
-        token = try loop.register(
-            self, descriptor: socket.descriptor, events: acceptsThroughRing ? 0 : EpollFlag.readable)
-        armAccept()
+        guard !loop.hasFinished else { throw SocketError(.loopStopped, operation: "listen") }
+        try loop.transport.register(self)
     }
 
     /// Stops accepting and closes the listening socket.
     func close() {
         guard socket.isOpen else { return }
-        if acceptArmed, let ring = loop.ring {
-            // An armed accept keeps the listening socket (and its port) open, and names
-            // it by number: cancelled and submitted before the number can be reused.
-            // The cancelled accept lets go of the socket only when the kernel runs the
-            // work DEFER_TASKRUN holds for our next wait, so that runs now too: the port
-            // is free when `close` returns, not when the loop next waits (a test that
-            // bound the port right after `stopAccepting` saw EADDRINUSE under load).
-            ring.cancel(Ring.userData(.accept, token: token))
-            ring.submit()
-        }
-        loop.deregister(descriptor: socket.descriptor)
+        loop.transport.close(self)
         socket.close()
-    }
-
-    /// Puts the multishot accept in the ring, unless it is there, paused or closed.
-    private func armAccept() {
-        guard acceptsThroughRing, let ring = loop.ring, !acceptArmed, !paused, socket.isOpen else { return }
-        ring.accept(socket.descriptor, userData: Ring.userData(.accept, token: token))
-        acceptArmed = true
-    }
-
-    func acceptCompleted(result: Int32, more: Bool) {
-        if !more { acceptArmed = false }
-        guard socket.isOpen else {
-            if result >= 0 { Glibc.close(result) }
-            return
-        }
-        if result >= 0 {
-            adopt(result)
-        } else if result == -EINVAL && !more {
-            // A kernel without multishot accept (before 5.19): readiness through epoll.
-            acceptsThroughRing = false
-            setInterest(paused ? 0 : EpollFlag.readable)
-            return
-        } else if result != -ECANCELED {
-            handleAcceptError(-result)
-        }
-        if paused && acceptArmed, let ring = loop.ring {
-            ring.cancel(Ring.userData(.accept, token: token))
-        }
-        armAccept()
     }
 
     func loopDidStop(_ error: SocketError) { close() }
@@ -116,21 +74,33 @@ final class Listener: Selectable {
     func quiesce(drainLimit: Duration) { close() }
     func closeNow() { close() }
 
-    func handleEvents(_ flags: UInt32) {
-        guard socket.isOpen, !paused else { return }
-        let outcome = acceptedFDs.withUnsafeMutableBufferPointer { fds in
-            IOResult.retryingInterrupts {
-                loop.calls.acceptBatch(socket.descriptor, into: fds.baseAddress!, max: Int32(fds.count))
-            }
-        }
-        switch outcome {
-        case .processed(let count):
-            for index in 0..<count { adopt(acceptedFDs[index]) }
-        case .wouldBlock:
+    /// The transport accepted `descriptor` for this listener.
+    func accepted(_ descriptor: Int32) {
+        guard socket.isOpen else {
+            Glibc.close(descriptor)
             return
-        case .failed(let code):
-            handleAcceptError(code)
         }
+        adopt(descriptor)
+    }
+
+    /// The transport's accept failed with `code`.
+    func acceptFailed(code: Int32) {
+        let error = SocketError(code: code, operation: "accept")
+        switch code {
+        case ECONNABORTED, EPROTO:
+            return
+        case _ where error.kind == .outOfResources:
+            onAcceptError(error)
+            pauseAccepting()
+        default:
+            onAcceptError(error)
+        }
+    }
+
+    /// The transport could not watch this listener any more: it closes.
+    func transportFailed(_ error: SocketError) {
+        onAcceptError(error)
+        close()
     }
 
     private func adopt(_ descriptor: Int32) {
@@ -191,40 +161,15 @@ final class Listener: Selectable {
     var lingeringRefusals = 0
     static let maxLingeringRefusals = 256
 
-    private func handleAcceptError(_ code: Int32) {
-        let error = SocketError(code: code, operation: "accept")
-        switch code {
-        case ECONNABORTED, EPROTO:
-            return
-        case _ where error.kind == .outOfResources:
-            onAcceptError(error)
-            pauseAccepting()
-        default:
-            onAcceptError(error)
-        }
-    }
-
+    /// Out of descriptors: accepting pauses for the backoff (pending clients wait in the
+    /// kernel's backlog) instead of spinning on a socket that stays ready.
     private func pauseAccepting() {
         paused = true
-        // Through the ring the error has already ended the accept; nothing to unwatch.
-        if !acceptsThroughRing { setInterest(0) }
+        loop.transport.setAccepting(self, false)
         loop.schedule(after: options.acceptBackoff) { [weak self] in
             guard let self, self.socket.isOpen else { return }
             self.paused = false
-            if self.acceptsThroughRing {
-                self.armAccept()
-            } else {
-                self.setInterest(EpollFlag.readable)
-            }
-        }
-    }
-
-    private func setInterest(_ events: UInt32) {
-        do throws(SocketError) {
-            try loop.modify(descriptor: socket.descriptor, events: events)
-        } catch {
-            onAcceptError(error)
-            close()
+            self.loop.transport.setAccepting(self, true)
         }
     }
 }

@@ -1,19 +1,6 @@
-/// Something registered in an event loop's epoll set: a connection, a listener.
+/// What an event loop asks of everything registered on it (a connection, a listener),
+/// whichever transport moves its bytes.
 protocol Selectable: AnyObject {
-    /// Called on the loop thread with the ready flags (`EPOLLIN`, `EPOLLOUT`, …).
-    func handleEvents(_ flags: UInt32)
-    /// Called on the loop thread with a completion of the ring's receive for this
-    /// descriptor (`uring` backend): `bytes` received (nil without a buffer), or
-    /// `result` 0 at end of stream, -errno on error; `more` while the multishot
-    /// receive stays armed.
-    func receiveCompleted(result: Int32, bytes: UnsafeRawBufferPointer?, more: Bool)
-    /// Called on the loop thread when the ring's send for this descriptor completes:
-    /// `result` bytes sent, or -errno (`uring` backend).
-    func sendCompleted(result: Int32)
-    /// Called on the loop thread with a completion of the ring's accept on this
-    /// listening socket: `result` the new socket, or -errno; `more` while the multishot
-    /// accept stays armed (`uring` backend).
-    func acceptCompleted(result: Int32, more: Bool)
     /// Called once when the loop stops for good while this is still registered: close
     /// now, telling whoever waits that the loop stopped.
     func loopDidStop(_ error: SocketError)
@@ -29,15 +16,6 @@ protocol Selectable: AnyObject {
     func closeNow()
     /// The server this belongs to, if any (a server closes only what it owns).
     var owner: AnyObject? { get }
-}
-
-extension Selectable {
-    /// Only connections receive through the ring.
-    func receiveCompleted(result: Int32, bytes: UnsafeRawBufferPointer?, more: Bool) {}
-    /// Only connections send through the ring.
-    func sendCompleted(result: Int32) {}
-    /// Only listeners accept through the ring.
-    func acceptCompleted(result: Int32, more: Bool) {}
 }
 
 /// epoll flag values as `UInt32`, named once.

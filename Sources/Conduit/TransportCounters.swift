@@ -37,6 +37,15 @@ public struct TransportCounters: Sendable, Equatable, Codable {
     public var readPausesForBackpressure = 0
     /// Times a connection stopped reading because its server was over its memory budget.
     public var readPausesForMemory = 0
+    /// `uring`: times a connection's receive found every provided buffer in use
+    /// (`ENOBUFS`); it was armed again on a later turn.
+    public var receiveBufferShortages = 0
+    /// `uring`: turns after which completions waited in the kernel's overflow list
+    /// because the completion queue was full (none are lost; the next turn takes them).
+    public var completionOverflows = 0
+    /// `uring`: turns the kernel refused for a transient reason (EAGAIN, ENOMEM, EBUSY);
+    /// the loop paused briefly and tried again.
+    public var ringRefusals = 0
 
     /// All zero.
     public init() {}
@@ -58,6 +67,9 @@ public struct TransportCounters: Sendable, Equatable, Codable {
         sum.bytesSent += right.bytesSent
         sum.readPausesForBackpressure += right.readPausesForBackpressure
         sum.readPausesForMemory += right.readPausesForMemory
+        sum.receiveBufferShortages += right.receiveBufferShortages
+        sum.completionOverflows += right.completionOverflows
+        sum.ringRefusals += right.ringRefusals
         return sum
     }
 }
@@ -72,6 +84,16 @@ extension TransportCounters: CustomStringConvertible {
             + "\(bytesReceived) bytes in, \(bytesSent) bytes out, "
             + "\(readPausesForBackpressure) backpressure pauses, \(readPausesForMemory) memory pauses, "
             + "\(connectionsAccepted) accepted, \(connectionsRefused) refused, \(connectionsClosed) closed"
+            + ringDescription
+    }
+}
+
+extension TransportCounters {
+    /// The ring's own counts, only where something happened (they stay 0 on epoll).
+    private var ringDescription: String {
+        guard receiveBufferShortages + completionOverflows + ringRefusals > 0 else { return "" }
+        return ", \(receiveBufferShortages) buffer shortages, \(completionOverflows) completion overflows, "
+            + "\(ringRefusals) refused turns"
     }
 }
 

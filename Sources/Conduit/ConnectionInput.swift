@@ -1,0 +1,200 @@
+/// A connection's input: what its transport hands in, and how it reaches the handler.
+/// The same on every backend; the rules for input that arrives while reading is paused
+/// matter only where input can arrive after a pause began (the ring's receive runs
+/// until the kernel takes its cancel).
+extension Connection {
+    /// True while the connection wants the transport to receive for it: to hand input
+    /// to the handler, or to discard it while draining before a close.
+    var wantsInput: Bool { (state.wantsToRead && !endPending) || state.phase == .draining }
+
+    /// Asked by a transport before each receive it makes itself: true when input is
+    /// wanted now. Past its server's memory budget the connection pauses instead.
+    @inline(__always)
+    func mayReceive() -> Bool {
+        if state.phase == .draining { return true }
+        guard state.wantsToRead else { return false }
+        if let budget, budget.isExhausted {
+            pauseForMemory()
+            return false
+        }
+        return true
+    }
+
+    /// Stops reading until its server's memory budget allows again.
+    private func pauseForMemory() {
+        state.pausedByBudget = true
+        loop.counters.readPausesForMemory += 1
+        applyInterest()
+        loop.pausedForMemory(self)
+    }
+
+    /// The transport received `bytes` (valid until this returns).
+    @inline(__always)
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        lastActivity = loop.now
+        // Draining, closing: not wanted (draining reads only to let the peer finish).
+        guard state.phase == .open else { return }
+        if state.pausedByApplication {
+            // Arrived between the pause and its taking effect: the handler asked for no
+            // input until it resumes, so it is kept until then.
+            inbound.append(bytes)
+            keptWhilePaused = true
+            recharge()
+            return
+        }
+        if state.wantsToRead, let budget, budget.isExhausted { pauseForMemory() }
+        // Also while paused for backpressure or the memory budget: those pauses only
+        // stop further reading, and what was already under way is handled like the last
+        // read before the pause. Kept instead, it would hold budget only a resume could
+        // give back.
+        deliver(bytes)
+    }
+
+    /// The peer has finished sending.
+    func receivedEnd() {
+        if state.phase == .draining {
+            finishClose(error: nil)
+            return
+        }
+        guard state.phase == .open, !state.reachedEnd else { return }
+        if state.wantsToRead && !keptWhilePaused {
+            reachEnd()
+        } else {
+            // After the input kept meanwhile, once reading resumes (or now, if it has).
+            endPending = true
+            applyInterest()
+        }
+    }
+
+    /// A receive failed with `code`.
+    func receiveFailed(code: Int32) {
+        if state.phase == .draining {
+            finishClose(error: nil)
+        } else {
+            fail(SocketError(code: code, operation: "recv"))
+        }
+    }
+
+    /// After end of stream the peer hung up both ways: nothing queued can be delivered.
+    func peerIsGone() { finishClose(error: nil) }
+
+    private func reachEnd() {
+        guard state.phase == .open, !state.reachedEnd else { return }
+        state.reachedEnd = true
+        handler?.connectionDidReachEnd(self)
+        applyInterest()
+    }
+
+    func deliver(_ fresh: UnsafeRawBufferPointer) {
+        guard let handler else { return }
+        if !inbound.isEmpty {
+            if inputReservation > inbound.capacity { inbound.ensureCapacity(inputReservation) }
+            inbound.append(fresh)
+            offerBufferedInput()
+            return
+        }
+        gathering = true
+        let used = handler.connection(self, didReceive: fresh)
+        if state.phase != .closed {
+            guard checkConsumed(used, of: fresh.count) else { return }
+            if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
+        }
+        finishDelivery()
+    }
+
+    /// Offers the input kept from earlier reads to the handler again. The storage
+    /// stays valid for the whole callback, even if the handler closes the connection
+    /// meanwhile (it is released when the callback returns).
+    func offerBufferedInput() {
+        keptWhilePaused = false
+        guard let handler else { return }
+        gathering = true
+        offeringInbound = true
+        let used = handler.connection(self, didReceive: inbound.readableBytes)
+        offeringInbound = false
+        if state.phase == .closed {
+            inbound.reset()
+        } else {
+            guard checkConsumed(used, of: inbound.count) else { return }
+            inbound.consume(used)
+        }
+        finishDelivery()
+    }
+
+    /// Sends what the handler wrote during the callback, in one go. Every callback that
+    /// sets `gathering` ends here: the loop's gather buffer must be given back.
+    func finishDelivery() {
+        gathering = false
+        // Gathered output goes out in one call; only an unsent rest is queued (and then
+        // the transport does the rest, without a second call that would only find EAGAIN).
+        if releaseGathered(sending: true) {
+            if !hasQueuedOutput { outputDrained() }
+        } else if state.phase == .open || state.phase == .closing {
+            flush()
+        }
+        recharge()
+    }
+
+    /// A handler that says it used fewer than 0 or more than it was given has a bug;
+    /// trusting the number would corrupt the buffer, so the connection closes instead.
+    private func checkConsumed(_ used: Int, of offered: Int) -> Bool {
+        guard used < 0 || used > offered else { return true }
+        gathering = false
+        fail(SocketError(.misuse, operation: "handler consumed \(used) of \(offered) bytes"))
+        return false
+    }
+
+    /// Stops reading from this connection until `resumeReading()` (flow control for
+    /// the application; backpressure on output does the same by itself).
+    public func pauseReading() {
+        loop.assertInLoop()
+        guard state.phase == .open else { return }
+        state.pausedByApplication = true
+        applyInterest()
+    }
+
+    /// Reads again after `pauseReading()`. Input kept from before the pause (a tail the
+    /// handler did not consume) is offered again at once, not only with the next read,
+    /// so requests already received are not stranded when the peer sends nothing more.
+    public func resumeReading() {
+        loop.assertInLoop()
+        guard state.phase == .open else { return }
+        state.pausedByApplication = false
+        applyInterest()
+        if !gathering && !inbound.isEmpty && state.wantsToRead { offerBufferedInput() }
+    }
+
+    /// Reads again after a pause for the memory budget, if the budget allows now;
+    /// otherwise stays on the loop's list.
+    func resumeIfMemoryAllows() {
+        guard state.pausedByBudget, state.phase == .open else { return }
+        guard budget?.allowsResuming ?? true else {
+            loop.pausedForMemory(self)
+            return
+        }
+        state.pausedByBudget = false
+        applyInterest()
+    }
+
+    /// Input kept during a pause, or an end of stream that came meanwhile, is offered
+    /// after the code that resumed reading has finished (it may be a handler callback).
+    func scheduleResume() {
+        resumeScheduled = true
+        loop.schedule(afterNanoseconds: 0) { [weak self] in self?.resumeKeptInput() }
+    }
+
+    /// After a resume: offers the input kept during the pause, then the end of stream
+    /// if it came meanwhile. Paused again by then: the next resume comes back here.
+    private func resumeKeptInput() {
+        resumeScheduled = false
+        guard state.wantsToRead else { return }
+        if keptWhilePaused {
+            keptWhilePaused = false
+            if !inbound.isEmpty { offerBufferedInput() }
+        }
+        if endPending && state.wantsToRead {
+            endPending = false
+            reachEnd()
+        }
+    }
+}
