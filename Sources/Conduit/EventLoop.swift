@@ -80,7 +80,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// A loop whose ring (`uring` only) is made as `ring` says: tests make small ones.
-    init(backend: IOBackend, receiveBufferSize: Int = 64 * 1024, ring: Ring.Configuration) throws(SocketError) {
+    package init(backend: IOBackend, receiveBufferSize: Int = 64 * 1024, ring: Ring.Configuration) throws(SocketError) {
         precondition(receiveBufferSize > 0, "a loop needs a receive buffer")
         self.backend = backend
         self.calls = SystemCalls(backend: backend)
@@ -147,6 +147,15 @@ public final class EventLoop: @unchecked Sendable {
     /// io_uring ring the kernel refused after all, say). Everything registered was then
     /// closed with this error, and `run()` returned. Safe from any thread.
     public var failure: SocketError? { failureReason.withLock { $0 } }
+
+    /// The `uring` backend's ring (nil on epoll), for tests that look inside it. Loop-only.
+    package var ring: Ring? { (transport as? RingTransport)?.ring }
+
+    /// Send buffers of closed connections the ring still reads (`uring`). Loop-only.
+    package var retiredSendCount: Int { (transport as? RingTransport)?.retiredSendCount ?? 0 }
+
+    /// This loop's counts (see `TransportCounters`). Loop-only.
+    package var currentCounters: TransportCounters { counters }
 
     /// True once a run has closed everything: the loop takes no more work.
     var hasFinished: Bool { finished }

@@ -11,10 +11,16 @@ public final class EventLoopGroup: Sendable {
 
     /// Starts `threads` loops (at least 1) with `backend`. Throws if an epoll set
     /// cannot be made.
-    public init(threads: Int, backend: IOBackend = .shim) throws(SocketError) {
+    public convenience init(threads: Int, backend: IOBackend = .shim) throws(SocketError) {
+        try self.init(threads: threads, backend: backend, ring: .standard)
+    }
+
+    /// A group whose loops' rings (`uring` only) are made as `ring` says: tests make
+    /// small ones, to fill them.
+    package init(threads: Int, backend: IOBackend, ring: Ring.Configuration) throws(SocketError) {
         precondition(threads > 0, "an EventLoopGroup needs at least one loop (got \(threads))")
         var loops: [EventLoop] = []
-        for _ in 0..<threads { loops.append(try EventLoop(backend: backend)) }
+        for _ in 0..<threads { loops.append(try EventLoop(backend: backend, ring: ring)) }
         self.loops = loops
         for (index, loop) in loops.enumerated() {
             finished.enter()

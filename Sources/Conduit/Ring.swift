@@ -23,9 +23,9 @@ import Glibc
 /// A completion's `user_data` is a registry token (descriptor and generation, so a
 /// completion for a descriptor closed and reused since is recognised as stale) with
 /// the operation's kind in its top four bits.
-final class Ring {
+package final class Ring {
     /// What an operation queued on the ring was for.
-    enum Kind: UInt64 {
+    package enum Kind: UInt64 {
         /// Nothing to hand on: cancels, and operations voided before submission.
         case ignored = 0
         /// A connection's multishot receive.
@@ -43,18 +43,25 @@ final class Ring {
     }
 
     /// How the ring is made (a test makes small ones, to fill them).
-    struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Submission queue entries (the completion queue has four times as many).
-        var entries: UInt32 = 4096
+        package var entries: UInt32 = 4096
         /// Provided receive buffers, a power of two. 4,096 of 4 KiB (16 MiB of address
         /// space, committed only as the kernel fills them) cover a turn's completions
         /// with room to spare.
-        var bufferCount: UInt32 = 4096
+        package var bufferCount: UInt32 = 4096
         /// Bytes per receive buffer: a page, and more than most messages.
-        var bufferSize: UInt32 = 4096
+        package var bufferSize: UInt32 = 4096
 
         /// The ring every loop of the `uring` backend uses.
-        static let standard = Configuration()
+        package static let standard = Configuration()
+
+        /// A ring of `entries` operations and `bufferCount` buffers of `bufferSize` bytes.
+        package init(entries: UInt32 = 4096, bufferCount: UInt32 = 4096, bufferSize: UInt32 = 4096) {
+            self.entries = entries
+            self.bufferCount = bufferCount
+            self.bufferSize = bufferSize
+        }
     }
 
     /// An operation that found the submission queue full, kept until there is room.
@@ -90,29 +97,29 @@ final class Ring {
 
     private let ring: UnsafeMutablePointer<cshim_ring>
     /// Where each wait copies its completions; reused every turn.
-    let completions: UnsafeMutablePointer<cshim_completion>
+    package let completions: UnsafeMutablePointer<cshim_completion>
     let capacity: Int
     /// The thread the kernel takes system calls from, once enabled, by its kernel thread
     /// ID (a `pthread_t` can be reused by a thread started after this one ended).
     private var issuer: Int32?
     /// Freed (`close()`): nothing may touch the ring any more.
-    private(set) var isClosed = false
+    package private(set) var isClosed = false
     /// Operations queued (in the submission queue, in `waiting`, or in the kernel) whose
     /// final completion has not been seen.
-    private(set) var operationsInFlight = 0
+    package private(set) var operationsInFlight = 0
     /// Operations kept, in order, while the submission queue was full.
     private var waiting: [Operation] = []
     /// Errors (errno values) to report from the next submits and waits instead of
     /// entering the kernel: tests reach the paths of a kernel under pressure with them.
-    var injectedFailures: [Int32] = []
+    package var injectedFailures: [Int32] = []
     /// An error to report from enabling instead of enabling (a kernel that refuses).
-    var injectedEnableFailure: Int32?
+    package var injectedEnableFailure: Int32?
 
     /// Beyond this many queued operations, closing a socket submits them rather than
     /// scanning them for its descriptor (one system call instead of a long scan).
     private static let voidScanLimit: UInt32 = 64
 
-    init(_ configuration: Configuration = .standard) throws(SocketError) {
+    package init(_ configuration: Configuration = .standard) throws(SocketError) {
         var error: Int32 = 0
         var reason = [CChar](repeating: 0, count: 256)
         guard
@@ -141,10 +148,10 @@ final class Ring {
     // MARK: lifetime and thread
 
     /// True once a thread has enabled the ring.
-    var isEnabled: Bool { issuer != nil }
+    package var isEnabled: Bool { issuer != nil }
 
     /// True on the thread that may enter the ring.
-    var isOnIssuerThread: Bool { issuer == cshim_thread_id() }
+    package var isOnIssuerThread: Bool { issuer == cshim_thread_id() }
 
     private func checkOpen(_ what: StaticString) {
         precondition(!isClosed, "io_uring: \(what) on a ring that was closed (its event loop has finished)")
@@ -160,7 +167,7 @@ final class Ring {
 
     /// Makes the calling thread the ring's only issuer; done on the loop's thread before
     /// its first turn. Later runs must come from the same thread.
-    func enableOnThisThread() throws(SocketError) {
+    package func enableOnThisThread() throws(SocketError) {
         checkOpen("enable")
         if issuer != nil {
             checkIssuer("running the loop")
@@ -184,7 +191,7 @@ final class Ring {
     /// passed first: the receive buffers then stay mapped, and `completed` is not called
     /// for what is left.
     @discardableResult
-    func close(within limit: Duration, _ completed: (cshim_completion) -> Void) -> Bool {
+    package func close(within limit: Duration, _ completed: (cshim_completion) -> Void) -> Bool {
         guard !isClosed else { return true }
         var quiet = operationsInFlight == 0 || issuer == nil
         if !quiet, isOnIssuerThread {
@@ -209,17 +216,17 @@ final class Ring {
 
     /// The `user_data` for an operation of `kind` on behalf of `token`.
     @inline(__always)
-    static func userData(_ kind: Kind, token: UInt64) -> UInt64 { kind.rawValue << kindShift | token }
+    package static func userData(_ kind: Kind, token: UInt64) -> UInt64 { kind.rawValue << kindShift | token }
 
     /// The kind and registry token a completion carries.
     @inline(__always)
-    static func split(_ userData: UInt64) -> (kind: UInt64, token: UInt64) {
+    package static func split(_ userData: UInt64) -> (kind: UInt64, token: UInt64) {
         (userData >> kindShift, userData & tokenMask)
     }
 
     /// Counts a completion: the final one of its operation ends it.
     @inline(__always)
-    func noteCompletion(_ completion: cshim_completion) {
+    package func noteCompletion(_ completion: cshim_completion) {
         var completion = completion
         if cshim_completion_more(&completion) == 0 { operationsInFlight -= 1 }
     }
@@ -260,7 +267,7 @@ final class Ring {
     }
 
     /// Operations kept because the submission queue was full.
-    var waitingCount: Int { waiting.count }
+    package var waitingCount: Int { waiting.count }
 
     /// A poll of `descriptor` for `events`: one completion, or with `multishot` one each
     /// time the events occur.
@@ -277,7 +284,7 @@ final class Ring {
 
     /// A multishot receive into the provided buffers.
     @inline(__always)
-    func receive(_ descriptor: Int32, userData: UInt64) {
+    package func receive(_ descriptor: Int32, userData: UInt64) {
         queue(.receive(descriptor: descriptor, userData: userData)) { cshim_ring_receive(ring, descriptor, userData) }
     }
 
@@ -302,7 +309,7 @@ final class Ring {
     }
 
     /// A no-op with `userData`: one completion, result 0.
-    func nop(userData: UInt64) {
+    package func nop(userData: UInt64) {
         queue(.nop(userData: userData)) { cshim_ring_nop(ring, userData) }
     }
 
@@ -311,7 +318,7 @@ final class Ring {
     /// completion still frees its bytes; the others complete as `.ignored`), so that none
     /// reaches a socket opened later under the same number. Past a few queued operations
     /// it submits them instead, when it can.
-    func forget(descriptor: Int32) {
+    package func forget(descriptor: Int32) {
         checkOpen("forgetting a socket's operations")
         let queued = cshim_ring_unsubmitted(ring)
         if queued > Self.voidScanLimit && waiting.isEmpty && isOnIssuerThread
@@ -341,7 +348,7 @@ final class Ring {
     /// kernel did not take everything (a transient refusal: what is left goes with the
     /// next wait).
     @discardableResult
-    func submit(runningDeferredWork: Bool) -> Bool {
+    package func submit(runningDeferredWork: Bool) -> Bool {
         checkIssuer("submitting")
         queueWaiting()
         return submitNow(runningDeferredWork: runningDeferredWork)
@@ -362,7 +369,7 @@ final class Ring {
     /// completion queue is full, EAGAIN and ENOMEM) is transient: whatever completed is
     /// returned, and the next turn tries again. Anything else means the ring cannot go
     /// on, and is thrown.
-    func wait(timeoutNanoseconds: Int64) throws(SocketError) -> Int {
+    package func wait(timeoutNanoseconds: Int64) throws(SocketError) -> Int {
         checkIssuer("waiting")
         queueWaiting()
         var entered: Int32 = 0
@@ -387,21 +394,21 @@ final class Ring {
     }
 
     /// The transient refusal (EAGAIN, ENOMEM, EBUSY) of the last wait, or 0.
-    private(set) var lastTransientFailure: Int32 = 0
+    package private(set) var lastTransientFailure: Int32 = 0
 
     /// True while completions wait in the kernel's overflow list (the completion queue
     /// was full); the next wait flushes them.
-    var hasOverflowed: Bool {
+    package var hasOverflowed: Bool {
         checkOpen("reading the ring's flags")
         return cshim_ring_overflowed(ring) != 0
     }
 
     /// The submission queue's tail as the kernel sees it: moves only when a submit
     /// publishes what was queued.
-    var publishedTail: UInt32 { cshim_ring_published_tail(ring) }
+    package var publishedTail: UInt32 { cshim_ring_published_tail(ring) }
 
     /// Operations queued in the submission queue and not yet taken by the kernel.
-    var unsubmitted: UInt32 { cshim_ring_unsubmitted(ring) }
+    package var unsubmitted: UInt32 { cshim_ring_unsubmitted(ring) }
 
     // MARK: receive buffers
 

@@ -126,6 +126,9 @@ final class RingTransport: Transport {
         }
     }
 
+    /// Send buffers of closed connections still waiting for their send's last completion.
+    var retiredSendCount: Int { retiredSends.count }
+
     func loopStopped() {
         // Cancels queued by closes must reach the kernel (and their deferred work run),
         // or the sockets stay open (no FIN) while the loop is not running.
