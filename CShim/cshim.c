@@ -9,6 +9,7 @@
 #include <linux/sockios.h>
 #include <malloc.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,4 +135,16 @@ int cshim_thread_id(void) {
     static __thread int cached = 0;
     if (cached == 0) cached = (int)syscall(SYS_gettid);
     return cached;
+}
+
+int cshim_signalfd(const sigset_t *set) {
+    int fd = signalfd(-1, set, SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int cshim_signalfd_next(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t got = read(fd, &info, sizeof info);
+    if (got < 0) return -errno;
+    return got == (ssize_t)sizeof info ? (int)info.ssi_signo : -EIO;
 }

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <signal.h>
 
 #include "cshim_ring.h"
 
@@ -64,6 +65,17 @@ int cshim_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int cshim_stream_socket(int family);
 /// getsockopt(SO_ERROR): the pending error of a socket (0 if none) or -errno.
 int cshim_socket_error(int fd);
+
+// --- signals ----------------------------------------------------------------------
+
+/// A signalfd for `set` (close-on-exec, blocking reads); returns it or -errno. The
+/// signals must be blocked in every thread. A thread reading it keeps them blocked,
+/// unlike one waiting in sigwaitinfo, whose mask the kernel opens while it waits: the
+/// Swift runtime's crash handler reads each thread's mask to pick the signal it pauses
+/// threads with, and a status signal taken by sigwaitinfo never pauses anything.
+int cshim_signalfd(const sigset_t *set);
+/// Reads the next signal from a signalfd, blocking; returns its number or -errno.
+int cshim_signalfd_next(int fd);
 
 // --- threads --------------------------------------------------------------------
 

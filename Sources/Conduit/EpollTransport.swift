@@ -45,7 +45,7 @@ final class EpollTransport: Transport {
         loop.now = Monotonic.now()
         if ready < 0 {
             if Int32(-ready) == EINTR { return }
-            throw SocketError(code: Int32(-ready), operation: "epoll_wait")
+            throw SocketError(.transportFailed, code: Int32(-ready), operation: "epoll_wait")
         }
         loop.counters.wakeUps += 1
         loop.counters.events += ready

@@ -171,6 +171,12 @@ public final class EventLoop: @unchecked Sendable {
     /// `uring` loop on a thread other than the one that first ran it. When the transport
     /// fails (see `failure`), the loop closes everything with that error and returns.
     public func run(closingRegistered: Bool = true) {
+        run(closingRegistered: closingRegistered) { _ in }
+    }
+
+    /// `run(closingRegistered:)` that says, through `started`, whether the transport
+    /// could start on this thread (nil) or why not, before the first turn.
+    package func run(closingRegistered: Bool, started: (SocketError?) -> Void) {
         precondition(!finished, "this event loop has finished (a run closed everything it had); make a new EventLoop")
         let me = UInt(pthread_self())
         ownerThread.store(me, ordering: .relaxed)
@@ -181,6 +187,13 @@ public final class EventLoop: @unchecked Sendable {
         }
         do throws(SocketError) {
             try transport.prepareToRun()
+        } catch {
+            started(error)
+            fail(error)
+            return
+        }
+        started(nil)
+        do throws(SocketError) {
             while !stopRequested.load(ordering: .acquiring) {
                 try transport.turn(timeoutNanoseconds: nextTimeoutNanoseconds())
                 fireDueTimers()
@@ -190,8 +203,7 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
         } catch {
-            failureReason.withLock { $0 = error }
-            finish(closingWith: error)
+            fail(error)
             return
         }
         if closingRegistered {
@@ -200,6 +212,21 @@ public final class EventLoop: @unchecked Sendable {
             drainInbox(closing: false, woken: false)
             transport.loopStopped()
         }
+    }
+
+    /// Starts the transport on the calling thread, which will run the loop (for the ring:
+    /// enables it, making this thread its issuer, and enters it once), so that a kernel
+    /// that refuses says so now. `run()` does the same when not done before.
+    package func prepareToRun() throws(SocketError) {
+        precondition(!finished, "this event loop has finished (a run closed everything it had); make a new EventLoop")
+        ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
+        try transport.prepareToRun()
+    }
+
+    /// The transport cannot go on: everything closes with `error`, kept as `failure`.
+    private func fail(_ error: SocketError) {
+        failureReason.withLock { $0 = error }
+        finish(closingWith: error)
     }
 
     /// Runs the tasks already handed over, refuses later ones, closes everything

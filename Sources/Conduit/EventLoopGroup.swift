@@ -9,8 +9,10 @@ public final class EventLoopGroup: Sendable {
     private let finished = DispatchGroup()
     private let nextIndex = Atomic<Int>(0)
 
-    /// Starts `threads` loops (at least 1) with `backend`. Throws if an epoll set
-    /// cannot be made.
+    /// Starts `threads` loops (at least 1) with `backend`, each on a thread of its own,
+    /// and returns once every one runs. Throws if a transport cannot be made or started
+    /// (an epoll set, an io_uring ring the kernel refuses: `.transportFailed`); no loop is
+    /// left running then.
     public convenience init(threads: Int, backend: IOBackend = .shim) throws(SocketError) {
         try self.init(threads: threads, backend: backend, ring: .standard)
     }
@@ -22,14 +24,27 @@ public final class EventLoopGroup: Sendable {
         var loops: [EventLoop] = []
         for _ in 0..<threads { loops.append(try EventLoop(backend: backend, ring: ring)) }
         self.loops = loops
+        // Each thread says whether its loop's transport started (an io_uring ring the
+        // kernel refuses only now, say): the group is made whole, or not at all.
+        let startups = Locked<[SocketError?]>([])
+        let reported = DispatchSemaphore(value: 0)
         for (index, loop) in loops.enumerated() {
             finished.enter()
             let thread = Thread { [finished] in
-                loop.run()
+                loop.run(closingRegistered: true) { error in
+                    startups.withLock { $0.append(error) }
+                    reported.signal()
+                }
                 finished.leave()
             }
             thread.name = "conduit-loop-\(index)"
             thread.start()
+        }
+        for _ in loops { reported.wait() }
+        if let error = startups.withLock({ $0.compactMap { $0 }.first }) {
+            for loop in loops { loop.stop() }
+            finished.wait()
+            throw error
         }
     }
 

@@ -129,7 +129,7 @@ package final class Ring {
             // The reason names the step that failed, then the error's text.
             let text = String(cCharacters: reason)
             let step = text.firstRange(of: ": ").map { String(text[..<$0.lowerBound]) } ?? text
-            throw SocketError(code: -error, operation: step)
+            throw SocketError(.transportFailed, code: -error, operation: step)
         }
         ring = made
         capacity = Int(configuration.entries)
@@ -174,10 +174,12 @@ package final class Ring {
             return
         }
         if let injected = injectedEnableFailure {
-            throw SocketError(code: injected, operation: "io_uring_register(ENABLE_RINGS)")
+            throw SocketError(.transportFailed, code: injected, operation: "io_uring_register(ENABLE_RINGS)")
         }
         let result = cshim_ring_enable(ring)
-        guard result == 0 else { throw SocketError(code: -result, operation: "io_uring_register(ENABLE_RINGS)") }
+        guard result == 0 else {
+            throw SocketError(.transportFailed, code: -result, operation: "io_uring_register(ENABLE_RINGS)")
+        }
         issuer = cshim_thread_id()
     }
 
@@ -389,7 +391,7 @@ package final class Ring {
         case EEXIST:
             preconditionFailure("io_uring: the kernel refused a thread that is not the ring's issuer (EEXIST)")
         default:
-            throw SocketError(code: -entered, operation: "io_uring_enter")
+            throw SocketError(.transportFailed, code: -entered, operation: "io_uring_enter")
         }
     }
 

@@ -40,7 +40,7 @@ final class RingTransport: Transport {
     /// the loop's wake-up eventfd.
     init(calls: SystemCalls, wakeFD: Int32, configuration: Ring.Configuration) throws(SocketError) {
         if let reason = IOBackend.uringUnavailableReason {
-            throw SocketError(.system, operation: "io_uring is not available here: \(reason)")
+            throw SocketError(.transportFailed, operation: "io_uring is not available here: \(reason)")
         }
         self.calls = calls
         self.wakeFD = wakeFD

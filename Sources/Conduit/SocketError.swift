@@ -35,6 +35,9 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The bytes received cannot be split into messages by the framing in use
         /// (async API); the connection is closed.
         case badFraming
+        /// The event loop's transport could not go on (an io_uring ring the kernel refused
+        /// after all, say): the loop closed everything registered with this error.
+        case transportFailed
         /// Any other system error: see `code`.
         case system
     }
@@ -49,6 +52,14 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An error for `operation` failing with the kernel's `code`; `kind` follows from it.
     public init(code: Int32, operation: String) {
         self.kind = Self.classify(code)
+        self.code = code
+        self.operation = operation
+    }
+
+    /// An error of `kind` whatever `code` says (for example `.transportFailed` with the
+    /// `errno` the kernel gave the ring).
+    public init(_ kind: Kind, code: Int32, operation: String) {
+        self.kind = kind
         self.code = code
         self.operation = operation
     }

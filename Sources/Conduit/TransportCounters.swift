@@ -50,6 +50,29 @@ public struct TransportCounters: Sendable, Equatable, Codable {
     /// All zero.
     public init() {}
 
+    /// Reads counts written by any version: a count the writer did not know is 0.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try values.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        wakeUps = try count(.wakeUps)
+        events = try count(.events)
+        receiveCalls = try count(.receiveCalls)
+        receivesWouldBlock = try count(.receivesWouldBlock)
+        sendCalls = try count(.sendCalls)
+        sendsWouldBlock = try count(.sendsWouldBlock)
+        partialSends = try count(.partialSends)
+        connectionsAccepted = try count(.connectionsAccepted)
+        connectionsRefused = try count(.connectionsRefused)
+        connectionsClosed = try count(.connectionsClosed)
+        bytesReceived = try count(.bytesReceived)
+        bytesSent = try count(.bytesSent)
+        readPausesForBackpressure = try count(.readPausesForBackpressure)
+        readPausesForMemory = try count(.readPausesForMemory)
+        receiveBufferShortages = try count(.receiveBufferShortages)
+        completionOverflows = try count(.completionOverflows)
+        ringRefusals = try count(.ringRefusals)
+    }
+
     /// The two counts added field by field.
     public static func + (left: TransportCounters, right: TransportCounters) -> TransportCounters {
         var sum = left

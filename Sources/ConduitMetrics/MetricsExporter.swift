@@ -75,6 +75,8 @@ actor Exported {
         ("conduit_connections_closed", \.connectionsClosed), ("conduit_bytes_received", \.bytesReceived),
         ("conduit_bytes_sent", \.bytesSent), ("conduit_read_pauses_backpressure", \.readPausesForBackpressure),
         ("conduit_read_pauses_memory", \.readPausesForMemory),
+        ("conduit_ring_buffer_shortages", \.receiveBufferShortages),
+        ("conduit_ring_completion_overflows", \.completionOverflows), ("conduit_ring_refusals", \.ringRefusals),
     ]
 
     /// Each app-server counter and the name it is published under.

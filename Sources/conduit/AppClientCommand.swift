@@ -40,7 +40,7 @@ struct AppClientCommand: ParsableCommand {
 
     func run() throws {
         let address = try target().address()
-        let loop = try EventLoop(backend: common.backend)
+        let loop = try common.makeLoop()
         let log = logging.log
         say("Starting connection to \(address)")
         let started = Monotonic.now()

@@ -62,7 +62,7 @@ struct AppServerCommand: ParsableCommand {
         let log = logging.log
         let started = Locked<AppServer?>(nil)
         try serveUntilSignalled(
-            endpoint: endpoint, threads: threads, backend: common.backend, announce: !worker,
+            endpoint: endpoint, threads: threads, common: common, announce: !worker,
             graceSeconds: serverLimits.shutdownGrace.value,
             moreStatus: { started.withLock { $0 }.map { "app: \($0.syncCounters())" } }
         ) { group throws(SocketError) in

@@ -18,7 +18,7 @@ struct AppServerTestCommand: ParsableCommand {
 
     func run() throws {
         let address = try resolve(host: host, port: port)
-        try serveUntilSignalled(endpoint: .address(address), threads: 1, backend: common.backend) { group throws(SocketError) in
+        try serveUntilSignalled(endpoint: .address(address), threads: 1, common: common) { group throws(SocketError) in
             try Server(group: group, address: address) { _ in NeverReadHandler() }
         }
     }

@@ -33,7 +33,7 @@ struct EchoClientCommand: ParsableCommand {
         let target = try target()
         let message = target.rest.first ?? "Hello, world"
         let address = try target.address()
-        let loop = try EventLoop(backend: common.backend)
+        let loop = try common.makeLoop()
         let exchange = EchoExchange(messages: [Array(message.utf8)]) { _, event in
             if case .closed = event { loop.stop() }
         }

@@ -27,7 +27,7 @@ struct EchoServerCommand: ParsableCommand {
 
     func run() throws {
         let endpoint = try listen.endpoint(host: host ?? Defaults.host, port: port ?? Defaults.port)
-        let group = try EventLoopGroup(threads: 1, backend: common.backend)
+        let group = try common.makeGroup(threads: 1)
         defer { group.syncShutdown() }
         let done = DispatchSemaphore(value: 0)
         let served = ServedOnce()

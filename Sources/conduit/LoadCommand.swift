@@ -173,17 +173,22 @@ struct LoadCommand: ParsableCommand {
             FileHandleOutput.standardError(
                 "note: --start-at \(WallClock.format(startAt)) has passed: starting as soon as the connections are up (the report says how late)")
         }
-        let total = options.connections
-        let generator = LoadGenerator(options: options) { interval, totals in
-            FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))
-        }
-        let interrupt = Self.stopOnInterrupt { [generator] in generator.stop() }
-        defer { interrupt.cancel() }
-        let result: LoadResult
-        do {
-            result = try generator.run()
-        } catch {
-            throw fail("cannot start the load: \(error)")
+        let result = try common.starting { backend in
+            var options = options
+            options.backend = backend
+            let total = options.connections
+            let generator = LoadGenerator(options: options) { interval, totals in
+                FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: totals, connections: total))
+            }
+            let interrupt = Self.stopOnInterrupt { [generator] in generator.stop() }
+            defer { interrupt.cancel() }
+            do {
+                return try generator.run()
+            } catch let error as SocketError where error.kind == .transportFailed {
+                throw error
+            } catch {
+                throw fail("cannot start the load: \(error)")
+            }
         }
         try finish(result)
     }

@@ -36,7 +36,7 @@ struct MulticonnServerCommand: ParsableCommand {
         let quiet = self.quiet
         let options = serverLimits.serverOptions
         try serveUntilSignalled(
-            endpoint: endpoint, threads: threads, backend: common.backend, graceSeconds: serverLimits.shutdownGrace.value
+            endpoint: endpoint, threads: threads, common: common, graceSeconds: serverLimits.shutdownGrace.value
         ) { group throws(SocketError) in
             try endpoint.server(
                 group: group, options: options,

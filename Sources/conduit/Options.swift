@@ -2,29 +2,82 @@ import ArgumentParser
 import Conduit
 import Glibc
 
-extension IOBackend: ExpressibleByArgument {
-    /// A backend's name, or `auto`: `uring` where this machine can run it, else `shim`.
-    public init?(argument: String) {
+/// `--backend`: a backend by name, or `auto` (uring where this machine can run it,
+/// else shim).
+enum BackendChoice: ExpressibleByArgument, Equatable {
+    case named(IOBackend)
+    case automatic
+
+    init?(argument: String) {
         if argument == "auto" {
             self = .automatic
+        } else if let backend = IOBackend(rawValue: argument) {
+            self = .named(backend)
         } else {
-            self.init(rawValue: argument)
+            return nil
         }
     }
 
     /// What `--help` lists: `auto`, then each backend.
-    public static var allValueStrings: [String] { ["auto"] + allCases.map(\.rawValue) }
+    static var allValueStrings: [String] { ["auto"] + IOBackend.allCases.map(\.rawValue) }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .automatic: "auto"
+        case .named(let backend): backend.rawValue
+        }
+    }
 }
 
 /// Flags every subcommand shares.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "I/O backend: shim (epoll through the C target), swift (epoll, Glibc called from Swift), uring (io_uring through the C target; Linux 6.1+), or auto (uring where it works, else shim).")
-    var backend: IOBackend = .shim
+    @Option(
+        name: .customLong("backend"),
+        help: "I/O backend: shim (epoll through the C target), swift (epoll, Glibc called from Swift), uring (io_uring through the C target; Linux 6.1+), or auto (uring where it works, else shim).")
+    var choice: BackendChoice = .named(.shim)
+
+    /// The backend to run on (`auto` resolved by the io_uring probe).
+    var backend: IOBackend {
+        switch choice {
+        case .automatic: .automatic
+        case .named(let backend): backend
+        }
+    }
 
     func validate() throws {
-        if backend == .uring, let reason = IOBackend.uringUnavailableReason {
+        if choice == .named(.uring), let reason = IOBackend.uringUnavailableReason {
             // Not a usage error: the flag is right, the machine cannot do it. One line.
             throw fail("--backend uring cannot run here (\(reason)); use --backend shim, or auto to pick uring only where it works")
+        }
+    }
+
+    /// Runs `start` on the chosen backend. A ring the kernel refuses when it starts
+    /// (after the probe passed: a seccomp profile that lets only small rings in, say)
+    /// falls back to shim with a note under `auto`, and is one line under `uring`.
+    func starting<T>(_ start: (IOBackend) throws -> T) throws -> T {
+        do {
+            return try start(backend)
+        } catch let error as SocketError where error.kind == .transportFailed {
+            guard choice == .automatic, backend == .uring else {
+                throw fail("cannot start the \(backend) backend: \(error); use --backend shim")
+            }
+            FileHandleOutput.standardError("note: io_uring refused to start (\(error)); using shim")
+            return try start(.shim)
+        }
+    }
+
+    /// A loop group on the chosen backend (see `starting`).
+    func makeGroup(threads: Int) throws -> EventLoopGroup {
+        try starting { backend in try EventLoopGroup(threads: threads, backend: backend) }
+    }
+
+    /// A loop that the calling thread will run, its transport started here (see
+    /// `starting`), so a refusal is known before anything is sent.
+    func makeLoop() throws -> EventLoop {
+        try starting { backend in
+            let loop = try EventLoop(backend: backend)
+            try loop.prepareToRun()
+            return loop
         }
     }
 }

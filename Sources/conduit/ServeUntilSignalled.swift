@@ -6,14 +6,14 @@ import Conduit
 /// gracefully — responses in flight are sent, for at most `graceSeconds`. SIGUSR1 and
 /// the exit print the loops' counters, then `moreStatus()` (the application's) if any.
 func serveUntilSignalled(
-    endpoint: ListenEndpoint, threads: Int, backend: IOBackend, announce: Bool = true, graceSeconds: Double = 5,
+    endpoint: ListenEndpoint, threads: Int, common: CommonOptions, announce: Bool = true, graceSeconds: Double = 5,
     moreStatus: @escaping @Sendable () -> String? = { nil },
     start: (EventLoopGroup) throws(SocketError) -> Server
 ) throws {
     // Before anything starts: a signal from here on waits for `wait()` instead of
     // killing a half-started server or being lost.
     let signals = ServerSignals()
-    let group = try EventLoopGroup(threads: max(1, threads), backend: backend)
+    let group = try common.makeGroup(threads: max(1, threads))
     let server: Server
     do {
         server = try start(group)

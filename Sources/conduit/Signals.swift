@@ -1,3 +1,4 @@
+import CShim
 import Conduit
 import Foundation
 import Glibc
@@ -7,11 +8,17 @@ import Synchronization
 ///
 /// `takeOver()` runs first in `main`, before any other thread exists: it blocks these
 /// signals (every thread started later inherits the mask) and starts one thread that
-/// takes them with `sigwaitinfo`. A signal that arrives at any moment — while a server
+/// reads them from a `signalfd`. A signal that arrives at any moment — while a server
 /// is still starting, between two handlers — waits as pending until that thread takes
 /// it, so none is lost and none runs a default action behind a command's back. A
 /// signal nobody handles gets its default action (the process ends by it), as if it
 /// had never been blocked.
+///
+/// Not `sigwaitinfo`: while a thread waits in it the kernel unblocks the signals it
+/// waits for, and the Swift runtime's crash handler, which pauses every thread with the
+/// first of SIGUSR1, SIGUSR2 and SIGPROF that thread does not block, sent SIGUSR1 to
+/// ours; it was taken as a status request, never paused, and the crash report waited
+/// 16 rounds of 2 s for it (32 s, with 16 status lines printed) before the process died.
 enum ProcessSignals {
     /// Every signal the waiting thread takes.
     static let taken: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM]
@@ -20,10 +27,11 @@ enum ProcessSignals {
     static func takeOver() {
         var blocked = signalSet(taken)
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        let descriptor = cshim_signalfd(&blocked)
+        precondition(descriptor >= 0, "signalfd failed: errno \(-descriptor)")
         let waiter = Thread {
-            var set = signalSet(taken)
             while true {
-                let number = sigwaitinfo(&set, nil)
+                let number = cshim_signalfd_next(descriptor)
                 if number > 0 { SignalHandlers.shared.deliver(number) }
             }
         }
