@@ -37,6 +37,7 @@ func decodeResponses(_ bytes: [UInt8]) throws -> [Response] {
 struct AppServerTests {
     @Test(arguments: IOBackend.allCases)
     func vectorsByteExactOverTheWire(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withAppServer(backend: backend) { port in
             let client = try BlockingClient(port: port)
             for (request, response) in [
@@ -51,6 +52,7 @@ struct AppServerTests {
 
     @Test(arguments: IOBackend.allCases)
     func pipelinedRequestsAreAnsweredInOrder(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withAppServer(backend: backend) { port in
             let client = try BlockingClient(port: port)
             let requests = (0..<200).map { index in
@@ -75,6 +77,7 @@ struct AppServerTests {
 
     @Test(arguments: IOBackend.allCases)
     func oneMebibyteBinaryRequest(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withAppServer(backend: backend) { port in
             let content = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
             let client = try BlockingClient(port: port)

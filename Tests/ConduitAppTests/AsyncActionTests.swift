@@ -76,6 +76,7 @@ struct AsyncActionTests {
     /// it, is answered too (no pipelined tail is stranded).
     @Test(arguments: IOBackend.allCases)
     func answersKeepTheRequestOrder(backend: IOBackend) async throws {
+        try requireUsable(backend)
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
             // 60 s: under ThreadSanitizer in CI nothing arrived within the default 10 s.
             let client = try BlockingClient(port: port)
@@ -92,6 +93,7 @@ struct AsyncActionTests {
     /// one is answered, in order, although the client sends nothing after them.
     @Test(arguments: IOBackend.allCases)
     func manyPipelinedAsyncRequestsAreAllAnswered(backend: IOBackend) async throws {
+        try requireUsable(backend)
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
             let client = try BlockingClient(port: port)
             let delays = (0..<300).map { ($0 * 7) % 20 }
@@ -107,6 +109,7 @@ struct AsyncActionTests {
     /// once: its answer comes well before the first one's.
     @Test(arguments: IOBackend.allCases)
     func anAwaitingActionDoesNotBlockItsLoop(backend: IOBackend) async throws {
+        try requireUsable(backend)
         try await withAsyncAppServer(backend: backend, router: Self.router) { port in
             let slow = try BlockingClient(port: port)
             slow.send(Self.sleep(3000))
@@ -125,6 +128,7 @@ struct AsyncActionTests {
     /// stream with 0 bytes after 0.3 s. Now the graceful stop waits for the answer.
     @Test(arguments: IOBackend.allCases)
     func aGracefulStopDeliversTheAnswerInFlight(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await AppServer.start(group: group, address: .loopback(port: 0), router: Self.router)
         let port = server.address.port

@@ -10,6 +10,7 @@ import Testing
 struct AsyncAppClientTests {
     @Test(arguments: IOBackend.allCases)
     func concurrentRequestsOnOneConnectionGetTheirOwnAnswers(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await AppServer.start(group: group, address: .loopback(port: 0))
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())

@@ -46,6 +46,7 @@ struct MalformedInputTests {
 
     @Test(arguments: cases)
     func answeredWithErrorThenClosed(backend: IOBackend, index: Int) throws {
+        try requireUsable(backend)
         let input = malformedInputs[index]
         try withAppServer(backend: backend, limits: MessageLimits(maxContentLength: 1_000_000)) { port in
             let bystander = try BlockingClient(port: port)
@@ -72,6 +73,7 @@ struct MalformedInputTests {
 
     @Test(arguments: IOBackend.allCases)
     func frameCutOffByClose(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withAppServer(backend: backend) { port in
             let offender = try BlockingClient(port: port)
             offender.send(Array(Vectors.searchMorpheus.dropLast(10)))

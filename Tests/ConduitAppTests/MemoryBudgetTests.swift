@@ -19,6 +19,7 @@ struct MemoryBudgetTests {
     /// back when the connections close.
     @Test(arguments: IOBackend.allCases)
     func announcedMessagesBeyondTheBudgetAreRefused(backend: IOBackend) async throws {
+        try requireUsable(backend)
         try await offThePool { try Self.refusesBeyondTheBudget(backend: backend) }
     }
 
@@ -66,6 +67,7 @@ struct MemoryBudgetTests {
     /// resumes and every byte arrives intact.
     @Test(arguments: IOBackend.allCases)
     func readingPausesOverTheBudgetAndResumesWithNothingLost(backend: IOBackend) async throws {
+        try requireUsable(backend)
         try await offThePool { try Self.pausesAndResumes(backend: backend) }
     }
 

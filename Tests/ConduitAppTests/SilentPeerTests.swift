@@ -14,6 +14,7 @@ struct SilentPeerTests {
     /// `--header-timeout` covers a peer that connects and sends nothing at all.
     @Test(arguments: IOBackend.allCases)
     func aPeerThatNeverSendsIsTimedOutByTheHeaderTimeout(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let app = try AppServer(group: group, address: .loopback(port: 0), headerTimeout: .milliseconds(300))
@@ -27,6 +28,7 @@ struct SilentPeerTests {
     /// moved either way for that long, even though output is queued.
     @Test(arguments: IOBackend.allCases)
     func aPeerThatNeverReadsItsAnswerIsTimedOutByTheIdleTimeout(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let closed = DispatchSemaphore(value: 0)

@@ -14,6 +14,7 @@ struct TimeoutTests {
     /// timeout it gets an error response and a close; a normal client meanwhile is served.
     @Test(arguments: IOBackend.allCases)
     func headerDeadlineStopsSlowloris(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let server = try AppServer(
@@ -57,6 +58,7 @@ struct TimeoutTests {
     /// `--max-connections 200` for a whole test.)
     @Test(arguments: IOBackend.allCases)
     func messageDeadlineStopsTrickledContent(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let server = try AppServer(
@@ -86,6 +88,7 @@ struct TimeoutTests {
 
     @Test(arguments: IOBackend.allCases)
     func idleConnectionsAreClosed(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         var options = ServerOptions()
@@ -102,6 +105,7 @@ struct TimeoutTests {
 
     @Test(arguments: IOBackend.allCases)
     func maxConnectionsRefusesClearlyAndRecovers(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 2, backend: backend)
         defer { group.syncShutdown() }
         var options = ServerOptions()
@@ -136,6 +140,7 @@ struct TimeoutTests {
     /// delivered in full before the close.
     @Test(arguments: IOBackend.allCases)
     func gracefulShutdownDeliversQueuedOutput(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let data = (0..<(600 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
         let allRead = DispatchSemaphore(value: 0)

@@ -11,6 +11,7 @@ struct UnixAppServerTests {
     /// The tutorial's vectors, byte for byte, over a Unix socket; two loops share it.
     @Test(arguments: IOBackend.allCases)
     func searchAndBinaryOverAUnixSocket(backend: IOBackend) throws {
+        try requireUsable(backend)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("app.sock")
@@ -38,6 +39,7 @@ struct UnixAppServerTests {
 
     @Test(arguments: IOBackend.allCases)
     func asyncClientSearchesOverAUnixSocket(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let group = try EventLoopGroup(threads: 1, backend: backend)
@@ -57,6 +59,7 @@ struct UnixAppServerTests {
     /// systemd hands over descriptor 3 already listening; here the test makes it.
     @Test(arguments: IOBackend.allCases)
     func adoptedDescriptorServesTheProtocol(backend: IOBackend) throws {
+        try requireUsable(backend)
         let (fd, port) = makeLoopbackListeningSocket()
         let group = try EventLoopGroup(threads: 2, backend: backend)
         defer { group.syncShutdown() }

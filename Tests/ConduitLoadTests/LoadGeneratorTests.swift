@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitTutorial
 import ConduitApp
 import ConduitLoad
@@ -47,6 +48,7 @@ func options(_ change: (inout LoadOptions) -> Void) -> LoadOptions {
 struct LoadGeneratorTests {
     @Test(arguments: IOBackend.allCases)
     func embeddedRunCountsAddUp(backend: IOBackend) throws {
+        try requireUsable(backend)
         let result = try LoadGenerator(options: options { $0.backend = backend; $0.pipeline = 3 }).run()
         #expect(result.embedded)
         #expect(result.stats.errors.isEmpty)

@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitApp
 import ConduitLoad
 import Foundation
@@ -8,6 +9,7 @@ import Testing
 struct UnixLoadTests {
     @Test(arguments: IOBackend.allCases)
     func embeddedServerOnAUnixSocket(backend: IOBackend) throws {
+        try requireUsable(backend)
         let result = try LoadGenerator(options: options {
             $0.backend = backend
             $0.embeddedUnixSocket = true
@@ -28,6 +30,7 @@ struct UnixLoadTests {
     /// established in full with no error.
     @Test(arguments: IOBackend.allCases)
     func connectsRefusedByAFullAcceptQueueAreRetried(backend: IOBackend) throws {
+        try requireUsable(backend)
         let directory = try FileManager.default.url(
             for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: "/tmp"), create: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -10,6 +10,7 @@ import Testing
 struct AdoptedListenerTests {
     @Test(arguments: IOBackend.allCases, [1, 2])
     func adoptedTCPListenerServes(backend: IOBackend, threads: Int) throws {
+        try requireUsable(backend)
         let (fd, port) = makeLoopbackListeningSocket()
         let group = try EventLoopGroup(threads: threads, backend: backend)
         defer { group.syncShutdown() }
@@ -34,6 +35,7 @@ struct AdoptedListenerTests {
     /// An adopted Unix socket is served; its file belongs to whoever made it and stays.
     @Test(arguments: IOBackend.allCases)
     func adoptedUnixListenerServesAndLeavesTheFile(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let path = directory.file("activated.sock")
             let fd = makeUnixSocket(at: path)
@@ -50,6 +52,7 @@ struct AdoptedListenerTests {
 
     @Test(arguments: IOBackend.allCases)
     func adoptedAsync(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let (fd, port) = makeLoopbackListeningSocket()
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, adoptingListeningDescriptor: fd) { _ in EchoHandler() }

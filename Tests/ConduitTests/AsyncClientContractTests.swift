@@ -22,6 +22,7 @@ struct AsyncClientContractTests {
     /// hung for ever. Now the second fails at once and the first still gets the data.
     @Test(arguments: IOBackend.allCases)
     func aSecondConcurrentReceiveFailsAndTheFirstStillWorks(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())
@@ -37,6 +38,7 @@ struct AsyncClientContractTests {
     /// once with `.cancelled`, and the late data goes to the next receive.
     @Test(arguments: IOBackend.allCases)
     func cancellingAWaitingReceiveEndsItAtOnce(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())
@@ -69,6 +71,7 @@ struct AsyncClientContractTests {
     /// byte still arrives, in order, once the client reads.
     @Test(arguments: IOBackend.allCases)
     func inputIsBoundedWhileNobodyReceives(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let listener = LoopbackListener()
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let connection = try await AsyncConnection.connect(
@@ -108,6 +111,7 @@ struct AsyncClientContractTests {
     /// the end of the stream.
     @Test(arguments: IOBackend.allCases)
     func aReleasedConnectionIsClosed(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let listener = LoopbackListener()
         let group = try EventLoopGroup(threads: 1, backend: backend)
         var connection: AsyncConnection? = try await AsyncConnection.connect(
@@ -127,6 +131,7 @@ struct AsyncClientContractTests {
     /// whole and in order; requests from many tasks at once each get their own answer.
     @Test(arguments: IOBackend.allCases)
     func framedMessagesAndPipelinedRequests(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())

@@ -7,6 +7,7 @@ import Testing
 struct AsyncConnectionTests {
     @Test(arguments: IOBackend.allCases)
     func sendAndReceiveAnEcho(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let connection = try await AsyncConnection.connect(to: server.address, on: group.next())

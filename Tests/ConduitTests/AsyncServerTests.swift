@@ -21,6 +21,7 @@ struct AsyncServerTests {
 
     @Test(arguments: IOBackend.allCases)
     func servesConnectionsUntilCancelled(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 2, backend: backend)
         let server = try await AsyncServer.start(group: group, address: .loopback(port: 0))
         let running = Task { await server.run(Self.upperCaser()) }
@@ -49,6 +50,7 @@ struct AsyncServerTests {
     /// client then reads the end of the stream, not a reset.
     @Test(arguments: IOBackend.allCases)
     func aStopDeliversTheAnswerInFlight(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await AsyncServer.start(group: group, address: .loopback(port: 0))
         let running = Task { await server.run(gracePeriod: .seconds(10), Self.upperCaser(delay: .milliseconds(800))) }

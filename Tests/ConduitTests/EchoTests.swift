@@ -8,6 +8,7 @@ import Glibc
 struct EchoTests {
     @Test(arguments: IOBackend.allCases)
     func roundTrip(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withEchoServer(backend: backend) { address in
             let result = try exchange([Array("Hello, world".utf8)], with: address, backend: backend)
             #expect(result.failure == nil)
@@ -19,6 +20,7 @@ struct EchoTests {
     /// rest, wait for EPOLLOUT, and the server's backpressure pauses its reading.
     @Test(arguments: IOBackend.allCases)
     func eightMebibytesThroughPartialWrites(backend: IOBackend) throws {
+        try requireUsable(backend)
         let big = payload(count: 8 << 20)
         try withEchoServer(backend: backend) { address in
             let result = try exchange([big], with: address, backend: backend)
@@ -30,6 +32,7 @@ struct EchoTests {
 
     @Test(arguments: IOBackend.allCases)
     func thousandConcurrentClientsAllEchoedByteExact(backend: IOBackend) throws {
+        try requireUsable(backend)
         let messages = MultiConnectionClient.messages(count: 2)
         try withEchoServer(backend: backend, threads: 2) { address in
             let summary = try MultiConnectionClient(
@@ -43,6 +46,7 @@ struct EchoTests {
 
     @Test(arguments: IOBackend.allCases)
     func ipv6Loopback(backend: IOBackend) throws {
+        try requireUsable(backend)
         let address = try SocketAddress.resolve(host: "::1", port: 0)
         try withEchoServer(backend: backend, address: address) { bound in
             #expect(bound.port > 0)
@@ -55,6 +59,7 @@ struct EchoTests {
 
     @Test(arguments: IOBackend.allCases)
     func refusedConnectionIsReportedNotThrown(backend: IOBackend) throws {
+        try requireUsable(backend)
         // Bind a port and close it again, so nothing listens there.
         let port = try withEchoServer(backend: backend) { $0.port }
         let result = try exchange([Array("x".utf8)], with: .loopback(port: UInt16(port)), backend: backend)
@@ -73,6 +78,7 @@ struct BufferSizeTests {
     /// make a 1 MiB echo go through many partial writes; it must arrive byte-exact.
     @Test(arguments: IOBackend.allCases)
     func smallBuffersStillEchoExactly(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         var options = ServerOptions()

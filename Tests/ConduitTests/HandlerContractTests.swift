@@ -15,6 +15,7 @@ struct HandlerContractTests {
 
     @Test(arguments: Mistake.allCases, IOBackend.allCases)
     func aBadCountClosesOnlyThatConnection(mistake: Mistake, backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let closes = CloseLog()
@@ -39,6 +40,7 @@ extension HandlerContractTests {
     /// connections are not in the epoll set at all.
     @Test(arguments: [IOBackend.shim, .swift])
     func aRefusedInterestChangeClosesOnlyThatConnection(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let closes = CloseLog()

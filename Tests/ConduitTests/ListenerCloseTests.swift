@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitTutorial
 import Glibc
 import Testing
@@ -10,6 +11,7 @@ struct ListenerCloseTests {
     /// the server's loop still runs, by binding the port without `SO_REUSEPORT`.
     @Test(arguments: IOBackend.allCases)
     func portIsFreeAfterStopAccepting(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
         let port = server.address.port

@@ -12,6 +12,7 @@ struct LoopCountersTests {
     /// its loop woke up for it.
     @Test(arguments: IOBackend.allCases)
     func anEchoIsCountedAsItsSystemCalls(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }

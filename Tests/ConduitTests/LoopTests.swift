@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import Dispatch
 import Synchronization
 import Testing
@@ -7,6 +8,7 @@ import Testing
 struct LoopTests {
     @Test(arguments: IOBackend.allCases)
     func crossThreadExecuteAndTimersRunOnTheLoop(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let loop = group.loops[0]

@@ -11,6 +11,7 @@ struct OwnershipTests {
     /// connections open.
     @Test(arguments: IOBackend.allCases)
     func shuttingDownOneServerLeavesAnotherAlone(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let first = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }
@@ -48,6 +49,7 @@ struct OwnershipTests {
     /// that must not let a second server join a port that is already served.
     @Test(arguments: IOBackend.allCases)
     func aSecondServerOnABusyPortFailsWithSeveralLoops(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 2, backend: backend)
         defer { group.syncShutdown() }
         let first = try Server(group: group, address: .loopback(port: 0)) { _ in EchoHandler() }

@@ -26,6 +26,7 @@ struct PeerCloseTests {
     /// with a clear failure (reset or early close), never hang or report success.
     @Test(arguments: IOBackend.allCases)
     func serverClosesWhileClientSends(backend: IOBackend) throws {
+        try requireUsable(backend)
         let closed = Counter()
         try withServer(backend: backend, makeHandler: { _ in CloseAfterHandler(limit: 1000, closed: closed) }) { address in
             let result = try exchange([payload(count: 4 << 20)], with: address, backend: backend)
@@ -44,6 +45,7 @@ struct PeerCloseTests {
     /// disturb the server: the next client is served normally.
     @Test(arguments: IOBackend.allCases)
     func clientClosesWhileServerEchoes(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withEchoServer(backend: backend) { address in
             let loop = try EventLoop(backend: backend)
             let quitter = CloseAfterHandler(limit: 1, closed: Counter())

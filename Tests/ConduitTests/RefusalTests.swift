@@ -11,6 +11,7 @@ import Testing
 struct RefusalTests {
     @Test(arguments: IOBackend.allCases)
     func aRefusedPeerThatAlreadySentGetsTheRefusalAndAnOrderlyClose(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let busy = Array("busy\n".utf8)

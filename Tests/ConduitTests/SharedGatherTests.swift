@@ -12,6 +12,7 @@ struct SharedGatherTests {
     /// A greeting written while the connection opens arrives (it is gathered too).
     @Test(arguments: IOBackend.allCases)
     func outputWrittenOnOpenIsSent(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let server = try Server(group: group, address: .loopback(port: 0)) { _ in Greeter() }
@@ -26,6 +27,7 @@ struct SharedGatherTests {
     /// own answers, whole and in order.
     @Test(arguments: IOBackend.allCases)
     func aHandlerRunningAnotherKeepsTheirOutputApart(backend: IOBackend) throws {
+        try requireUsable(backend)
         let group = try EventLoopGroup(threads: 1, backend: backend)
         defer { group.syncShutdown() }
         let relay = Relay(loop: group.loops[0])

@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitTutorial
 import Testing
 
@@ -38,6 +39,7 @@ struct SocketTableTests {
 
     @Test(arguments: IOBackend.allCases)
     func aLiveListenerIsListed(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withEchoServer(backend: backend) { address in
             let listed = SocketTable.read().filter { $0.localPort == address.port && $0.state == "LISTEN" }
             #expect(listed.count == 1)

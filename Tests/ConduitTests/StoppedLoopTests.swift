@@ -1,4 +1,5 @@
 import Conduit
+import ConduitTestSupport
 import ConduitTutorial
 import Testing
 
@@ -8,6 +9,7 @@ struct StoppedLoopTests {
     /// an error rather than wait forever for a loop that will never run it.
     @Test(arguments: IOBackend.allCases)
     func receiveAfterShutdownThrows(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let serverGroup = try EventLoopGroup(threads: 1, backend: backend)
         let server = try await Server.start(group: serverGroup, address: .loopback(port: 0)) { _ in EchoHandler() }
         let clientGroup = try EventLoopGroup(threads: 1, backend: backend)

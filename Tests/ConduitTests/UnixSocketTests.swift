@@ -17,6 +17,7 @@ func withTemporaryDirectory<R>(_ body: (TemporaryDirectory) throws -> R) rethrow
 struct UnixSocketTests {
     @Test(arguments: IOBackend.allCases, [1, 2])
     func echoRoundTrip(backend: IOBackend, threads: Int) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let address = try SocketAddress.unix(path: directory.file("echo.sock"))
             try withEchoServer(backend: backend, address: address, threads: threads) { bound in
@@ -33,6 +34,7 @@ struct UnixSocketTests {
     /// served, byte-exact.
     @Test(arguments: IOBackend.allCases)
     func manyClientsOverOneSharedListener(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let address = try SocketAddress.unix(path: directory.file("many.sock"))
             let messages = MultiConnectionClient.messages(count: 2)
@@ -48,6 +50,7 @@ struct UnixSocketTests {
     /// on a Unix socket they are skipped, not failed.
     @Test(arguments: IOBackend.allCases)
     func tcpOnlyOptionsAreSkipped(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let group = try EventLoopGroup(threads: 2, backend: backend)
             defer { group.syncShutdown() }
@@ -70,6 +73,7 @@ struct UnixSocketTests {
     /// sweep for timeouts too: idle connections on either loop are closed.
     @Test(arguments: IOBackend.allCases)
     func handedOffConnectionsTimeOut(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let group = try EventLoopGroup(threads: 2, backend: backend)
             defer { group.syncShutdown() }
@@ -87,6 +91,7 @@ struct UnixSocketTests {
 
     @Test(arguments: IOBackend.allCases)
     func asyncClient(backend: IOBackend) async throws {
+        try requireUsable(backend)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let group = try EventLoopGroup(threads: 1, backend: backend)
@@ -108,6 +113,7 @@ struct UnixSocketTests {
     /// server removes it and binds.
     @Test(arguments: IOBackend.allCases)
     func staleSocketFileIsReplaced(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let path = directory.file("stale.sock")
             close(makeUnixSocket(at: path))
@@ -123,6 +129,7 @@ struct UnixSocketTests {
     /// `.addressInUse`, and the first still serves; so does a listener that is not ours.
     @Test(arguments: IOBackend.allCases)
     func liveSocketIsRefused(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let address = try SocketAddress.unix(path: directory.file("live.sock"))
             try withEchoServer(backend: backend, address: address) { bound in
@@ -173,6 +180,7 @@ struct UnixSocketTests {
     /// Stopping removes the socket file (stopAccepting and the graceful stop alike).
     @Test(arguments: IOBackend.allCases)
     func socketFileIsRemovedOnStop(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let group = try EventLoopGroup(threads: 2, backend: backend)
             defer { group.syncShutdown() }
@@ -210,6 +218,7 @@ struct UnixSocketTests {
     /// client's process instead; the client's side names the server's path.
     @Test(arguments: IOBackend.allCases)
     func peersAreDescribedSensibly(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let path = directory.file("peer.sock")
             let seen = Mutex<(SocketAddress?, String)?>(nil)
@@ -240,6 +249,7 @@ struct UnixSocketTests {
 
     @Test(arguments: IOBackend.allCases)
     func connectFailuresAreClear(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             // A stale file: nobody listens.
             close(makeUnixSocket(at: directory.file("stale.sock")))
@@ -262,6 +272,7 @@ struct UnixSocketTests {
     /// do: it fails at once with EAGAIN, and says why.
     @Test(arguments: IOBackend.allCases)
     func fullAcceptQueueFailsAtOnce(backend: IOBackend) throws {
+        try requireUsable(backend)
         try withTemporaryDirectory { directory in
             let path = directory.file("full.sock")
             let listener = makeUnixSocket(at: path, backlog: 0)
