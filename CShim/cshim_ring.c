@@ -110,9 +110,10 @@ void cshim_ring_destroy(cshim_ring *r, int release_memory) {
     r->fd = -1;
     if (r->sqes) munmap(r->sqes, r->sqes_size);
     if (r->rings_memory) munmap(r->rings_memory, r->rings_size);
-    if (!release_memory) return;
-    if (r->buffer_ring) munmap(r->buffer_ring, r->buffer_ring_size);
-    if (r->buffer_memory) munmap(r->buffer_memory, r->buffer_memory_size);
+    if (release_memory) {
+        if (r->buffer_ring) munmap(r->buffer_ring, r->buffer_ring_size);
+        if (r->buffer_memory) munmap(r->buffer_memory, r->buffer_memory_size);
+    }
     free(r);
 }
 

@@ -75,10 +75,10 @@ cshim_ring *cshim_ring_create(unsigned entries, unsigned buffer_count, unsigned 
 /// Makes the calling thread the ring's only issuer (SINGLE_ISSUER): call it on the
 /// thread that will wait on the ring, before its first wait. Returns 0 or -errno.
 int cshim_ring_enable(cshim_ring *ring);
-/// Closes the ring. With `release_memory`, also unmaps the receive buffers and frees
-/// the struct; without (operations may still be in the kernel, which could write into
-/// a buffer after it was unmapped and mapped again for something else), the buffers
-/// stay mapped for the life of the process.
+/// Closes the ring and frees it. With `release_memory`, also unmaps the receive
+/// buffers; without (operations may still be in the kernel, which could write into a
+/// buffer after it was unmapped and mapped again for something else), they stay mapped
+/// for the life of the process.
 void cshim_ring_destroy(cshim_ring *ring, int release_memory);
 
 /// Publishes what is queued and submits it, without waiting. With

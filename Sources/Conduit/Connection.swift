@@ -389,7 +389,9 @@ public final class Connection: Selectable {
     func applyInterest() {
         guard io.isRegistered, state.phase != .closed else { return }
         loop.transport.update(self)
-        if state.wantsToRead && (endPending || keptWhilePaused) && !resumeScheduled { scheduleResume() }
+        if ((state.wantsToRead && endPending) || (keptWhilePaused && mayOfferKeptInput)) && !resumeScheduled {
+            scheduleResume()
+        }
     }
 
     /// The transport failed for this connection alone (epoll refused a change, a send

@@ -37,9 +37,7 @@ extension Connection {
         if state.pausedByApplication {
             // Arrived between the pause and its taking effect: the handler asked for no
             // input until it resumes, so it is kept until then.
-            inbound.append(bytes)
-            keptWhilePaused = true
-            recharge()
+            keep(bytes)
             return
         }
         if state.wantsToRead, let budget, budget.isExhausted { pauseForMemory() }
@@ -50,6 +48,32 @@ extension Connection {
         deliver(bytes)
     }
 
+    /// Keeps `bytes` (copied) to offer the handler once reading resumes, after any input
+    /// kept before them.
+    func keep(_ bytes: UnsafeRawBufferPointer) {
+        inbound.append(bytes)
+        keptWhilePaused = true
+        recharge()
+        if mayOfferKeptInput && !resumeScheduled { scheduleResume() }
+    }
+
+    /// True when input kept during a pause may be offered to the handler: the
+    /// application has not paused reading, nor has the connection's own output. A pause
+    /// for the server's memory budget only stops further reading: kept input is charged
+    /// to that budget, so withholding it would keep the budget from ever falling far
+    /// enough to resume (seen with 48 echo clients: every connection paused for good).
+    var mayOfferKeptInput: Bool {
+        state.phase == .open && !state.pausedByApplication && !state.pausedByBackpressure && !state.reachedEnd
+    }
+
+    /// The transport handed over all the input it held for this connection: an end of
+    /// stream that came after it is told now.
+    func heldInputDelivered() {
+        guard endPending, state.wantsToRead, !keptWhilePaused else { return }
+        endPending = false
+        reachEnd()
+    }
+
     /// The peer has finished sending.
     func receivedEnd() {
         if state.phase == .draining {
@@ -57,7 +81,7 @@ extension Connection {
             return
         }
         guard state.phase == .open, !state.reachedEnd else { return }
-        if state.wantsToRead && !keptWhilePaused {
+        if state.wantsToRead && !keptWhilePaused && !io.holdsInput {
             reachEnd()
         } else {
             // After the input kept meanwhile, once reading resumes (or now, if it has).
@@ -187,12 +211,11 @@ extension Connection {
     /// if it came meanwhile. Paused again by then: the next resume comes back here.
     private func resumeKeptInput() {
         resumeScheduled = false
-        guard state.wantsToRead else { return }
-        if keptWhilePaused {
+        if keptWhilePaused && mayOfferKeptInput {
             keptWhilePaused = false
             if !inbound.isEmpty { offerBufferedInput() }
         }
-        if endPending && state.wantsToRead {
+        if endPending && state.wantsToRead && !io.holdsInput {
             endPending = false
             reachEnd()
         }

@@ -80,6 +80,19 @@ struct TransportSlot {
     /// ring: a listener whose kernel refused the multishot accept, accepting on
     /// readiness instead.
     var acceptsOnReadiness = false
+    /// ring: the first and last of the receive buffers held for this connection (input
+    /// that arrived while it could not take any), chained in arrival order; `noBuffer`
+    /// when none.
+    var heldFirst = TransportSlot.noBuffer
+    var heldLast = TransportSlot.noBuffer
+    /// ring: the held buffers are queued to be handed over at the next turn.
+    var deliveryQueued = false
+
+    /// No receive buffer.
+    static let noBuffer = UInt16.max
+
+    /// ring: the transport holds input for this connection.
+    var holdsInput: Bool { heldFirst != Self.noBuffer }
 
     /// True once registered with the loop.
     var isRegistered: Bool { token != 0 }
