@@ -34,7 +34,11 @@ public enum HistogramCodec {
 
     /// The compressed form: cookie, deflated length, deflated V2 encoding.
     static func compressed(_ histogram: Histogram<UInt64>) -> [UInt8] {
-        let plain = encoded(histogram)
+        compressed(encoding: encoded(histogram))
+    }
+
+    /// The compressed form of an encoding already made.
+    static func compressed(encoding plain: [UInt8]) -> [UInt8] {
         var bound = compressBound(uLong(plain.count))
         var deflated = [UInt8](repeating: 0, count: Int(bound))
         let status = compress2(&deflated, &bound, plain, uLong(plain.count), Z_DEFAULT_COMPRESSION)
@@ -91,42 +95,73 @@ public enum HistogramCodec {
         let length = Int(try reader.int32())
         guard length <= reader.remaining else { throw Malformed(description: "truncated") }
         // The V2 header is 40 bytes; the counts are at most 9 bytes each.
-        var size = uLong(40 + 9 * 64 * 2048)
-        var plain = [UInt8](repeating: 0, count: Int(size))
+        let capacity = 40 + 9 * 64 * 2048
+        var size = uLong(capacity)
         let deflated = Array(bytes[reader.offset..<reader.offset + length])
-        guard uncompress(&plain, &size, deflated, uLong(length)) == Z_OK else { throw Malformed(description: "zlib inflate failed") }
-        return try decodeEncoded(Array(plain[..<Int(size)]))
+        var inflated = false
+        // Not zero-filled first: zlib writes what it inflates, and only that is read.
+        let plain = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            inflated = uncompress(buffer.baseAddress, &size, deflated, uLong(length)) == Z_OK
+            initialized = inflated ? Int(size) : 0
+        }
+        guard inflated else {
+            throw Malformed(description: "does not inflate (corrupt, or larger than \(capacity) bytes)")
+        }
+        return try decodeEncoded(plain)
     }
 
+    /// The largest total count a decoded histogram may hold: far beyond any run, and
+    /// small enough that thousands of them add up without overflow.
+    static let countLimit: UInt64 = 1 << 50
+
+    /// Decodes a V2 histogram into the layout every Conduit histogram has
+    /// (`LoadStats.makeHistogram`: 1 ns to 100 s, 3 digits), whatever layout it was
+    /// written with. Every field is checked before it is used: a file someone else wrote
+    /// is hostile input (a bucket index past the range, a run of empty buckets that
+    /// overflows, a lowest value of 2^63 must each be an error, not a trap or a wrong value).
     static func decodeEncoded(_ bytes: [UInt8]) throws(Malformed) -> Histogram<UInt64> {
         var reader = ByteReader(bytes)
         guard try reader.int32() == encodingCookie else { throw Malformed(description: "not a V2 histogram") }
         let payloadLength = Int(try reader.int32())
         _ = try reader.int32()
-        let digitsRaw = Int8(truncatingIfNeeded: try reader.int32())
+        let digitsRaw = try reader.int32()
         let lowest = try reader.int64()
         let highest = try reader.int64()
         _ = try reader.int64()
-        guard let digits = SignificantDigits(rawValue: digitsRaw), lowest >= 1, highest >= 2 * lowest,
-            payloadLength <= reader.remaining
-        else { throw Malformed(description: "unsupported histogram settings") }
-        var histogram = Histogram<UInt64>(
-            lowestDiscernibleValue: lowest, highestTrackableValue: highest, numberOfSignificantValueDigits: digits)
-        let layout = HistogramLayout(histogram)
+        guard payloadLength <= reader.remaining else { throw Malformed(description: "truncated") }
+        guard digitsRaw <= 5, let digits = SignificantDigits(rawValue: Int8(digitsRaw)) else {
+            throw Malformed(description: "\(digitsRaw) significant digits (0 to 5 are possible)")
+        }
+        guard lowest >= 1, lowest <= 1 << 40, highest >= 2 * lowest, highest <= 1 << 62 else {
+            throw Malformed(description: "a range of \(lowest) to \(highest) (1 to 2^40 up to 2^62 are possible)")
+        }
+        let source = HistogramLayout(lowest: lowest, digits: Int(digits.rawValue))
+        let indexLimit = source.index(of: highest) + 1
+        var histogram = LoadStats.makeHistogram()
         let end = reader.offset + payloadLength
         var index = 0
+        var total: UInt64 = 0
         while reader.offset < end {
             let value = try reader.zigZag()
             if value < 0 {
+                // A run of empty buckets; Int64.min has no positive counterpart.
+                guard value > -Int64(indexLimit) else { throw Malformed(description: "a run of empty buckets past the range") }
                 index += Int(-value)
-            } else {
-                if value > 0 {
-                    guard histogram.record(layout.value(at: index), count: UInt64(value)) else {
-                        throw Malformed(description: "a count beyond the histogram's range")
-                    }
-                }
-                index += 1
+                continue
             }
+            guard index < indexLimit else { throw Malformed(description: "a bucket past the range (index \(index))") }
+            if value > 0 {
+                let count = UInt64(value)
+                total += min(count, Self.countLimit)
+                guard count <= Self.countLimit, total <= Self.countLimit else {
+                    throw Malformed(description: "more than \(Self.countLimit) values")
+                }
+                let latency = source.value(at: index)
+                guard histogram.record(latency, count: count) else {
+                    throw Malformed(description: "a value of \(latency) ns, above the 100 s a Conduit histogram holds")
+                }
+            }
+            index += 1
         }
         return histogram
     }
@@ -141,12 +176,18 @@ struct HistogramLayout {
     let subBucketMask: UInt64
 
     init(_ histogram: Histogram<UInt64>) {
-        let digits = Int(histogram.numberOfSignificantValueDigits.rawValue)
+        self.init(
+            lowest: histogram.lowestDiscernibleValue, digits: Int(histogram.numberOfSignificantValueDigits.rawValue))
+    }
+
+    /// The layout of a histogram whose lowest discernible value is `lowest` (1 to 2^40)
+    /// with `digits` significant digits (0 to 5).
+    init(lowest: UInt64, digits: Int) {
         var largestSingleUnit = 2
         for _ in 0..<digits { largestSingleUnit *= 10 }
         let subBucketCountMagnitude = Int((log2(Double(largestSingleUnit))).rounded(.up))
         subBucketHalfCountMagnitude = max(subBucketCountMagnitude, 1) - 1
-        unitMagnitude = 63 - histogram.lowestDiscernibleValue.leadingZeroBitCount
+        unitMagnitude = 63 - lowest.leadingZeroBitCount
         subBucketHalfCount = 1 << subBucketHalfCountMagnitude
         subBucketMask = UInt64((1 << (subBucketHalfCountMagnitude + 1)) - 1) << UInt64(unitMagnitude)
     }

@@ -53,9 +53,27 @@ public enum IntervalLog {
     /// Reads a log: comments and the legend are skipped, a `Tag=` prefix is ignored, and
     /// a `BaseTime` (or else `StartTime`) makes absolute timestamps relative.
     public static func parse(_ text: String) throws(HistogramCodec.Malformed) -> Contents {
+        let log = try entries(text)
+        var intervals: [Interval] = []
+        for entry in log.intervals {
+            intervals.append(
+                Interval(start: entry.start, length: entry.length, histogram: try HistogramCodec.decode(base64: entry.histogram)))
+        }
+        return Contents(startTime: log.startTime, intervals: intervals)
+    }
+
+    /// One line of a log, its histogram still compressed (base64).
+    struct Entry {
+        var start: Double
+        var length: Double
+        var histogram: String
+    }
+
+    /// The log's start time and lines, nothing decoded (see `parse`).
+    static func entries(_ text: String) throws(HistogramCodec.Malformed) -> (startTime: Double, intervals: [Entry]) {
         var startTime = 0.0
         var baseTime: Double?
-        var intervals: [Interval] = []
+        var intervals: [Entry] = []
         for raw in text.split(whereSeparator: \.isNewline) {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("#[StartTime:") {
@@ -72,8 +90,7 @@ public enum IntervalLog {
             guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]) else {
                 throw HistogramCodec.Malformed(description: "not an interval line: \(line.prefix(60))")
             }
-            let histogram = try HistogramCodec.decode(base64: fields[3])
-            intervals.append(Interval(start: start, length: length, histogram: histogram))
+            intervals.append(Entry(start: start, length: length, histogram: fields[3]))
         }
         // A timestamp counts from the base time when there is one; without one, a
         // timestamp over a year is absolute, a smaller one counts from the start time.
@@ -82,7 +99,7 @@ public enum IntervalLog {
             let absolute = baseTime.map { $0 + stamp } ?? (stamp > 365 * 86_400 ? stamp : startTime + stamp)
             intervals[index].start = absolute - startTime
         }
-        return Contents(startTime: startTime, intervals: intervals)
+        return (startTime, intervals)
     }
 
     private static func number(after prefix: String, in line: String) -> Double? {

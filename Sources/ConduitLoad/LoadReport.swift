@@ -13,7 +13,7 @@ public enum LoadReport {
     public static func text(_ result: LoadResult) -> String {
         let stats = result.stats
         var lines: [String] = []
-        let mode = result.rate.map { "open loop at \(grouped(Int($0))) requests/s (in-flight cap \(result.pipeline) per connection)" }
+        let mode = result.rate.map { "open loop at \(grouped(saturating($0))) requests/s (in-flight cap \(result.pipeline) per connection)" }
             ?? "closed loop, \(result.pipeline) in flight per connection"
         lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  compare: \(result.compare.rawValue)  backend: \(result.backend)")
         lines.append("mode: \(mode)")
@@ -21,7 +21,7 @@ public enum LoadReport {
         lines.append(
             "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
         lines.append(
-            "requests: \(grouped(stats.requests)) correct responses in \(String(format: "%.2f", result.elapsedSeconds)) s = \(grouped(Int(result.requestsPerSecond.rounded()))) requests/s (\(grouped(stats.sent)) sent)")
+            "requests: \(grouped(stats.requests)) correct responses in \(String(format: "%.2f", result.elapsedSeconds)) s = \(grouped(saturating(result.requestsPerSecond))) requests/s (\(grouped(stats.sent)) sent)")
         let corrected = result.rate != nil
         lines.append(corrected ? "latency (from intended send time, corrected for coordinated omission):" : "latency:")
         lines.append(percentileLine(stats.latency))
@@ -61,7 +61,19 @@ public enum LoadReport {
 
     /// `+1.25 ms` (late) or `-310 µs` (early), from seconds.
     static func signedDuration(_ seconds: Double) -> String {
-        (seconds < 0 ? "-" : "+") + duration(UInt64((abs(seconds) * 1e9).rounded()))
+        let nanoseconds = (abs(seconds) * 1e9).rounded()
+        return (seconds < 0 ? "-" : "+") + duration(nanoseconds < 1.8e19 ? UInt64(nanoseconds) : .max)
+    }
+
+    /// `value` rounded to an integer, held within `Int`'s range (infinity and NaN, from
+    /// a division by an almost-zero duration, say, become the largest integer and 0):
+    /// for what is only shown.
+    package static func saturating(_ value: Double) -> Int {
+        guard value.isFinite else { return value.isNaN ? 0 : value > 0 ? .max : .min }
+        let rounded = value.rounded()
+        if rounded >= 9.2e18 { return .max }
+        if rounded <= -9.2e18 { return .min }
+        return Int(rounded)
     }
 
     static func percentileLine(_ histogram: Histogram<UInt64>) -> String {
@@ -114,48 +126,85 @@ public enum LoadReport {
         guard let latency = summary.latency_histogram, let serviceTime = summary.service_time_histogram else {
             throw HistogramCodec.Malformed(description: "no latency_histogram: not written by conduit load --json")
         }
+        try summary.check()
         var stats = LoadStats()
         stats.requests = summary.requests
         stats.sent = summary.sent
         stats.errors = summary.errors
-        stats.latency = try HistogramCodec.decode(base64: latency)
-        stats.serviceTime = try HistogramCodec.decode(base64: serviceTime)
+        stats.latency = try histogram(latency, "latency_histogram")
+        stats.serviceTime = try histogram(serviceTime, "service_time_histogram")
         stats.connectionsUp = summary.connections_up
-        stats.connectNanoseconds = UInt64(max(summary.connect_ms, 0) * 1e6)
-        return LoadResult(
+        stats.connectNanoseconds = UInt64(summary.connect_ms * 1e6)
+        var intervals = summary.interval_histograms ?? []
+        for (index, text) in intervals.enumerated() where !text.isEmpty {
+            // Checked here, one at a time; kept compressed, as read.
+            _ = try histogram(text, "interval_histograms[\(index)]")
+            intervals[index] = text
+        }
+        var result = LoadResult(
             stats: stats, series: summary.series, elapsedSeconds: summary.duration_s, target: summary.target,
             embedded: summary.embedded, connections: summary.connections,
             workload: Workload(rawValue: summary.workload) ?? .search,
             compare: ResponseComparison(rawValue: summary.compare) ?? .exact, rate: summary.rate,
             pipeline: summary.pipeline, backend: summary.backend, clientLoops: nil, serverLoops: nil,
             segment: summary.segment.flatMap(LoadSegment.init), startAt: summary.start_at,
-            startedAt: summary.started_at, intervalLatencies: summary.interval_histograms ?? [])
+            startedAt: summary.started_at, intervalLatencies: intervals)
+        result.intervalSeconds = summary.interval_seconds
+        return result
+    }
+
+    /// The histogram in `text`, or an error naming `field`.
+    private static func histogram(_ text: String, _ field: String) throws(LoadFileError) -> Histogram<UInt64> {
+        do {
+            return try HistogramCodec.decode(base64: text)
+        } catch {
+            throw LoadFileError(field: field, problem: error.description)
+        }
     }
 
     /// What an interval log (`--hlog`, or any HdrHistogram log of nanoseconds) says as a
-    /// result: its latencies, each interval as a second of the series, every recorded
-    /// value a correct response. It knows nothing of connections or errors.
+    /// result: its latencies, each interval as a second of the series (by its start),
+    /// every recorded value a correct response. It knows nothing of connections or
+    /// errors. The histograms are decoded one at a time and kept compressed, so a log of
+    /// thousands of them costs what the file does.
     public static func result(fromIntervalLog text: String, name: String) throws -> LoadResult {
-        let log = try IntervalLog.parse(text)
+        let log = try IntervalLog.entries(text)
+        guard log.intervals.count <= LoadFileChecks.entriesLimit else {
+            throw LoadFileError(field: "intervals", problem: "\(log.intervals.count) (at most \(LoadFileChecks.entriesLimit))")
+        }
+        try LoadFileChecks.instant(log.startTime > 0 ? log.startTime : nil, "StartTime")
         var stats = LoadStats()
         var series: [IntervalStats] = []
+        var seconds: [Int] = []
+        var end = 0.0
         for (index, interval) in log.intervals.enumerated() {
-            stats.latency.add(interval.histogram)
-            let count = Int(interval.histogram.totalCount)
+            let line = "interval \(index + 1)"
+            try LoadFileChecks.number(interval.start, in: 0...LoadFileChecks.secondsLimit, "\(line) start")
+            try LoadFileChecks.number(interval.length, in: 0...LoadFileChecks.secondsLimit, "\(line) length")
+            let histogram = try Self.histogram(interval.histogram, line)
+            stats.latency.add(histogram)
+            guard stats.latency.totalCount <= UInt64(LoadFileChecks.countLimit) else {
+                throw LoadFileError(field: line, problem: "more than \(LoadFileChecks.countLimit) values in all")
+            }
+            let second = Int(interval.start.rounded(.down))
+            let count = Int(histogram.totalCount)
             series.append(IntervalStats(
-                second: index + 1, requests: count, errors: 0, connectionsUp: 0,
-                p99Nanoseconds: count > 0 ? interval.histogram.valueAtPercentile(99) : 0))
+                second: second + 1, requests: count, errors: 0, connectionsUp: 0,
+                p99Nanoseconds: count > 0 ? histogram.valueAtPercentile(99) : 0))
+            seconds.append(second)
+            end = max(end, interval.start + interval.length)
         }
         stats.serviceTime = stats.latency
         stats.requests = Int(stats.latency.totalCount)
         stats.sent = stats.requests
-        let elapsed = log.intervals.last.map { $0.start + $0.length } ?? 0
-        return LoadResult(
-            stats: stats, series: series, elapsedSeconds: elapsed, target: "interval log \(name)", embedded: false,
+        var result = LoadResult(
+            stats: stats, series: series, elapsedSeconds: end, target: "interval log \(name)", embedded: false,
             connections: 0, workload: .echo, compare: .exact, rate: nil, pipeline: 1, backend: "-",
             clientLoops: nil, serverLoops: nil, segment: nil, startAt: nil,
             startedAt: log.startTime > 0 ? log.startTime : nil,
-            intervalLatencies: log.intervals.map { HistogramCodec.base64($0.histogram) })
+            intervalLatencies: log.intervals.map(\.histogram))
+        result.intervalSeconds = seconds == Array(seconds.indices) ? nil : seconds
+        return result
     }
 
     /// The interval log `--hlog` writes: one histogram per second of the run from its
@@ -163,9 +212,10 @@ public enum LoadReport {
     public static func hlog(_ result: LoadResult) -> String {
         let intervals = result.intervalLatencies.enumerated().compactMap { index, text -> IntervalLog.Interval? in
             guard let histogram = try? HistogramCodec.decode(base64: text) else { return nil }
+            let second = result.intervalSeconds?[index] ?? index
             let last = index == result.intervalLatencies.count - 1
-            let length = last ? max(result.elapsedSeconds - Double(index), 0.001) : 1
-            return IntervalLog.Interval(start: Double(index), length: length, histogram: histogram)
+            let length = last ? max(result.elapsedSeconds - Double(second), 0.001) : 1
+            return IntervalLog.Interval(start: Double(second), length: length, histogram: histogram)
         }
         return IntervalLog.text(startTime: result.startedAt ?? WallClock.now(), intervals: intervals)
     }
@@ -222,6 +272,9 @@ struct LoadSummary: Codable {
     var service_time_histogram: String?
     /// Each second's latencies, the same way (the last: the rest of the run).
     var interval_histograms: [String]?
+    /// Which second (0-based) each of `interval_histograms` is, when not 0, 1, 2, …
+    /// (a merge of instances that ran apart).
+    var interval_seconds: [Int]?
 
     init(_ result: LoadResult) {
         target = result.target
@@ -250,5 +303,6 @@ struct LoadSummary: Codable {
         latency_histogram = HistogramCodec.base64(result.stats.latency)
         service_time_histogram = HistogramCodec.base64(result.stats.serviceTime)
         interval_histograms = result.intervalLatencies
+        interval_seconds = result.intervalSeconds
     }
 }

@@ -40,6 +40,10 @@ public struct LoadResult: Codable, Sendable {
     /// included), each a compressed HdrHistogram in base64 (`HistogramCodec`): what
     /// `--hlog` writes.
     public var intervalLatencies: [String] = []
+    /// Which second (0-based) each of `intervalLatencies` is, when they are not simply
+    /// 0, 1, 2, …: a merge of instances that ran apart leaves out the seconds between
+    /// them rather than holding an empty histogram for each.
+    public var intervalSeconds: [Int]?
     /// After a merge, each instance's own per-second series (moved onto the merged
     /// timeline), for the report's per-instance lines; nil for a single run.
     public var instances: [InstanceSeries]?
@@ -61,40 +65,72 @@ public struct LoadResult: Codable, Sendable {
     }
 
     /// The parts as one result: counts, histograms and series added (`merge`), and the
-    /// interval histograms added second by second, each part's decoded once and the sums
-    /// encoded once (for `--processes`, whose workers start together, and for `merging`).
-    /// Returns the summed interval histograms too, decoded.
-    package static func combining(_ parts: [LoadResult]) -> (LoadResult, intervals: [Histogram<UInt64>]) {
+    /// interval histograms added second by second, `shifts[i]` seconds later for part
+    /// `i` (0 by default). One second is decoded, added and encoded at a time, so memory
+    /// follows what the parts hold, not how long they span. Returns each merged
+    /// second's p99 too.
+    package static func combining(_ parts: [LoadResult], shifts: [Int]? = nil) -> (LoadResult, p99: [Int: UInt64]) {
         precondition(!parts.isEmpty, "nothing to combine")
-        var intervals: [Histogram<UInt64>] = []
-        for part in parts {
-            for (index, text) in part.intervalLatencies.enumerated() {
-                if index == intervals.count { intervals.append(LoadStats.makeHistogram()) }
-                if let histogram = try? HistogramCodec.decode(base64: text) { intervals[index].add(histogram) }
+        // Every part's intervals, by the merged second they land on.
+        var landing: [(second: Int, part: Int, index: Int)] = []
+        for (partIndex, part) in parts.enumerated() {
+            let shift = shifts?[partIndex] ?? 0
+            for index in part.intervalLatencies.indices where !part.intervalLatencies[index].isEmpty {
+                landing.append((shift + (part.intervalSeconds?[index] ?? index), partIndex, index))
             }
+        }
+        landing.sort { ($0.second, $0.part) < ($1.second, $1.part) }
+        var seconds: [Int] = []
+        var texts: [String] = []
+        var p99: [Int: UInt64] = [:]
+        var start = 0
+        while start < landing.count {
+            let second = landing[start].second
+            var end = start
+            while end < landing.count && landing[end].second == second { end += 1 }
+            seconds.append(second)
+            if end - start == 1 {
+                // One part only: its histogram as it is (and its own p99 in the series).
+                texts.append(parts[landing[start].part].intervalLatencies[landing[start].index])
+                start = end
+                continue
+            }
+            end = start
+            var sum = LoadStats.makeHistogram()
+            while end < landing.count && landing[end].second == second {
+                let entry = landing[end]
+                if let histogram = try? HistogramCodec.decode(base64: parts[entry.part].intervalLatencies[entry.index]) {
+                    sum.add(histogram)
+                }
+                end += 1
+            }
+            texts.append(HistogramCodec.base64(sum))
+            if sum.totalCount > 0 { p99[second] = sum.valueAtPercentile(99) }
+            start = end
         }
         var combined = parts[0]
         for part in parts.dropFirst() { combined.merge(part) }
-        combined.intervalLatencies = intervals.map(HistogramCodec.base64)
-        return (combined, intervals)
+        combined.intervalLatencies = texts
+        combined.intervalSeconds = seconds == Array(seconds.indices) ? nil : seconds
+        return (combined, p99)
     }
 
     /// One result of several instances of a test (`conduit load merge`): each part's
     /// per-second figures are moved by the whole seconds its start was after the
     /// earliest, then everything adds up; each second's p99 is taken from the merged
-    /// histogram of that second, so it is exact too.
+    /// histogram of that second, so it is exact too. Memory follows what the parts hold:
+    /// seconds between instances that ran apart are not filled in.
     public static func merging(_ parts: [LoadResult]) -> LoadResult {
         precondition(!parts.isEmpty, "nothing to merge")
         let earliest = parts.compactMap(\.startedAt).min()
-        var aligned = parts.map { part -> LoadResult in
+        let shifts = parts.map { part -> Int in
+            guard let earliest, let started = part.startedAt else { return 0 }
+            // Start times are checked when read (years 2000 to 2200), so this fits.
+            return max(Int((started - earliest).rounded()), 0)
+        }
+        let aligned = zip(parts, shifts).map { part, shift -> LoadResult in
             var part = part
-            guard let earliest, let started = part.startedAt else { return part }
-            let shift = Int((started - earliest).rounded())
-            guard shift > 0 else { return part }
             for index in part.series.indices { part.series[index].second += shift }
-            // Seconds before this part started: empty intervals (an empty string decodes
-            // to nothing and is skipped when the intervals are added).
-            part.intervalLatencies = Array(repeating: "", count: shift) + part.intervalLatencies
             return part
         }
         let instances = aligned.enumerated().map { index, part in
@@ -102,13 +138,12 @@ public struct LoadResult: Codable, Sendable {
                 label: part.segment.map { "segment \($0)" } ?? "instance \(index + 1)", series: part.series,
                 startOffset: part.startOffset)
         }
-        var (merged, intervals) = combining(aligned)
+        var (merged, p99) = combining(aligned, shifts: shifts)
         merged.segment = nil
         merged.instances = instances
         for index in merged.series.indices {
-            let second = merged.series[index].second
-            guard second >= 1, second <= intervals.count, intervals[second - 1].totalCount > 0 else { continue }
-            merged.series[index].p99Nanoseconds = intervals[second - 1].valueAtPercentile(99)
+            // Interval i holds second i + 1 (the series counts seconds from 1).
+            if let value = p99[merged.series[index].second - 1] { merged.series[index].p99Nanoseconds = value }
         }
         return merged
     }
@@ -126,13 +161,15 @@ public struct LoadResult: Codable, Sendable {
         elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
         // Parts of one test: the earliest start stands for them all.
         if let theirs = other.startedAt { startedAt = min(startedAt ?? theirs, theirs) }
+        var bySecond = Dictionary(series.enumerated().map { ($1.second, $0) }, uniquingKeysWith: { first, _ in first })
         for entry in other.series {
-            if let index = series.firstIndex(where: { $0.second == entry.second }) {
+            if let index = bySecond[entry.second] {
                 series[index].requests += entry.requests
                 series[index].errors += entry.errors
                 series[index].connectionsUp += entry.connectionsUp
                 series[index].p99Nanoseconds = max(series[index].p99Nanoseconds, entry.p99Nanoseconds)
             } else {
+                bySecond[entry.second] = series.count
                 series.append(entry)
             }
         }

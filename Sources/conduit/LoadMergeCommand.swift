@@ -26,8 +26,13 @@ struct LoadMergeCommand: ParsableCommand {
     var files: [String]
     @OptionGroup var output: LoadOutputFiles
 
+    /// Most files one merge takes: their counts (each checked up to 2^50) then add up
+    /// within 64 bits.
+    static let fileLimit = 4096
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give the --json files to merge") }
+        if files.count > Self.fileLimit { throw ValidationError("at most \(Self.fileLimit) files in one merge") }
         let paths = files.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         if let twice = paths.first(where: { path in paths.filter { $0 == path }.count > 1 }) {
             throw ValidationError("\(twice) is given twice: its counts would be added twice")
@@ -42,14 +47,22 @@ struct LoadMergeCommand: ParsableCommand {
             if segments.contains(where: { $0.count != first.count }) {
                 throw fail("these results are segments of different splits (\(Set(segments.map { "of \($0.count)" }).sorted().joined(separator: ", ")))")
             }
-            let indices = segments.map(\.index)
-            if let twice = indices.first(where: { index in indices.filter { $0 == index }.count > 1 }) {
-                throw fail("segment \(twice)/\(first.count) is given twice")
+            var seen = Set<Int>()
+            for segment in segments where !seen.insert(segment.index).inserted {
+                throw fail("segment \(segment.index)/\(first.count) is given twice")
             }
-            let missing = (0..<first.count).filter { !indices.contains($0) }
-            if !missing.isEmpty {
+            // Counted, not listed: a split may have a million segments.
+            let missing = first.count - seen.count
+            if missing > 0 {
+                var named: [String] = []
+                var index = 0
+                while named.count < 10 && index < first.count {
+                    if !seen.contains(index) { named.append("\(index)/\(first.count)") }
+                    index += 1
+                }
+                let more = missing > named.count ? ", …" : ""
                 FileHandleOutput.standardError(
-                    "note: \(missing.count) of \(first.count) segments missing (\(missing.map { "\($0)/\(first.count)" }.joined(separator: ", "))): this is part of the test")
+                    "note: \(missing) of \(first.count) segments missing (\(named.joined(separator: ", "))\(more)): this is part of the test")
             }
         }
         let targets = Set(parts.map(\.target))
@@ -63,6 +76,10 @@ struct LoadMergeCommand: ParsableCommand {
         var parts: [LoadResult] = []
         var logs = 0
         for file in files {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw fail("\(file) is a directory: give the --json files (or .hlog files) themselves")
+            }
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: file))
