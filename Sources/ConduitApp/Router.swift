@@ -111,7 +111,7 @@ public struct Router: Sendable {
         let request = try Self.jsonContentView(message, limits: limits)
         guard let handler = action(named: request) else {
             // The tutorial's text, with Python's str() of the action (`None` when absent).
-            return .answer(.error("invalid action '\(PythonText.str(request["action"] ?? .null))'."))
+            return .answer(.error(Self.invalidAction(request["action"])))
         }
         switch handler {
         case .inPlace(let handler):
@@ -153,7 +153,7 @@ public struct Router: Sendable {
         let request = try Self.decodeJSONContent(message, limits: limits)
         let action = request["action"]
         guard let name = action?.stringValue, let handler = actions[name] else {
-            return .error("invalid action '\(PythonText.str(action ?? .null))'.")
+            return .error(Self.invalidAction(action))
         }
         switch handler {
         case .sync(let handler): return .result(handler(request))
@@ -208,5 +208,16 @@ public struct Router: Sendable {
         }
         guard case .object = value else { throw .invalidContent("content must be a JSON object") }
         return value
+    }
+}
+
+extension Router {
+    /// The tutorial's text for an action nobody handles, with Python's str() of it
+    /// (`None` when absent); a value too long to show is not shown.
+    static func invalidAction(_ action: JSONValue?) -> String {
+        guard let shown = PythonText.str(action ?? .null) else {
+            return "invalid action whose text is over \(PythonText.showLimit) bytes."
+        }
+        return "invalid action '\(shown)'."
     }
 }

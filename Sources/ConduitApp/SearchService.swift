@@ -26,7 +26,10 @@ package enum SearchService {
     package static func search(parsed request: some JSONMemberLookup) -> JSONValue {
         let query = request["value"] ?? .null
         if let key = query.stringValue, let answer = table[key] { return .string(answer) }
-        return .string("No match for '\(PythonText.str(query))'.")
+        guard let shown = PythonText.str(query) else {
+            return .string("No match for a value whose text is over \(PythonText.showLimit) bytes.")
+        }
+        return .string("No match for '\(shown)'.")
     }
 }
 

@@ -74,3 +74,33 @@ struct TutorialTextTests {
         }
     }
 }
+
+extension TutorialTextTests {
+    /// A value's text is shown up to 1 MiB, and not made at all beyond: a 16 MiB list
+    /// held its loop for seconds while its text was built one `Character` at a time.
+    @Test func longValuesAreShownUpToALimit() throws {
+        let fits = "[\"" + String(repeating: "a", count: 1_000_000) + "\"]"
+        let over = "[\"" + String(repeating: "'", count: 2_000_000) + "\"]"
+        let cases = [
+            (#"{"action": "search", "value": "# + fits + "}", "No match for '['" + String(repeating: "a", count: 1_000_000) + "']'."),
+            (#"{"action": "search", "value": "# + over + "}", "No match for a value whose text is over 1048576 bytes."),
+            (#"{"action": "# + over + "}", "Error: invalid action whose text is over 1048576 bytes."),
+        ]
+        try withAppServer(backend: .shim, limits: MessageLimits(maxContentLength: 4 << 20)) { port in
+            let client = try BlockingClient(port: port)
+            for (request, _) in cases {
+                var message: [UInt8] = []
+                try Array(request.utf8).withUnsafeBytes {
+                    try MessageEncoder.append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &message)
+                }
+                client.send(message)
+            }
+            client.shutdownWrite()
+            let responses = try decodeResponses(client.receiveUntilClosed().bytes)
+            #expect(responses.count == cases.count)
+            for ((_, answer), response) in zip(cases, responses) {
+                #expect(response == .result(.string(answer)), "\(String(describing: response).prefix(120))")
+            }
+        }
+    }
+}
