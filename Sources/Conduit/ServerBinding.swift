@@ -33,6 +33,12 @@ extension Server {
         guard !path.isUnnamed else { throw SocketError(code: EINVAL, operation: "bind unix: no path") }
         let socket = try Socket.open(family: AF_UNIX, calls: group.loops[0].calls)
         let file = try UnixSocketFile.bind(socket, to: path)
+        // Before listening: until then a connect is refused whatever the file's mode.
+        if let mode = options.unixSocketMode, chmod(path.path, mode_t(mode & 0o7777)) != 0 {
+            let error = SocketError(code: errno, operation: "chmod \(String(mode, radix: 8)) \(SocketAddress.unix(path))")
+            file.remove()
+            throw error
+        }
         if Glibc.listen(socket.descriptor, options.backlog) < 0 {
             let error = SocketError(code: errno, operation: "listen \(SocketAddress.unix(path))")
             file.remove()

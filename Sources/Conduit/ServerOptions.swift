@@ -32,13 +32,17 @@ public struct ServerOptions: Sendable {
     /// messages and reservations for them, unsent output); above it they stop reading
     /// until use falls to three quarters of it. nil: no server-wide limit.
     public var memoryBudget: Int?
+    /// The permission bits of the socket file a server on a Unix socket path creates
+    /// (for example `0o600`: this user only), set before it listens, so no other user
+    /// can connect in between. nil: what the process's umask leaves (0777 & ~umask).
+    public var unixSocketMode: UInt32?
 
     /// Options with every default spelled out; name only what you change.
     public init(
         backlog: Int32 = 4096, reusePort: Bool? = nil, noDelay: Bool = true, receiveBufferSize: Int? = nil,
         sendBufferSize: Int? = nil, maxConnections: Int? = nil, overLimitResponse: [UInt8]? = nil,
         idleTimeout: Duration = .zero, sweepTimeouts: Bool = false, acceptBackoff: Duration = .milliseconds(100),
-        backpressure: ReadBackpressure = .serverDefault, memoryBudget: Int? = nil
+        backpressure: ReadBackpressure = .serverDefault, memoryBudget: Int? = nil, unixSocketMode: UInt32? = nil
     ) {
         self.backlog = backlog
         self.reusePort = reusePort
@@ -52,5 +56,6 @@ public struct ServerOptions: Sendable {
         self.acceptBackoff = acceptBackoff
         self.backpressure = backpressure
         self.memoryBudget = memoryBudget
+        self.unixSocketMode = unixSocketMode
     }
 }

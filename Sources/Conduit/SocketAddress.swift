@@ -188,14 +188,21 @@ public enum AddressError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A Unix socket path that cannot name a socket (empty, or with a NUL byte).
     case badUnixPath(path: String, reason: String)
 
+    /// A path as a message shows it: its start and end when it is long (a 5,000-byte
+    /// path filled the screen).
+    private static func shown(_ path: String) -> String {
+        guard path.count > 120 else { return path }
+        return "\(path.prefix(60))…\(path.suffix(40))"
+    }
+
     /// One line for the user.
     public var description: String {
         switch self {
         case .badPort(let port): return "port \(port) is outside 0-65535"
         case .unresolved(let host, let reason): return "cannot resolve host '\(host)': \(reason)"
         case .unixPathTooLong(let path, let bytes, let limit):
-            return "Unix socket path is \(bytes) bytes, above the limit of \(limit) (sun_path): \(path)"
-        case .badUnixPath(let path, let reason): return "bad Unix socket path '\(path)': \(reason)"
+            return "Unix socket path is \(bytes) bytes, above the limit of \(limit) (sun_path): \(Self.shown(path))"
+        case .badUnixPath(let path, let reason): return "bad Unix socket path '\(Self.shown(path))': \(reason)"
         }
     }
 }

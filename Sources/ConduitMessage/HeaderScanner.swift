@@ -1,7 +1,8 @@
 /// One pass over a JSON header object, recognizing the four required keys by their
-/// raw bytes. Semantic problems (a wrong type, a bad length) are remembered and thrown
-/// only once the whole text has proved to be valid JSON, so the error reported is the
-/// same as the reference decoder's.
+/// raw bytes. Semantic problems (a wrong type, a bad length) are remembered with their
+/// key and thrown only once the whole text has proved to be valid JSON, and only for
+/// the last occurrence of a repeated key (the one Python's `json.loads` keeps), so the
+/// error reported is the same as the reference decoder's.
 struct HeaderScanner {
     var parser: JSONParser
     let limits: MessageLimits
@@ -14,12 +15,8 @@ struct HeaderScanner {
         parser.skipWhitespace()
         guard !parser.atEnd, parser.current == UInt8(ascii: "{") else { return nil }
         parser.index += 1
-        var byteOrder: String?
-        var contentType: String?
-        var contentEncoding: String?
-        var contentLength: Int?
+        var fields = HeaderFields()
         var extra: [(key: String, value: JSONValue)] = []
-        var problem: MessageError?
         parser.skipWhitespace()
         if !parser.atEnd && parser.current == UInt8(ascii: "}") {
             parser.index += 1
@@ -37,28 +34,17 @@ struct HeaderScanner {
                 parser.skipWhitespace()
                 try parser.expect(UInt8(ascii: ":"), "':' after a key")
                 parser.skipWhitespace()
-                do {
-                    switch key {
-                    case .byteOrder: byteOrder = try stringValue("byteorder")
-                    case .contentType: contentType = try stringValue("content-type")
-                    case .contentEncoding: contentEncoding = try stringValue("content-encoding")
-                    case .contentLength: contentLength = try lengthValue()
-                    case .other:
-                        let name = escapedName
-                            ?? String(decoding: UnsafeRawBufferPointer(rebasing: parser.bytes[range]), as: UTF8.self)
-                        let value = try parser.parseValue(depth: 1)
-                        switch name {
-                        // An escaped spelling of a known key is still that key.
-                        case "byteorder": byteOrder = try JSONHeader.string(value, name)
-                        case "content-type": contentType = try JSONHeader.string(value, name)
-                        case "content-encoding": contentEncoding = try JSONHeader.string(value, name)
-                        case "content-length": contentLength = try JSONHeader.length(value, limits: limits)
-                        default:
-                            extra.append((name, value))
-                        }
-                    }
-                } catch let error as MessageError {
-                    if problem == nil { problem = error }
+                switch key {
+                case .byteOrder: fields.byteOrder = try stringValue("byteorder")
+                case .contentType: fields.contentType = try stringValue("content-type")
+                case .contentEncoding: fields.contentEncoding = try stringValue("content-encoding")
+                case .contentLength: fields.contentLength = try lengthValue()
+                case .other:
+                    let name = escapedName
+                        ?? String(decoding: UnsafeRawBufferPointer(rebasing: parser.bytes[range]), as: UTF8.self)
+                    let value = try parser.parseValue(depth: 1)
+                    // An escaped spelling of a known key is still that key.
+                    if !fields.take(name, value, limits: limits) { extra.append((name, value)) }
                 }
                 parser.skipWhitespace()
                 guard !parser.atEnd else { throw parser.error("unterminated object") }
@@ -74,14 +60,7 @@ struct HeaderScanner {
         }
         parser.skipWhitespace()
         guard parser.atEnd else { throw parser.error("unexpected data after the JSON value") }
-        if let problem { throw problem }
-        guard let byteOrder else { throw MessageError.missingKey("byteorder") }
-        guard let contentType else { throw MessageError.missingKey("content-type") }
-        guard let contentEncoding else { throw MessageError.missingKey("content-encoding") }
-        guard let contentLength else { throw MessageError.missingKey("content-length") }
-        return JSONHeader(
-            contentType: ContentType(contentType), contentEncoding: contentEncoding, contentLength: contentLength,
-            byteOrder: byteOrder, extra: JSONHeader.lastOccurrences(extra))
+        return try fields.header(extra: JSONHeader.lastOccurrences(extra))
     }
 
     private static func known(_ raw: UnsafeRawBufferPointer) -> Key {
@@ -92,21 +71,22 @@ struct HeaderScanner {
         return .other
     }
 
-    /// A string value; any other JSON value is parsed (so syntax is still checked) and
-    /// reported as the wrong type.
-    private mutating func stringValue(_ key: String) throws -> String {
+    /// A string value; any other JSON value is parsed too (a syntax error is thrown at
+    /// once) and is the key's problem (kept, for when it is the key's last occurrence).
+    private mutating func stringValue(_ key: String) throws -> Result<String, MessageError> {
         guard !parser.atEnd, parser.current == UInt8(ascii: "\"") else {
             let value = try parser.parseValue(depth: 1)
-            return try JSONHeader.string(value, key)
+            return Result { () throws(MessageError) in try JSONHeader.string(value, key) }
         }
-        return try parser.parseString()
+        return .success(try parser.parseString())
     }
 
-    /// A `content-length`: a JSON integer literal, non-negative, within the limit.
-    private mutating func lengthValue() throws -> Int {
+    /// A `content-length`: a JSON integer literal, non-negative, within the limit (a
+    /// syntax error is thrown at once; anything else wrong is kept, as for strings).
+    private mutating func lengthValue() throws -> Result<Int, MessageError> {
         guard !parser.atEnd, parser.current == UInt8(ascii: "-") || (parser.current >= 0x30 && parser.current <= 0x39) else {
             let value = try parser.parseValue(depth: 1)
-            return try JSONHeader.length(value, limits: limits)
+            return Result { () throws(MessageError) in try JSONHeader.length(value, limits: limits) }
         }
         let range = try parser.scanNumber()
         let raw = UnsafeRawBufferPointer(rebasing: parser.bytes[range])
@@ -124,8 +104,48 @@ struct HeaderScanner {
         }
         guard plainDigits, value <= limits.maxContentLength else {
             // Rare: let the reference check word the error.
-            return try JSONHeader.length(.number(String(decoding: raw, as: UTF8.self)), limits: limits)
+            let text = String(decoding: raw, as: UTF8.self)
+            return Result { () throws(MessageError) in try JSONHeader.length(.number(text), limits: limits) }
         }
-        return value
+        return .success(value)
+    }
+}
+
+/// The four keys every header has, as their last occurrence left them: a value, or what
+/// is wrong with it. Python's `json.loads` keeps the last of a repeated key, and the
+/// tutorial's server checks only that one (`content-length` -1 then 41 is 41).
+struct HeaderFields {
+    var byteOrder: Result<String, MessageError>?
+    var contentType: Result<String, MessageError>?
+    var contentEncoding: Result<String, MessageError>?
+    var contentLength: Result<Int, MessageError>?
+
+    /// Records `value` if `name` is one of the four keys; false if it is not.
+    mutating func take(_ name: String, _ value: JSONValue, limits: MessageLimits) -> Bool {
+        switch name {
+        case "byteorder": byteOrder = Result { () throws(MessageError) in try JSONHeader.string(value, name) }
+        case "content-type": contentType = Result { () throws(MessageError) in try JSONHeader.string(value, name) }
+        case "content-encoding": contentEncoding = Result { () throws(MessageError) in try JSONHeader.string(value, name) }
+        case "content-length":
+            contentLength = Result { () throws(MessageError) in try JSONHeader.length(value, limits: limits) }
+        default: return false
+        }
+        return true
+    }
+
+    /// The header, or the first problem: a wrong value (in the order of the keys above),
+    /// then a missing key.
+    func header(extra: [(key: String, value: JSONValue)]) throws(MessageError) -> JSONHeader {
+        let byteOrder = try self.byteOrder?.get()
+        let contentType = try self.contentType?.get()
+        let contentEncoding = try self.contentEncoding?.get()
+        let contentLength = try self.contentLength?.get()
+        guard let byteOrder else { throw .missingKey("byteorder") }
+        guard let contentType else { throw .missingKey("content-type") }
+        guard let contentEncoding else { throw .missingKey("content-encoding") }
+        guard let contentLength else { throw .missingKey("content-length") }
+        return JSONHeader(
+            contentType: ContentType(contentType), contentEncoding: contentEncoding, contentLength: contentLength,
+            byteOrder: byteOrder, extra: extra)
     }
 }

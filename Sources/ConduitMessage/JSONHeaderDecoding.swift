@@ -39,28 +39,12 @@ extension JSONHeader {
             throw .invalidHeader(error)
         }
         guard case .object(let members) = value else { throw .headerNotObject }
-        var byteOrder: String?
-        var contentType: String?
-        var contentEncoding: String?
-        var contentLength: Int?
+        var fields = HeaderFields()
         var extra: [(key: String, value: JSONValue)] = []
-        for (key, member) in members {
-            switch key {
-            case "byteorder": byteOrder = try string(member, key)
-            case "content-type": contentType = try string(member, key)
-            case "content-encoding": contentEncoding = try string(member, key)
-            case "content-length": contentLength = try length(member, limits: limits)
-            default:
-                extra.append((key, member))
-            }
+        for (key, member) in members where !fields.take(key, member, limits: limits) {
+            extra.append((key, member))
         }
-        guard let byteOrder else { throw .missingKey("byteorder") }
-        guard let contentType else { throw .missingKey("content-type") }
-        guard let contentEncoding else { throw .missingKey("content-encoding") }
-        guard let contentLength else { throw .missingKey("content-length") }
-        return JSONHeader(
-            contentType: ContentType(contentType), contentEncoding: contentEncoding,
-            contentLength: contentLength, byteOrder: byteOrder, extra: lastOccurrences(extra))
+        return try fields.header(extra: lastOccurrences(extra))
     }
 
     static func string(_ value: JSONValue, _ key: String) throws(MessageError) -> String {

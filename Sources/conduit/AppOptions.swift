@@ -8,7 +8,7 @@ extension LogLevel: ExpressibleByArgument {}
 struct LimitOptions: ParsableArguments {
     @Option(help: "Largest JSON header accepted, in bytes (\(FlagRange.headerBytes.typed)).")
     var maxHeaderBytes = MessageLimits().maxHeaderBytes
-    @Option(help: "Largest content-length accepted, in bytes.")
+    @Option(help: "Largest content-length accepted, in bytes (\(FlagRange.contentLength.typed)).")
     var maxContentLength = MessageLimits().maxContentLength
     @Option(help: "Deepest nesting of arrays and objects in a JSON content (\(FlagRange.jsonDepth.typed)).")
     var maxJsonDepth = MessageLimits().maxContentDepth
@@ -33,7 +33,7 @@ struct LimitOptions: ParsableArguments {
         try maxHeaderBytes.validate("--max-header-bytes", in: FlagRange.headerBytes)
         try maxJsonDepth.validate("--max-json-depth", in: FlagRange.jsonDepth)
         try maxJsonValues.validate("--max-json-values", in: FlagRange.jsonValues)
-        guard maxContentLength >= 0 else { throw ValidationError("--max-content-length must not be negative") }
+        try maxContentLength.validate("--max-content-length", in: FlagRange.contentLength)
     }
 }
 

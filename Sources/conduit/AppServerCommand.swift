@@ -53,7 +53,7 @@ struct AppServerCommand: ParsableCommand {
         if worker || WorkerProcesses.startedByConduit { stopWhenParentExits() }
         if processes > 1 { return try runWorkers() }
         let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
-        var options = serverLimits.serverOptions
+        var options = listen.applied(to: serverLimits.serverOptions)
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
         let limits = self.limits.limits

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conduit
 import CShim
 import Glibc
 
@@ -29,6 +30,10 @@ struct ConduitCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as SocketError {
+            // A failure no command put into words: still one line, in the tool's voice
+            // (the parser would print "Error: …", its form for usage errors).
+            exit(withError: fail(error.description))
         } catch {
             exit(withError: error)
         }

@@ -33,7 +33,7 @@ struct EchoServerCommand: ParsableCommand {
         let served = ServedOnce()
         let server: Server
         do {
-            server = try endpoint.server(group: group, options: ServerOptions(), onAcceptError: { _ in }) { _ in
+            server = try endpoint.server(group: group, options: listen.applied(to: ServerOptions()), onAcceptError: { _ in }) { _ in
                 guard served.claim() else { return RejectHandler() }
                 return EchoHandler { event in
                     switch event {

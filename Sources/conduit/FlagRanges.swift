@@ -31,6 +31,9 @@ enum FlagRange {
     static let pipeline = 1...10_000
     /// `multiconn-client --messages`.
     static let messages = 1...100_000
+    /// `--max-content-length`: what the wire format can carry (a larger number would be
+    /// cut to this silently).
+    static let contentLength = 0...MessageLimits.largestContentLength
     /// `--max-json-depth`: deep enough for any sensible request, shallow enough that the
     /// recursive parser's stack is never at risk.
     static let jsonDepth = 1...512

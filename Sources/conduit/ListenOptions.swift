@@ -13,6 +13,10 @@ struct ListenOptions: ParsableArguments {
         "Serve the socket already bound and listening on descriptor N (TCP or Unix) instead of HOST PORT; 'systemd' takes descriptor 3 from socket activation (LISTEN_FDS=1, LISTEN_PID).",
         valueName: "n|systemd"))
     var listenFd: String?
+    @Option(help: ArgumentHelp(
+        "With --unix: the socket file's permissions, in octal (600: this user only; 660: and the group). Default: what the umask leaves.",
+        valueName: "octal"))
+    var unixMode: String?
 
     /// The flag that names the socket instead of HOST PORT, if one does.
     var replacingFlag: String? { unix != nil ? "--unix" : listenFd != nil ? "--listen-fd" : nil }
@@ -31,6 +35,27 @@ struct ListenOptions: ParsableArguments {
             throw ValidationError("give HOST and PORT, --unix PATH or --listen-fd N")
         }
         if let port { try validatePort(port, "PORT") }
+        if unixMode != nil {
+            guard unix != nil else { throw ValidationError("--unix-mode goes with --unix") }
+            _ = try socketFileMode()
+        }
+    }
+
+    /// `--unix-mode` as permission bits (0 to 0777), nil when not given.
+    func socketFileMode() throws -> UInt32? {
+        guard let unixMode else { return nil }
+        let digits = unixMode.hasPrefix("0o") ? String(unixMode.dropFirst(2)) : unixMode
+        guard let mode = UInt32(digits, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--unix-mode must be octal permissions from 0 to 777 (got \(unixMode))")
+        }
+        return mode
+    }
+
+    /// `options` with what these flags add (the socket file's mode).
+    func applied(to options: ServerOptions) -> ServerOptions {
+        var options = options
+        options.unixSocketMode = (try? socketFileMode()) ?? nil
+        return options
     }
 
     /// The socket to serve; for HOST PORT, `host` and `port` resolved (a name that does

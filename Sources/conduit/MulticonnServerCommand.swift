@@ -34,7 +34,7 @@ struct MulticonnServerCommand: ParsableCommand {
     func run() throws {
         let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
         let quiet = self.quiet
-        let options = serverLimits.serverOptions
+        let options = listen.applied(to: serverLimits.serverOptions)
         try serveUntilSignalled(
             endpoint: endpoint, threads: threads, common: common, graceSeconds: serverLimits.shutdownGrace.value
         ) { group throws(SocketError) in

@@ -57,7 +57,9 @@ struct CommonOptions: ParsableArguments {
     func starting<T>(_ start: (IOBackend) throws -> T) throws -> T {
         do {
             return try start(backend)
-        } catch let error as SocketError where error.kind == .transportFailed {
+        } catch let error as SocketError where error.kind != .transportFailed {
+            throw fail("cannot start: \(error)")
+        } catch let error as SocketError {
             guard choice == .automatic, backend == .uring else {
                 throw fail("cannot start the \(backend) backend: \(error); use --backend shim")
             }

@@ -107,7 +107,10 @@ struct MemoryBudgetTests {
         // Without the budget each connection queues up to its 1 MiB high watermark. The
         // limit can be passed by what one read adds when it is crossed (an output queue
         // doubling its storage), not by a queue per connection.
-        #expect(highest >= budget, "\(backend): at most \(highest) bytes held")
+        // The budget, not the per-connection watermark, is what stopped the reading (the
+        // peak itself may fall between two samples: with io_uring the kernel takes queued
+        // output into its socket buffers after the pause, and the use falls again).
+        #expect(group.syncCounters().readPausesForMemory > 0, "\(backend), \(clientCount) clients: at most \(highest) bytes held")
         #expect(highest <= budget + 2 * Self.mebibyte + 65_536, "held \(highest) bytes with a budget of \(budget)")
         let echoed = DispatchGroup()
         let results = Locked<[[UInt8]]>([])

@@ -1,4 +1,4 @@
-import ConduitMessage
+@_spi(Reference) import ConduitMessage
 import Testing
 
 /// Frames `header` (any text) with a proto header and `content`.
@@ -107,5 +107,32 @@ struct HeaderTests {
         #expect(try decodeAll(bytes).first?.header == header)
         let text = String(decoding: bytes.dropFirst(2).dropLast(3), as: UTF8.self)
         #expect(text.hasSuffix(#", "content-length": 3, "note": "tab\there \"quoted\" ✓"}"#))
+    }
+}
+
+extension HeaderTests {
+    /// A repeated key counts as its last occurrence, as in Python's `json.loads`, which
+    /// the tutorial's server reads headers with: a bad first `content-length` followed by
+    /// a good one is the good one (it used to be refused), and the reverse is refused.
+    @Test func aRepeatedKeyIsItsLastOccurrence() throws {
+        let keys = #""byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8""#
+        for header in [
+            "{\(keys), \"content-length\": -1, \"content-length\": 2}",
+            "{\"content-type\": 5, \(keys), \"content-length\": \"x\", \"content\\u002dlength\": 2}",
+        ] {
+            for decoded in try Self.bothDecoders(header) {
+                #expect(decoded.contentLength == 2, "\(header)")
+                #expect(decoded.contentType == .json)
+            }
+        }
+        #expect(throws: MessageError.self) { try Self.bothDecoders("{\(keys), \"content-length\": 2, \"content-length\": -1}") }
+    }
+
+    /// `header` as the one-pass decoder and the reference decoder read it.
+    static func bothDecoders(_ header: String) throws -> [JSONHeader] {
+        let bytes = Array(header.utf8)
+        let fast = try bytes.withUnsafeBytes { bytes throws in try JSONHeader.decode(bytes) }
+        let reference = try bytes.withUnsafeBytes { bytes throws in try JSONHeader.referenceDecode(bytes) }
+        return [fast, reference]
     }
 }

@@ -153,3 +153,27 @@ struct UnixSocketCommandTests {
         #expect(notASocket.stderr.hasPrefix("conduit: cannot serve listening descriptor 0: "), "\(notASocket.stderr)")
     }
 }
+
+extension UnixSocketCommandTests {
+    /// The socket file's mode followed the umask alone (0777 under umask 000: anyone on
+    /// the machine could connect); `--unix-mode` sets it before the server listens.
+    @Test func theSocketFileModeCanBeSet() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        for (mode, expected) in [(nil, 0o777), ("600", 0o600), ("0o660", 0o660)] as [(String?, Int)] {
+            let path = directory.file("mode.sock")
+            let flags = mode.map { ["--unix-mode", $0] } ?? []
+            let command = (["umask 000; exec", conduitBinary.path, "multiconn-server", "--unix", path, "--quiet"] + flags)
+                .joined(separator: " ")
+            let server = try ChildProcess(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command])
+            #expect(server.waitForOutput(containing: "Listening on unix:"), "\(server.stderr)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == expected, "--unix-mode \(mode ?? "(none)")")
+            server.signal(SIGTERM)
+            #expect(server.finish(seconds: 10).status == 0)
+        }
+        let wrong = try runConduit(["multiconn-server", "--unix", directory.file("x.sock"), "--unix-mode", "999"])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("--unix-mode must be octal permissions from 0 to 777 (got 999)"), "\(wrong.stderr)")
+    }
+}
