@@ -131,6 +131,11 @@ int cshim_fix_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 }
 
+size_t cshim_malloc_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
+
 int cshim_thread_id(void) {
     static __thread int cached = 0;
     if (cached == 0) cached = (int)syscall(SYS_gettid);

@@ -111,5 +111,8 @@ int cshim_die_with_parent(int signal);
 /// which Swift's Glibc module does not bring): blocks from that size up are mapped and
 /// unmapped, so their memory returns to the system when freed. Returns 1 on success.
 int cshim_fix_mmap_threshold(int bytes);
+/// Bytes malloc has handed out and not had back (mallinfo2: in-use arena blocks plus
+/// mapped ones), for tests that look for memory a pattern of calls keeps.
+size_t cshim_malloc_in_use(void);
 
 #endif

@@ -38,7 +38,10 @@ final class AsyncBridge: ConnectionHandler {
     private var receiver: Receiver?
     /// Requests sent and not yet answered, oldest first.
     private var requesters: [Requester] = []
-    private var sending: [Completion<Void>] = []
+    /// Sends waiting for their bytes to be taken, each with its caller's token.
+    private var sending: [(token: WaitToken, completion: Completion<Void>)] = []
+    /// `close()` calls waiting for the connection to be closed.
+    private var closers: [() -> Void] = []
 
     /// For an accepted connection: told once it is open.
     private var onOpen: ((LoopBound<AsyncBridge>) -> Void)?
@@ -62,7 +65,8 @@ final class AsyncBridge: ConnectionHandler {
         }
     }
 
-    func send(_ bytes: [UInt8], _ completion: @escaping Completion<Void>) {
+    func send(_ bytes: [UInt8], token: WaitToken, _ completion: @escaping Completion<Void>) {
+        guard !token.hasEnded else { return }
         guard let connection, connection.isOpen, failure == nil else {
             completion(.failure(sendFailure))
             return
@@ -73,12 +77,12 @@ final class AsyncBridge: ConnectionHandler {
         } else if connection.pendingOutputBytes == 0 {
             completion(.success(()))
         } else {
-            sending.append(completion)
+            sending.append((token, completion))
         }
     }
 
     func receive(_ wanted: Wanted, token: WaitToken, _ completion: @escaping Completion<[UInt8]?>) {
-        guard !token.isCancelled else { return }
+        guard !token.hasEnded else { return }
         if receiver != nil || !requesters.isEmpty {
             let why = receiver != nil ? "while another receive is waiting" : "while requests await answers"
             completion(.failure(SocketError(.misuse, operation: "receive \(why)")))
@@ -91,7 +95,7 @@ final class AsyncBridge: ConnectionHandler {
     func request(
         _ bytes: [UInt8], framing: any MessageFraming, token: WaitToken, _ completion: @escaping Completion<[UInt8]>
     ) {
-        guard !token.isCancelled else { return }
+        guard !token.hasEnded else { return }
         guard receiver == nil else {
             completion(.failure(SocketError(.misuse, operation: "request while a receive is waiting")))
             return
@@ -105,10 +109,12 @@ final class AsyncBridge: ConnectionHandler {
         deliver()
     }
 
-    /// The caller of `token` has gone (cancelled): a receiver is dropped; a requester
-    /// keeps its place, so its answer is taken and thrown away when it comes.
+    /// The caller of `token` has gone (cancelled, or past its deadline): a receiver or a
+    /// waiting send is dropped (the send's bytes stay queued); a requester keeps its
+    /// place, so its answer is taken and thrown away when it comes.
     func forget(_ token: WaitToken) {
         if receiver?.token === token { receiver = nil }
+        sending.removeAll { $0.token === token }
     }
 
     /// Hands over what the input now allows: answers to requests in order, or the
@@ -120,7 +126,7 @@ final class AsyncBridge: ConnectionHandler {
             first.completion(.success(message))
         }
         if let waiting = receiver {
-            if waiting.token.isCancelled {
+            if waiting.token.hasEnded {
                 receiver = nil
             } else if let outcome = outcome(for: waiting.wanted) {
                 receiver = nil
@@ -213,11 +219,36 @@ final class AsyncBridge: ConnectionHandler {
         deliver()
     }
 
-    /// Closes after sending what is queued; during a server's graceful stop, without
-    /// losing what the peer has not read yet.
-    func close() {
-        guard let connection else { return }
-        if connection.isQuiescing { connection.finishQuiescing() } else { connection.close(afterFlush: true) }
+    /// Closes after sending what is queued, and calls `done` once closed; a peer that
+    /// does not read holds it at most `limit`, after which the connection is aborted.
+    /// During a server's graceful stop: at once when nothing was received that is not
+    /// taken and nothing is unsent (an idle peer would hold the stop for its whole
+    /// grace period), else without losing what the peer has not read yet.
+    func close(within limit: Duration, _ done: @escaping () -> Void) {
+        guard let connection, connection.isOpen else {
+            done()
+            return
+        }
+        closers.append(done)
+        if connection.isQuiescing {
+            if !(input.isEmpty && connection.closeIfIdle()) { connection.finishQuiescing() }
+        } else {
+            connection.close(afterFlush: true)
+        }
+        guard connection.isOpen else { return }
+        connection.loop.schedule(after: limit) { [weak self] in self?.abort() }
+    }
+
+    /// Closes at once, dropping what is unsent.
+    func abort() {
+        if let connection, connection.isOpen {
+            connection.close()
+        } else {
+            // Connecting (no connection yet) or closed: nothing to drop; a connect in
+            // progress fails.
+            opening?(.failure(SocketError(.cancelled, operation: "connect")))
+            opening = nil
+        }
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
@@ -229,7 +260,7 @@ final class AsyncBridge: ConnectionHandler {
     func connectionDidDrain(_ connection: Connection) {
         let waiting = sending
         sending.removeAll()
-        for completion in waiting { completion(.success(())) }
+        for send in waiting { send.completion(.success(())) }
     }
 
     func connectionDidReachEnd(_ connection: Connection) {
@@ -245,6 +276,9 @@ final class AsyncBridge: ConnectionHandler {
         deliver()
         let waiting = sending
         sending.removeAll()
-        for completion in waiting { completion(.failure(sendFailure)) }
+        for send in waiting { send.completion(.failure(sendFailure)) }
+        let closed = closers
+        closers.removeAll()
+        for done in closed { done() }
     }
 }

@@ -22,7 +22,9 @@
 /// flight finishes); after the grace period, connections still open are closed and
 /// handlers still running are cancelled. A connection closes once its peer has read
 /// everything and closed its side, so a peer that stays connected holds the stop for the
-/// whole grace period.
+/// whole grace period only while it has something unread or unsent: a connection
+/// closed between messages (its handler closed it, nothing left either way) is closed
+/// at once.
 public final class AsyncServer: Sendable {
     /// The transport server underneath (its address, connection count, memory use).
     public let server: Server
@@ -43,14 +45,21 @@ public final class AsyncServer: Sendable {
 
     /// Starts listening on `address` on every loop of `group`. Each connection keeps at
     /// most `inputLimit` bytes its handler has not taken (reading pauses above it).
+    /// Each connection's calls get `deadlines` unless given their own. `onAcceptError`
+    /// hears of every failed accept (out of descriptors, over `maxConnections`), as
+    /// `Server`'s does: log it, or count it.
     public static func start(
         group: EventLoopGroup, address: SocketAddress, options: ServerOptions = ServerOptions(),
-        inputLimit: Int = 1 << 20
+        inputLimit: Int = 1 << 20, deadlines: AsyncConnection.Deadlines = AsyncConnection.Deadlines(),
+        onAcceptError: @escaping @Sendable (SocketError) -> Void = { _ in }
     ) async throws(SocketError) -> AsyncServer {
         let (connections, continuation) = AsyncStream.makeStream(of: AsyncConnection.self)
-        let server = try await Server.start(group: group, address: address, options: options) { connection in
+        let server = try await Server.start(
+            group: group, address: address, options: options, onAcceptError: onAcceptError
+        ) { connection in
             AsyncBridge(loop: connection.loop, inputLimit: inputLimit) { bridge in
-                continuation.yield(AsyncConnection(bridge: bridge))
+                let peer = bridge.value.connection?.peerAddress
+                continuation.yield(AsyncConnection(bridge: bridge, peerAddress: peer, deadlines: deadlines))
             }
         }
         return AsyncServer(server: server, connections: connections, continuation: continuation)

@@ -49,6 +49,21 @@ extension Connection {
 
     func closeNow() { close() }
 
+    /// Closes now if nothing can be lost: no input the handler has not consumed (kept
+    /// here, held by the transport, or waiting in the kernel's receive queue) and no
+    /// output queued. Returns whether it closed. A graceful stop uses it for
+    /// connections between messages: an idle peer would otherwise hold the stop for its
+    /// whole grace period, and with nothing unread here the close is a FIN, not a reset.
+    public func closeIfIdle() -> Bool {
+        loop.assertInLoop()
+        releaseGathered(sending: true)
+        guard state.phase == .open, inbound.isEmpty, !io.holdsInput, !hasQueuedOutput,
+            socket.queueSizes().receive == 0
+        else { return false }
+        close()
+        return true
+    }
+
     /// A server's graceful stop: the handler finishes its work first.
     func quiesce(drainLimit: Duration) {
         guard state.phase == .open || state.phase == .connecting, !isQuiescing else { return }

@@ -66,6 +66,9 @@ public final class EventLoop: @unchecked Sendable {
     /// thread needs (async code on the loop hops to it several times per message).
     @exclusivity(unchecked) private var localWorkPending = false
 
+    /// The tasks being run by a drain (the inbox's array, swapped out); loop-only.
+    private var draining: [@Sendable () -> Void] = []
+
     /// Tasks handed to the loop from other threads, and whether it still takes them.
     private struct Inbox {
         var tasks: [@Sendable () -> Void] = []
@@ -337,13 +340,16 @@ public final class EventLoop: @unchecked Sendable {
             var counter: UInt64 = 0
             _ = Glibc.read(wakeFD, &counter, 8)
         }
-        let tasks = inbox.withLock { inbox -> [@Sendable () -> Void] in
-            let taken = inbox.tasks
-            inbox.tasks.removeAll(keepingCapacity: !closing)
+        // Swapped with the loop's own empty array rather than copied out: taking a copy
+        // and then emptying the inbox "keeping capacity" made a new buffer of the old
+        // size at every drain.
+        inbox.withLock { inbox in
+            swap(&inbox.tasks, &draining)
             if closing { inbox.accepting = false }
-            return taken
         }
-        for task in tasks { task() }
+        for task in draining { task() }
+        // Kept for the next drain, unless a burst made it large.
+        draining.removeAll(keepingCapacity: draining.capacity <= 1024)
     }
 
     /// How long the next wait may last, in nanoseconds; -1: until something happens.

@@ -90,7 +90,9 @@ final class Listener: Selectable {
         case ECONNABORTED, EPROTO:
             return
         case _ where error.kind == .outOfResources:
-            onAcceptError(error)
+            // Said, not only done: a server out of descriptors that goes quiet looks hung.
+            onAcceptError(
+                SocketError(code: code, operation: "accept (pausing new connections for \(options.acceptBackoff))"))
             pauseAccepting()
         default:
             onAcceptError(error)

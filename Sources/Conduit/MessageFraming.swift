@@ -7,6 +7,23 @@ public protocol MessageFraming: Sendable {
     /// `.invalid` if these bytes can never start a message (the connection then closes
     /// with `SocketError.Kind.badFraming`).
     func frame(_ bytes: UnsafeRawBufferPointer) -> FrameLength
+
+    /// Where a whole message's payload is: the message without what the framing adds
+    /// around it (a length prefix, headers, a delimiter). By default the whole message.
+    func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int>
+}
+
+extension MessageFraming {
+    /// The whole message.
+    public func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int> { 0..<message.count }
+
+    /// The payload of `message` (see `payloadRange(of:)`), copied.
+    public func payload(in message: [UInt8]) -> [UInt8] {
+        message.withUnsafeBytes { bytes in
+            let range = payloadRange(of: bytes).clamped(to: 0..<bytes.count)
+            return Array(bytes[range])
+        }
+    }
 }
 
 /// What a `MessageFraming` found at the front of the input.
@@ -33,5 +50,10 @@ public struct LineFraming: MessageFraming {
         let searched = min(bytes.count, maxLength)
         if let newline = bytes.prefix(searched).firstIndex(of: 0x0a) { return .complete(newline + 1) }
         return bytes.count >= maxLength ? .invalid("line longer than \(maxLength) bytes") : .needMore
+    }
+
+    /// The line without its newline.
+    public func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int> {
+        message.last == 0x0a ? 0..<message.count - 1 : 0..<message.count
     }
 }

@@ -43,4 +43,11 @@ public struct AppFraming: MessageFraming {
         let total = headerEnd + header.contentLength
         return bytes.count >= total ? .complete(total) : .needMore
     }
+
+    /// The content, after the 2-byte length and the JSON header.
+    public func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int> {
+        guard message.count >= ProtoHeader.size else { return 0..<0 }
+        let headerEnd = ProtoHeader.size + ProtoHeader.read(message.baseAddress!)
+        return min(headerEnd, message.count)..<message.count
+    }
 }

@@ -85,7 +85,8 @@ extension AppConnectionHandler {
     func connectionShouldQuiesce(_ connection: Connection) {
         quiescing = true
         guard inFlight > 0 || !order.isIdle else {
-            connection.finishQuiescing()
+            // Between messages with nothing unsent: closed now, not after the grace.
+            if !connection.closeIfIdle() { connection.finishQuiescing() }
             return
         }
         connection.pauseReading()

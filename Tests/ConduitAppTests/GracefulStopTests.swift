@@ -122,3 +122,65 @@ func pipelineWithoutReading(_ request: [UInt8], count: Int, on fd: Int32) -> Int
     }
     return offset / request.count
 }
+
+/// A peer that stays connected between requests does not hold a graceful stop: it held
+/// it for the whole grace period (5.5 s with a 5 s grace; SwiftNIO's server exits in
+/// 2 s). With nothing unread and nothing unsent the connection closes when the stop
+/// begins: here with a grace of 60 s, the stop returns with nothing left to close.
+@Suite("Graceful stop with idle peers")
+struct IdleStopTests {
+    @Test(arguments: IOBackend.allCases)
+    func anIdleAppConnectionClosesWhenTheStopBegins(backend: IOBackend) async throws {
+        try requireUsable(backend)
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        let server = try await AppServer.start(group: group, address: .loopback(port: 0))
+        let client = try BlockingClient(port: server.address.port)
+        let fd = client.fd
+        let answer = try await offThePool {
+            sendAll(fd, Vectors.searchMorpheus)
+            return receiveExactly(fd, Vectors.morpheusResponse.count)
+        }
+        #expect(answer == Vectors.morpheusResponse)
+        let left = await server.shutdownGracefully(timeout: HangGuard.duration)
+        #expect(left == 0, "the idle connection was held until the deadline")
+        #expect(try await offThePool { () -> Int in
+            var byte: UInt8 = 0
+            return receiveRetryingInterrupts(fd, &byte, 1)
+        } == 0, "the peer reads the end of the stream")
+        withExtendedLifetime(client) {}
+        await group.shutdown()
+    }
+
+    @Test(arguments: IOBackend.allCases)
+    func anIdleAsyncConnectionClosesWhenTheStopBegins(backend: IOBackend) async throws {
+        try requireUsable(backend)
+        let group = try EventLoopGroup(threads: 1, backend: backend)
+        let server = try await AsyncServer.start(group: group, address: .loopback(port: 0))
+        let serving = Task {
+            await server.run(gracePeriod: HangGuard.duration) { connection in
+                do {
+                    for try await line in connection.messages(LineFraming()) { try await connection.send(line) }
+                } catch {}
+                await connection.close()
+            }
+        }
+        // The blocking client off Swift's pool, which serves the server's accept loop.
+        let client = try BlockingClient(port: server.address.port)
+        let fd = client.fd
+        let echo = try await offThePool {
+            sendAll(fd, Array("hello\n".utf8))
+            return receiveExactly(fd, 6)
+        }
+        #expect(echo == Array("hello\n".utf8))
+        let left = await server.shutdownGracefully(timeout: HangGuard.duration)
+        #expect(left == 0, "the idle connection was held until the deadline")
+        #expect(try await offThePool { () -> Int in
+            var byte: UInt8 = 0
+            return receiveRetryingInterrupts(fd, &byte, 1)
+        } == 0, "the peer reads the end of the stream")
+        withExtendedLifetime(client) {}
+        serving.cancel()
+        await serving.value
+        await group.shutdown()
+    }
+}

@@ -78,6 +78,53 @@ struct ServiceGroupTests {
     }
 }
 
+extension ServiceGroupTests {
+    /// A plain transport server (a handler of one's own) as a service: the group's
+    /// graceful shutdown stops it and its connections, then the group returns. There was
+    /// no wrapper for it.
+    @Test func plainServerStopsUnderAServiceGroup() async throws {
+        let loops = try EventLoopGroup(threads: 1)
+        let server = try await Server.start(group: loops, address: .loopback(port: 0)) { _ in EchoOnce() }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: ServerService(server: server))], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let client = try await AsyncConnection.connect(to: server.address, on: loops.next())
+        #expect(try await client.request(Array("ping\n".utf8), framing: LineFraming()) == Array("ping\n".utf8))
+        await group.triggerGracefulShutdown()
+        #expect(try await client.receive() == nil, "the server ended the connection")
+        await client.close()
+        try await running.value
+        #expect(server.openConnections == 0)
+        await loops.shutdown()
+    }
+
+    /// `AsyncServer.start` takes `onAcceptError`: refusals over `maxConnections` are
+    /// heard (it had no way to hear them).
+    @Test func asyncServerReportsAcceptErrors() async throws {
+        let loops = try EventLoopGroup(threads: 1)
+        let heard = Mutex<[SocketError.Kind]>([])
+        let server = try await AsyncServer.start(
+            group: loops, address: .loopback(port: 0), options: ServerOptions(maxConnections: 1),
+            onAcceptError: { error in heard.withLock { $0.append(error.kind) } })
+        let first = try await AsyncConnection.connect(to: server.address, on: loops.next())
+        let second = try await AsyncConnection.connect(to: server.address, on: loops.next())
+        #expect(try await second.receive() == nil, "refused over the limit")
+        #expect(heard.withLock { $0 } == [.connectionLimit])
+        await first.abort()
+        await second.abort()
+        await server.shutdownGracefully(timeout: .seconds(1))
+        await loops.shutdown()
+    }
+}
+
+/// Echoes what it receives.
+final class EchoOnce: ConnectionHandler {
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        connection.write(bytes)
+        return bytes.count
+    }
+}
+
 /// Log records kept for a test to look at.
 final class LogRecords: Sendable {
     struct Record: Sendable {

@@ -65,7 +65,7 @@ struct ResourceTests {
         var clients = (0..<60).compactMap { _ in RawConnection(port: port) }
         #expect(clients.count == 60)
         // The server has run out of descriptors: it says so on each failed accept.
-        #expect(server.waitForError(containing: "accept failed: accept: Too many open files"), "\(server.stderr)")
+        #expect(server.waitForError(containing: "accept failed: accept (pausing new connections for 0.1 seconds): Too many open files"), "\(server.stderr)")
         let pid = server.process.processIdentifier
         let before = cpuSeconds(pid)
         // Not synchronisation: this second is the behaviour under test, a window in
@@ -83,7 +83,7 @@ struct ResourceTests {
         server.signal(SIGTERM)
         let finished = server.finish(seconds: 10)
         #expect(finished.status == 0)
-        #expect(finished.stderr.contains("accept failed: accept: Too many open files"))
+        #expect(finished.stderr.contains("accept failed: accept (pausing new connections for 0.1 seconds): Too many open files"))
     }
 
     /// A client that sends requests and never reads the answers: the server stops
