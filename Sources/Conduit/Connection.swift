@@ -108,7 +108,9 @@ public final class Connection: Selectable {
 
     /// Output is queued that the kernel has not taken yet (in `outbound`, or handed to
     /// the transport and not confirmed).
-    var hasQueuedOutput: Bool { !outbound.isEmpty || !inFlight.isEmpty }
+    var hasQueuedOutput: Bool {
+        @inline(__always) get { !outbound.isEmpty || !inFlight.isEmpty }
+    }
     /// True while reading is paused because queued output is high.
     public var isReadPaused: Bool { state.pausedByBackpressure }
     /// Bytes received and not yet consumed by the handler (an incomplete message).

@@ -13,7 +13,9 @@ extension Connection {
     func mayReceive() -> Bool {
         if state.phase == .draining { return true }
         guard state.wantsToRead else { return false }
-        if let budget, budget.isExhausted {
+        // Optional chaining, not `if let`: a bound copy cost a retain and a release of
+        // the budget on every read.
+        if budget?.isExhausted == true {
             pauseForMemory()
             return false
         }
@@ -40,11 +42,10 @@ extension Connection {
             keep(bytes)
             return
         }
-        if state.wantsToRead, let budget, budget.isExhausted { pauseForMemory() }
-        // Also while paused for backpressure or the memory budget: those pauses only
-        // stop further reading, and what was already under way is handled like the last
-        // read before the pause. Kept instead, it would hold budget only a resume could
-        // give back.
+        // The transports ask `mayReceive()` (which checks the memory budget) before they
+        // hand input over; past a pause for backpressure or the budget, what they hand
+        // over anyway (the ring, once it may hold no more) is handled like the last read
+        // before an epoll pause.
         deliver(bytes)
     }
 

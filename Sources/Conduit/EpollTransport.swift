@@ -11,8 +11,6 @@ import Glibc
 /// Writing: a send is tried at once; only what the kernel does not take is left queued,
 /// and epoll then watches for room.
 final class EpollTransport: Transport {
-    /// The loop that owns this transport (set once, right after both are made).
-    unowned(unsafe) var loop: EventLoop!
     private let calls: SystemCalls
     private let epollFD: Int32
     private let events = EpollEvents(capacity: 512)
@@ -36,9 +34,9 @@ final class EpollTransport: Transport {
 
     deinit { Glibc.close(epollFD) }
 
-    func prepareToRun() throws(SocketError) {}
+    func prepareToRun(on loop: EventLoop) throws(SocketError) {}
 
-    func turn(timeoutNanoseconds: Int64) throws(SocketError) {
+    func turn(on loop: EventLoop, timeoutNanoseconds: Int64) throws(SocketError) {
         // Rounded up, so the loop never wakes just before a deadline and spins.
         let milliseconds = timeoutNanoseconds < 0 ? -1 : Int32(clamping: (timeoutNanoseconds + 999_999) / 1_000_000)
         let ready = calls.epollWait(epollFD, events, timeoutMilliseconds: milliseconds)
@@ -63,19 +61,19 @@ final class EpollTransport: Transport {
         }
     }
 
-    func loopStopped() {}
+    func loopStopped(on loop: EventLoop) {}
 
-    func finish() {}
+    func finish(on loop: EventLoop) {}
 
     // MARK: connections
 
     func register(_ connection: Connection) throws(SocketError) {
         let descriptor = connection.descriptor
-        let token = loop.registry.add(.connection(connection), descriptor: descriptor)
+        let token = connection.loop.registry.add(.connection(connection), descriptor: descriptor)
         let wanted = connection.state.interest
         let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: wanted, token: token)
         guard raw == 0 else {
-            loop.registry.remove(descriptor: descriptor)
+            connection.loop.registry.remove(descriptor: descriptor)
             throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)")
         }
         connection.io.token = token
@@ -100,14 +98,14 @@ final class EpollTransport: Transport {
             let outcome = IOResult.retryingInterrupts {
                 calls.send(connection.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             }
-            loop.counters.sendCalls += 1
+            connection.loop.counters.sendCalls += 1
             switch outcome {
             case .processed(let count):
-                if count < bytes.count - offset { loop.counters.partialSends += 1 }
+                if count < bytes.count - offset { connection.loop.counters.partialSends += 1 }
                 offset += count
-                loop.counters.bytesSent += count
+                connection.loop.counters.bytesSent += count
             case .wouldBlock:
-                loop.counters.sendsWouldBlock += 1
+                connection.loop.counters.sendsWouldBlock += 1
                 return offset
             case .failed(let code):
                 connection.transportFailed(SocketError(code: code, operation: "send"))
@@ -127,14 +125,14 @@ final class EpollTransport: Transport {
                 $0.withMemoryRebound(to: iovec.self, capacity: 2) { calls.writev(connection.descriptor, $0, 2) }
             }
         }
-        loop.counters.sendCalls += 1
+        connection.loop.counters.sendCalls += 1
         switch outcome {
         case .processed(let count):
-            loop.counters.bytesSent += count
-            if count < header.count + body.count { loop.counters.partialSends += 1 }
+            connection.loop.counters.bytesSent += count
+            if count < header.count + body.count { connection.loop.counters.partialSends += 1 }
             return count
         case .wouldBlock:
-            loop.counters.sendsWouldBlock += 1
+            connection.loop.counters.sendsWouldBlock += 1
             return 0
         case .failed(let code):
             connection.transportFailed(SocketError(code: code, operation: "writev"))
@@ -145,7 +143,7 @@ final class EpollTransport: Transport {
     func close(_ connection: Connection) {
         guard connection.io.isRegistered else { return }
         // Closing the descriptor takes it out of the epoll set.
-        loop.registry.remove(descriptor: connection.descriptor)
+        connection.loop.registry.remove(descriptor: connection.descriptor)
         connection.io.watching = 0
     }
 
@@ -175,23 +173,23 @@ final class EpollTransport: Transport {
     /// Reads until the kernel has nothing more (a short read says so without an
     /// extra `EAGAIN` call), at most 16 times so one busy peer cannot starve the rest.
     private func read(_ connection: Connection) {
-        let buffer = loop.receiveBuffer
+        let buffer = connection.loop.receiveBuffer
         for _ in 0..<16 {
             guard connection.mayReceive() else { return }
             let outcome = IOResult.retryingInterrupts {
                 calls.receive(connection.descriptor, buffer.baseAddress!, buffer.count)
             }
-            loop.counters.receiveCalls += 1
+            connection.loop.counters.receiveCalls += 1
             switch outcome {
             case .processed(0):
                 connection.receivedEnd()
                 return
             case .processed(let count):
-                loop.counters.bytesReceived += count
+                connection.loop.counters.bytesReceived += count
                 connection.received(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
                 if count < buffer.count { return }
             case .wouldBlock:
-                loop.counters.receivesWouldBlock += 1
+                connection.loop.counters.receivesWouldBlock += 1
                 return
             case .failed(let code):
                 connection.receiveFailed(code: code)
@@ -204,10 +202,10 @@ final class EpollTransport: Transport {
 
     func register(_ listener: Listener) throws(SocketError) {
         let descriptor = listener.descriptor
-        let token = loop.registry.add(.listener(listener), descriptor: descriptor)
+        let token = listener.loop.registry.add(.listener(listener), descriptor: descriptor)
         let raw = calls.epollControl(epollFD, EPOLL_CTL_ADD, descriptor, events: EpollFlag.readable, token: token)
         guard raw == 0 else {
-            loop.registry.remove(descriptor: descriptor)
+            listener.loop.registry.remove(descriptor: descriptor)
             throw SocketError(code: Int32(-raw), operation: "epoll_ctl(ADD)")
         }
         listener.io.token = token
@@ -227,7 +225,7 @@ final class EpollTransport: Transport {
 
     func close(_ listener: Listener) {
         guard listener.io.isRegistered else { return }
-        loop.registry.remove(descriptor: listener.descriptor)
+        listener.loop.registry.remove(descriptor: listener.descriptor)
         listener.io.watching = 0
     }
 

@@ -104,9 +104,6 @@ public final class EventLoop: @unchecked Sendable {
         transport = made
         self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
         ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
-        // Each transport keeps an unowned reference back: the loop owns it.
-        (made as? RingTransport)?.loop = self
-        (made as? EpollTransport)?.loop = self
     }
 
     deinit {
@@ -189,7 +186,7 @@ public final class EventLoop: @unchecked Sendable {
             runningThread.store(0, ordering: .relaxed)
         }
         do throws(SocketError) {
-            try transport.prepareToRun()
+            try transport.prepareToRun(on: self)
         } catch {
             started(error)
             fail(error)
@@ -198,7 +195,7 @@ public final class EventLoop: @unchecked Sendable {
         started(nil)
         do throws(SocketError) {
             while !stopRequested.load(ordering: .acquiring) {
-                try transport.turn(timeoutNanoseconds: nextTimeoutNanoseconds())
+                try transport.turn(on: self, timeoutNanoseconds: nextTimeoutNanoseconds())
                 fireDueTimers()
                 if localWorkPending {
                     localWorkPending = false
@@ -213,7 +210,7 @@ public final class EventLoop: @unchecked Sendable {
             finish(closingWith: SocketError(.loopStopped, operation: "event loop"))
         } else {
             drainInbox(closing: false, woken: false)
-            transport.loopStopped()
+            transport.loopStopped(on: self)
         }
     }
 
@@ -223,7 +220,7 @@ public final class EventLoop: @unchecked Sendable {
     package func prepareToRun() throws(SocketError) {
         precondition(!finished, "this event loop has finished (a run closed everything it had); make a new EventLoop")
         ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
-        try transport.prepareToRun()
+        try transport.prepareToRun(on: self)
     }
 
     /// The transport cannot go on: everything closes with `error`, kept as `failure`.
@@ -240,7 +237,7 @@ public final class EventLoop: @unchecked Sendable {
         for target in registry.all { target.loopDidStop(error) }
         // Nothing is left to read or send: the transport ends what is still in the
         // kernel and closes, on this thread (the ring's issuer).
-        transport.finish()
+        transport.finish(on: self)
     }
 
     /// The loop's wake-up eventfd fired: another thread handed it work.

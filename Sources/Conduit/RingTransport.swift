@@ -23,8 +23,6 @@ import Glibc
 ///   (`Ring.forget`), and the bytes of a send still in the kernel kept until its last
 ///   completion (`retiredSends`).
 final class RingTransport: Transport {
-    /// The loop that owns this transport (set once, right after both are made).
-    unowned(unsafe) var loop: EventLoop!
     let ring: Ring
     private let calls: SystemCalls
     private let wakeFD: Int32
@@ -81,17 +79,17 @@ final class RingTransport: Transport {
 
     // MARK: the loop
 
-    func prepareToRun() throws(SocketError) {
+    func prepareToRun(on loop: EventLoop) throws(SocketError) {
         try ring.enableOnThisThread()
         guard !enteredOnce else { return }
         // A kernel (or a seccomp profile) that let the probe's ring in but refuses this
         // one says so here, when the loop starts, not in the middle of serving.
         enteredOnce = true
-        dispatch(ring.completions, count: try ring.wait(timeoutNanoseconds: 0))
+        dispatch(ring.completions, count: try ring.wait(timeoutNanoseconds: 0), on: loop)
     }
 
-    func turn(timeoutNanoseconds: Int64) throws(SocketError) {
-        rearmShortOfBuffers()
+    func turn(on loop: EventLoop, timeoutNanoseconds: Int64) throws(SocketError) {
+        rearmShortOfBuffers(on: loop)
         var timeoutNanoseconds = timeoutNanoseconds
         if !readyToDeliver.isEmpty {
             deliverHeld()
@@ -116,23 +114,23 @@ final class RingTransport: Transport {
         if ring.hasOverflowed { loop.counters.completionOverflows += 1 }
         loop.counters.wakeUps += 1
         loop.counters.events += count
-        dispatch(ring.completions, count: count)
+        dispatch(ring.completions, count: count, on: loop)
         shortTurns = shortOfBuffers.isEmpty ? 0 : shortTurns + 1
     }
 
-    private func dispatch(_ completions: UnsafeMutablePointer<cshim_completion>, count: Int) {
-        for index in 0..<count { dispatch(completions[index]) }
+    private func dispatch(_ completions: UnsafeMutablePointer<cshim_completion>, count: Int, on loop: EventLoop) {
+        for index in 0..<count { dispatch(completions[index], on: loop) }
     }
 
     @inline(__always)
-    private func dispatch(_ completion: cshim_completion) {
+    private func dispatch(_ completion: cshim_completion, on loop: EventLoop) {
         ring.noteCompletion(completion)
         var completion = completion
         let more = cshim_completion_more(&completion) != 0
         let (kind, token) = Ring.split(completion.user_data)
         switch kind {
         case Ring.Kind.receive.rawValue:
-            deliverReceive(completion, token: token, more: more)
+            deliverReceive(completion, token: token, more: more, on: loop)
         case Ring.Kind.send.rawValue:
             if case .connection(let connection)? = loop.registry.target(for: token) {
                 sendCompleted(connection, result: completion.result)
@@ -140,9 +138,9 @@ final class RingTransport: Transport {
                 retiredSends[token] = nil
             }
         case Ring.Kind.accept.rawValue:
-            deliverAccept(result: completion.result, token: token, more: more)
+            deliverAccept(result: completion.result, token: token, more: more, on: loop)
         case Ring.Kind.readiness.rawValue:
-            deliverReadiness(token: token)
+            deliverReadiness(token: token, on: loop)
         case Ring.Kind.wake.rawValue:
             loop.wokenUp()
             if !more { armWake() }
@@ -154,13 +152,13 @@ final class RingTransport: Transport {
     /// Send buffers of closed connections still waiting for their send's last completion.
     var retiredSendCount: Int { retiredSends.count }
 
-    func loopStopped() {
+    func loopStopped(on loop: EventLoop) {
         // Cancels queued by closes must reach the kernel (and their deferred work run),
         // or the sockets stay open (no FIN) while the loop is not running.
         if ring.isOnIssuerThread { ring.submit(runningDeferredWork: true) }
     }
 
-    func finish() {
+    func finish(on loop: EventLoop) {
         let quiet = ring.close(within: .seconds(5)) { completion in
             let (kind, token) = Ring.split(completion.user_data)
             if kind == Ring.Kind.send.rawValue { retiredSends[token] = nil }
@@ -175,7 +173,7 @@ final class RingTransport: Transport {
     // MARK: connections
 
     func register(_ connection: Connection) throws(SocketError) {
-        connection.io.token = loop.registry.add(.connection(connection), descriptor: connection.descriptor)
+        connection.io.token = connection.loop.registry.add(.connection(connection), descriptor: connection.descriptor)
         update(connection)
     }
 
@@ -257,13 +255,13 @@ final class RingTransport: Transport {
         }
         releaseHeld(connection)
         ring.forget(descriptor: connection.descriptor)
-        loop.registry.remove(descriptor: connection.descriptor)
+        connection.loop.registry.remove(descriptor: connection.descriptor)
         // With the loop running, its next wait (this turn's end) submits the cancels;
         // stopped, nothing else would, and the peer would wait for its FIN.
-        if !loop.isRunning && ring.isOnIssuerThread { ring.submit(runningDeferredWork: true) }
+        if !connection.loop.isRunning && ring.isOnIssuerThread { ring.submit(runningDeferredWork: true) }
     }
 
-    private func deliverReceive(_ completion: cshim_completion, token: UInt64, more: Bool) {
+    private func deliverReceive(_ completion: cshim_completion, token: UInt64, more: Bool, on loop: EventLoop) {
         var completion = completion
         let hasBuffer = cshim_completion_has_buffer(&completion) != 0
         let id = hasBuffer ? cshim_completion_buffer_id(&completion) : 0
@@ -393,7 +391,7 @@ final class RingTransport: Transport {
 
     /// Arms again the receives that ran out of buffers: at the next turn, or after a
     /// growing pause when turn after turn runs short.
-    private func rearmShortOfBuffers() {
+    private func rearmShortOfBuffers(on loop: EventLoop) {
         guard !shortOfBuffers.isEmpty else { return }
         let waiting = shortOfBuffers
         shortOfBuffers.removeAll(keepingCapacity: true)
@@ -415,11 +413,11 @@ final class RingTransport: Transport {
             if result != -ECANCELED { connection.transportFailed(SocketError(code: -result, operation: "send")) }
             return
         }
-        loop.counters.sendCalls += 1
-        loop.counters.bytesSent += Int(result)
+        connection.loop.counters.sendCalls += 1
+        connection.loop.counters.bytesSent += Int(result)
         let rest = connection.handedOverSent(Int(result))
         if rest.count > 0 {
-            loop.counters.partialSends += 1
+            connection.loop.counters.partialSends += 1
             startSend(connection, rest)
             return
         }
@@ -428,7 +426,7 @@ final class RingTransport: Transport {
 
     /// A connect finished (its socket became writable or failed), or a listener that
     /// accepts on readiness has connections waiting.
-    private func deliverReadiness(token: UInt64) {
+    private func deliverReadiness(token: UInt64, on loop: EventLoop) {
         switch loop.registry.target(for: token) {
         case .connection(let connection)?:
             connection.io.polling = false
@@ -445,7 +443,7 @@ final class RingTransport: Transport {
     // MARK: listeners
 
     func register(_ listener: Listener) throws(SocketError) {
-        listener.io.token = loop.registry.add(.listener(listener), descriptor: listener.descriptor)
+        listener.io.token = listener.loop.registry.add(.listener(listener), descriptor: listener.descriptor)
         armAccept(listener)
     }
 
@@ -480,14 +478,14 @@ final class RingTransport: Transport {
         listener.io.operation = .idle
         listener.io.polling = false
         ring.forget(descriptor: listener.descriptor)
-        loop.registry.remove(descriptor: listener.descriptor)
+        listener.loop.registry.remove(descriptor: listener.descriptor)
         // An armed accept keeps the listening socket, and its port, open until its
         // cancel has run, which DEFER_TASKRUN holds for our next wait: run it now, so
         // the port is free when the listener's close returns.
         if ring.isOnIssuerThread { ring.submit(runningDeferredWork: true) }
     }
 
-    private func deliverAccept(result: Int32, token: UInt64, more: Bool) {
+    private func deliverAccept(result: Int32, token: UInt64, more: Bool, on loop: EventLoop) {
         guard case .listener(let listener)? = loop.registry.target(for: token) else {
             // Accepted for a listener closed since: nobody else would close it.
             if result >= 0 { Glibc.close(result) }
