@@ -26,7 +26,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Connections and listeners, by descriptor; transports look their events up here.
     @exclusivity(unchecked) var registry = Registry()
     /// How this loop's sockets move their bytes.
-    let transport: any Transport
+    let transport: LoopTransport
     /// The buffer every connection of this loop receives into on epoll (zero copy:
     /// handlers see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
@@ -90,12 +90,12 @@ public final class EventLoop: @unchecked Sendable {
         let wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         guard wake >= 0 else { throw SocketError(code: errno, operation: "eventfd") }
         self.wakeFD = wake
-        let made: any Transport
+        let made: LoopTransport
         do throws(SocketError) {
             if backend == .uring {
-                made = try RingTransport(calls: calls, wakeFD: wake, configuration: ring)
+                made = LoopTransport(kind: .ring(try RingTransport(calls: calls, wakeFD: wake, configuration: ring)))
             } else {
-                made = try EpollTransport(calls: calls, wakeFD: wake)
+                made = LoopTransport(kind: .epoll(try EpollTransport(calls: calls, wakeFD: wake)))
             }
         } catch {
             Glibc.close(wake)
@@ -149,10 +149,10 @@ public final class EventLoop: @unchecked Sendable {
     public var failure: SocketError? { failureReason.withLock { $0 } }
 
     /// The `uring` backend's ring (nil on epoll), for tests that look inside it. Loop-only.
-    package var ring: Ring? { (transport as? RingTransport)?.ring }
+    package var ring: Ring? { transport.ring?.ring }
 
     /// Send buffers of closed connections the ring still reads (`uring`). Loop-only.
-    package var retiredSendCount: Int { (transport as? RingTransport)?.retiredSendCount ?? 0 }
+    package var retiredSendCount: Int { transport.ring?.retiredSendCount ?? 0 }
 
     /// This loop's counts (see `TransportCounters`). Loop-only.
     package var currentCounters: TransportCounters { counters }

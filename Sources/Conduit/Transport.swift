@@ -11,7 +11,8 @@
 /// wait for a connect) and the transport makes it so; the transport hands back what
 /// happened (input, its end, output taken, an error) through the connection's own
 /// methods. Nothing above this interface asks which transport runs. Each loop owns one
-/// transport, used on the loop's thread only. A transport keeps no reference to its
+/// transport (held as a `LoopTransport`, which calls it directly), used on the loop's
+/// thread only. A transport keeps no reference to its
 /// loop: it is handed the loop, or reaches it through the connection or listener it is
 /// called for (a stored `unowned(unsafe)` reference cost a retain and a release at
 /// every use: 500 instructions per echoed message).
