@@ -93,9 +93,9 @@ public final class EventLoop: @unchecked Sendable {
         let made: LoopTransport
         do throws(SocketError) {
             if backend == .uring {
-                made = LoopTransport(kind: .ring(try RingTransport(calls: calls, wakeFD: wake, configuration: ring)))
+                made = LoopTransport(try RingTransport(calls: calls, wakeFD: wake, configuration: ring))
             } else {
-                made = LoopTransport(kind: .epoll(try EpollTransport(calls: calls, wakeFD: wake)))
+                made = LoopTransport(try EpollTransport(calls: calls, wakeFD: wake))
             }
         } catch {
             Glibc.close(wake)
@@ -238,6 +238,10 @@ public final class EventLoop: @unchecked Sendable {
         // Nothing is left to read or send: the transport ends what is still in the
         // kernel and closes, on this thread (the ring's issuer).
         transport.finish(on: self)
+        // Nothing will fire any more (a timer holding a connection would keep the loop).
+        timers.removeAll()
+        sweepTimer = nil
+        pausedForMemory.removeAll()
     }
 
     /// The loop's wake-up eventfd fired: another thread handed it work.

@@ -24,6 +24,13 @@ struct TimerQueue {
     private var nextSequence: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
+
+    /// Drops every timer unfired: their closures may hold connections, which hold the
+    /// loop, so a finished loop that kept them would never be freed.
+    mutating func removeAll() {
+        for timer in heap { timer.body = nil }
+        heap.removeAll()
+    }
     var earliestDeadline: UInt64? { heap.first?.deadline }
 
     mutating func schedule(deadline: UInt64, _ body: @escaping () -> Void) -> LoopTimer {

@@ -168,6 +168,7 @@ final class RingTransport: Transport {
         if !quiet { Self.keepForever(retiredSends) }
         retiredSends.removeAll()
         shortOfBuffers.removeAll()
+        readyToDeliver.removeAll()
     }
 
     // MARK: connections

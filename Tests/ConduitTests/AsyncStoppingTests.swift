@@ -167,7 +167,11 @@ final class SilentHandler: ConnectionHandler {
 /// (measured in a process of its own, where no other test allocates meanwhile).
 @Suite("async client: cancelled receives leave nothing behind")
 struct AsyncCancelledReceiveMemoryTests {
-    @Test func memoryStaysFlatOverManyConnections() async {
+    @Test func memoryStaysFlatOverManyConnections() async throws {
+        if let sanitizer = ProcessInfo.processInfo.environment["CONDUIT_SANITIZER"] {
+            // A sanitizer's allocator is not malloc's: mallinfo2 counts nothing there.
+            try Test.cancel("malloc's own counts mean nothing under the \(sanitizer) sanitizer")
+        }
         await #expect(processExitsWith: .success) {
             let serverGroup = try EventLoopGroup(threads: 1)
             let server = try await Server.start(group: serverGroup, address: .loopback(port: 0)) { _ in LateAnswer() }
