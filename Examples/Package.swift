@@ -27,6 +27,9 @@ let package = Package(
             name: "PipelinedClient",
             dependencies: [.product(name: "Conduit", package: conduit), .product(name: "ConduitApp", package: conduit)]),
         .executableTarget(
+            name: "LoadCustomProtocol",
+            dependencies: [.product(name: "Conduit", package: conduit), .product(name: "ConduitLoad", package: conduit)]),
+        .executableTarget(
             name: "ServiceGroupServer",
             dependencies: [
                 .product(name: "Conduit", package: conduit), .product(name: "ConduitApp", package: conduit),

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 swift build --scratch-path "$here/.build" 2>&1 | grep -E "error|warning: |Compiling|Build complete" | grep -v "^\[" || true
 bin=$(swift build --scratch-path "$here/.build" --show-bin-path)
-for example in EmbeddedEcho LineProtocol AsyncAction PipelinedClient ServiceGroupServer; do
+for example in EmbeddedEcho LineProtocol AsyncAction PipelinedClient ServiceGroupServer LoadCustomProtocol; do
     echo "== $example"
     timeout 60 "$bin/$example"
 done

@@ -5,9 +5,10 @@
 #   decoder   the message decoder (proto header, JSON header, content framing)
 #   content   JSON content through the parser and writer, and the app's router
 #   matcher   the load tool's response matcher (exact and semantic comparison)
+#   framing   the framings: fixed, delimited, length-prefixed, RESP, until close
 #   all       every target in turn (the default)
-# SECONDS (default 60) is per target: `all` takes 3 × SECONDS. CI runs `Fuzz/run.sh 20`,
-# 60 s in all.
+# SECONDS (default 60) is per target: `all` takes 4 × SECONDS. CI runs `Fuzz/run.sh 20`,
+# 80 s in all.
 #
 # Each target starts from its seeds (Fuzz/seeds/TARGET, hand-written), its corpus kept
 # in the repository (Fuzz/corpus/TARGET, minimized with `Fuzz/merge.sh`) and its

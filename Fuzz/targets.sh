@@ -1,5 +1,5 @@
 # The fuzz targets and how to build them; sourced by run.sh and merge.sh.
-targets=(decoder content matcher)
+targets=(decoder content matcher framing)
 
 # Sets `selected` to the targets `$1` names: `all`, or one target (exit 64 otherwise).
 select_targets() {
@@ -18,6 +18,7 @@ fuzz_product() {
         decoder) echo DecoderFuzzer ;;
         content) echo ContentFuzzer ;;
         matcher) echo MatcherFuzzer ;;
+        framing) echo FramingFuzzer ;;
         *) return 1 ;;
     esac
 }
@@ -26,7 +27,7 @@ fuzz_product() {
 # feeds each input five times and copies incomplete messages, so shorter is faster.
 fuzz_max_len() {
     case "$1" in
-        matcher) echo 2048 ;;
+        matcher | framing) echo 2048 ;;
         *) echo 4096 ;;
     esac
 }

@@ -160,7 +160,10 @@ final class AsyncBridge: ConnectionHandler {
     /// connection if the framing calls the input invalid.
     private func takeMessage(_ framing: any MessageFraming) -> [UInt8]? {
         guard !input.isEmpty else { return nil }
-        switch framing.frame(input.readableBytes) {
+        // After the peer's orderly close (not a reset) a framing may end a message there
+        // (UntilCloseFraming).
+        let atEnd = ended && failure == nil
+        switch atEnd ? framing.frameAtEnd(input.readableBytes) : framing.frame(input.readableBytes) {
         case .complete(let length) where length > 0 && length <= input.count:
             let message = Array(input.readableBytes.prefix(length))
             input.consume(length)

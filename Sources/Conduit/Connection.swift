@@ -115,6 +115,12 @@ public final class Connection: Selectable {
     public var isReadPaused: Bool { state.pausedByBackpressure }
     /// Bytes received and not yet consumed by the handler (an incomplete message).
     public var unconsumedInputBytes: Int { inbound.count }
+    /// Calls `body` with the bytes received and not yet consumed, valid only during the
+    /// call, on the loop's thread: at the end of the stream, a handler whose messages end
+    /// at the close (`UntilCloseFraming`) reads the last one here.
+    public func withUnconsumedInput<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(inbound.readableBytes)
+    }
     /// The kernel's Recv-Q and Send-Q for this socket.
     public func kernelQueueSizes() -> (receive: Int, send: Int) { socket.queueSizes() }
 

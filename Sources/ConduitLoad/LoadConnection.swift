@@ -1,33 +1,65 @@
 import Conduit
 import Glibc
 
-/// One load connection: sends requests, has its `ResponseMatcher` judge every response
-/// against the one correct answer, and records each latency in its worker's histograms.
+/// One load connection: sends requests, has its matcher judge every answer (a
+/// `ResponseMatcher` against the built-in workload's one correct answer, or a
+/// `ScenarioMatcher` by the scenario's framing and expectations), and records each
+/// latency in its worker's histograms. With `requestsPerConnection` it closes after that
+/// many answers and connects again.
 final class LoadConnection: ConnectionHandler {
     unowned let worker: LoadWorker
+    /// Its number in the run (a template's `{conn}`).
+    let number: Int
     private(set) var connection: Connection?
     /// Intended send times of requests in flight (equal to the actual ones in closed loop).
     private var intended = TimestampQueue()
     /// Actual send times of requests in flight.
     private var actual = TimestampQueue()
-    /// Which request variant goes out next and which answer is due (exactly or by
-    /// meaning, as the run compares).
-    private var matcher: ResponseMatcher
+    /// The built-in workload's matcher: which request variant goes out next and which
+    /// answer is due (exactly or by meaning, as the run compares).
+    private var matcher: ResponseMatcher?
+    /// The scenario's matcher, its request context and a reused request buffer.
+    private var scenarioMatcher: ScenarioMatcher?
+    private var context: RenderContext
+    private var requestBytes: [UInt8] = []
     private(set) var isUp = false
     private(set) var isFinished = false
     /// Connects tried again after finding a Unix server's accept queue full.
     private(set) var connectRetries = 0
     private var connectOptions = ConnectOptions()
+    /// When the current connect started.
+    private var connectStarted: UInt64 = 0
+    /// Requests sent on the current connection (for `requestsPerConnection`).
+    private var sentHere = 0
+    /// Closing after its last answer, to connect again.
+    private var recycling = false
+    /// Its first connect has succeeded or failed (the worker's "all settled" counts
+    /// each connection once, not each reconnect).
+    var hasSettled = false
 
-    init(worker: LoadWorker) {
+    init(worker: LoadWorker, number: Int) {
         self.worker = worker
-        matcher = ResponseMatcher(worker.expectations)
+        self.number = number
+        context = RenderContext(connection: number, seed: UInt64(number) &* 0x9E37_79B9_7F4A_7C15 ^ Monotonic.now())
+        if let plan = worker.scenario {
+            scenarioMatcher = ScenarioMatcher(plan)
+        } else {
+            matcher = ResponseMatcher(worker.expectations)
+        }
     }
 
     var inFlight: Int { actual.count }
 
+    /// Room for one more request under the connection's answer budget.
+    var canSend: Bool {
+        guard isUp, !recycling else { return false }
+        guard let limit = worker.options.requestsPerConnection else { return true }
+        return sentHere < limit
+    }
+
     func start(to address: SocketAddress, options: ConnectOptions) {
         connectOptions = options
+        connectStarted = Monotonic.now()
         do {
             connection = try Connection.connect(to: address, on: worker.loop, options: options, handler: self)
         } catch {
@@ -45,23 +77,33 @@ final class LoadConnection: ConnectionHandler {
 
     /// Sends one request meant to go out at `intendedTime`.
     func send(intendedTime: UInt64, now: UInt64) {
-        guard let connection, isUp else { return }
+        guard let connection, canSend else { return }
         intended.push(intendedTime)
         actual.push(now)
         worker.stats.sent += 1
-        worker.messages.request(matcher.requestSent()).withUnsafeBytes { connection.write($0) }
+        sentHere += 1
+        if matcher != nil {
+            worker.messages.request(matcher!.requestSent()).withUnsafeBytes { connection.write($0) }
+            return
+        }
+        guard let plan = worker.scenario else { return }
+        let kind = plan.kind(sequence: context.sequence, using: &context.random)
+        scenarioMatcher!.requestSent(kind: kind)
+        plan.withRequest(kind, &context, scratch: &requestBytes) { connection.write($0) }
+        context.sequence += 1
     }
 
     func connectionDidOpen(_ connection: Connection) {
         isUp = true
-        worker.connectionUp(self)
+        worker.connectionUp(self, connectNanoseconds: Monotonic.now() &- connectStarted)
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        guard matcher != nil else { return receiveAnswers(bytes, atEnd: false) }
         var offset = 0
         var now: UInt64 = 0
         while offset < bytes.count {
-            let step = matcher.match(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let step = matcher!.match(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             offset += step.consumed
             switch step.verdict {
             case nil:
@@ -69,8 +111,7 @@ final class LoadConnection: ConnectionHandler {
                 return offset
             case .correct:
                 if now == 0 { now = Monotonic.now() }
-                worker.responseCompleted(
-                    self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
+                answered(now: now)
                 guard isUp else { return bytes.count }
             case .wrong:
                 fail(worker.expectations.comparison == .exact ? LoadErrors.wrongResponse : LoadErrors.wrongAnswer)
@@ -83,11 +124,77 @@ final class LoadConnection: ConnectionHandler {
         return offset
     }
 
+    /// The scenario's answers at the front of `bytes` (all of what is left, at the end
+    /// of the stream): each judged, counted, and the next request sent.
+    private func receiveAnswers(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) -> Int {
+        var offset = 0
+        var now: UInt64 = 0
+        while offset < bytes.count || atEnd {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            let step = atEnd ? scenarioMatcher!.matchAtEnd(rest) : scenarioMatcher!.match(rest)
+            offset += step.consumed
+            switch step.verdict {
+            case nil:
+                return offset
+            case .correct:
+                if now == 0 { now = Monotonic.now() }
+                answered(now: now)
+                guard isUp else { return bytes.count }
+            case .wrong(let kind):
+                fail(kind)
+                return bytes.count
+            case .badFraming(let reason):
+                fail(LoadErrors.badFraming(reason))
+                return bytes.count
+            case .unexpectedBytes:
+                fail(LoadErrors.unexpectedBytes)
+                return bytes.count
+            }
+        }
+        return offset
+    }
+
+    /// The oldest request in flight has its correct answer.
+    private func answered(now: UInt64) {
+        worker.responseCompleted(self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
+        if let limit = worker.options.requestsPerConnection, sentHere >= limit, actual.isEmpty, isUp {
+            recycle()
+        }
+    }
+
     func connectionDidReachEnd(_ connection: Connection) {
+        // Closing after its last answer already: the server's close crossed ours.
+        if recycling { return }
+        if scenarioMatcher != nil {
+            // An answer the close ends (until close), or nothing: what is left is judged.
+            connection.withUnconsumedInput { _ = receiveAnswers($0, atEnd: true) }
+            if recycling || !isUp { return }
+        }
         fail(LoadErrors.closedByServer)
     }
 
+    /// Every answer this connection was to carry is in: close, and connect again (the
+    /// server closing after its answer is then normal, not an error).
+    private func recycle() {
+        recycling = true
+        isUp = false
+        worker.connectionRecycling(self)
+        connection?.close()
+    }
+
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        self.connection = nil
+        if recycling {
+            recycling = false
+            sentHere = 0
+            scenarioMatcher?.reset()
+            if !isFinished && worker.sending {
+                start(to: worker.target, options: connectOptions)
+            } else {
+                isFinished = true
+            }
+            return
+        }
         let wasUp = isUp
         isUp = false
         if !isFinished {
@@ -102,7 +209,6 @@ final class LoadConnection: ConnectionHandler {
                 worker.connectionLost(self)
             }
         }
-        self.connection = nil
     }
 
     /// Closes after an error; requests still in flight count as unanswered.
@@ -152,6 +258,8 @@ package enum LoadErrors {
     /// A response that is not the expected answer even by meaning (`--compare
     /// semantic`): not a valid message, another content type, or other content.
     package static let wrongAnswer = "wrong response (not the expected answer: compared by meaning)"
+    /// The scenario's framing could not cut an answer from what arrived (the reason).
+    package static func badFraming(_ reason: String) -> String { "bad framing: \(reason)" }
     /// Bytes arrived while no request was in flight.
     package static let unexpectedBytes = "unexpected bytes with no request in flight"
     /// The server closed the connection: counted for the oldest request in flight (the

@@ -57,12 +57,14 @@ public final class LoadGenerator: Sendable {
         }
         // Each worker is made on its own loop and stays there; this thread holds only
         // checked references to them.
+        let scenario = options.scenario.map(ScenarioPlan.init)
         let boxes = Self.collect(group.loops.map { ($0, ()) }) { index, loop, _ in
-            let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
+            let share = Self.share(of: index, options)
+            let first = (0..<index).reduce(0) { $0 + Self.share(of: $1, options) }
             return LoopBound(
                 LoadWorker(
-                    loop: loop, messages: messages, expectations: expectations, options: options, target: target,
-                    sources: sources, connectionCount: share),
+                    loop: loop, messages: messages, scenario: scenario, expectations: expectations, options: options,
+                    target: target, sources: sources, connectionCount: share, firstConnectionNumber: first),
                 on: loop)
         }
         let connectStart = Monotonic.now()
@@ -130,7 +132,13 @@ public final class LoadGenerator: Sendable {
             rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
             clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters(),
             segment: options.segment, startAt: options.startAt, startedAt: startedAt,
-            intervalLatencies: intervalLatencies.map(HistogramCodec.base64))
+            intervalLatencies: intervalLatencies.map(HistogramCodec.base64), scenario: options.scenario?.summary,
+            requestsPerConnection: options.requestsPerConnection)
+    }
+
+    /// The connections of the worker at `index`.
+    private static func share(of index: Int, _ options: LoadOptions) -> Int {
+        options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
     }
 
     private static func merged(_ parts: [Histogram<UInt64>]) -> Histogram<UInt64> {

@@ -59,6 +59,12 @@ public struct LoadOptions: Sendable {
     public var drain: Duration = .seconds(2)
     /// Print one progress line per second to stderr.
     public var progress = true
+    /// A workload for any TCP service (framing, requests, expectations) instead of
+    /// `workload`; needs a `target`.
+    public var scenario: Scenario?
+    /// Close each connection after this many answers and open a new one (1: connect,
+    /// request, answer, close); nil keeps connections for the whole run.
+    public var requestsPerConnection: Int?
 
     /// The defaults (`conduit load` with no arguments).
     public init() {}
@@ -92,6 +98,22 @@ public struct LoadOptions: Sendable {
         }
         if sourceAddresses > 1, embeddedUnixSocket || (target.map { $0.family != AF_INET } ?? false) {
             return Problem(option: "sourceAddresses", requirement: "needs an IPv4 target")
+        }
+        if let requestsPerConnection, requestsPerConnection < 1 {
+            return Problem(option: "requestsPerConnection", requirement: "must be at least 1")
+        }
+        if let scenario {
+            if let problem = scenario.problem() { return Problem(option: "scenario", requirement: problem.description) }
+            if target == nil {
+                return Problem(
+                    option: "scenario",
+                    requirement: "needs a target (the embedded server answers only the built-in workloads)")
+            }
+            if scenario.answerEndsAtClose && requestsPerConnection != 1 {
+                return Problem(
+                    option: "requestsPerConnection",
+                    requirement: "must be 1 when the server's close ends each answer (framing until close)")
+            }
         }
         if embeddedUnixSocket && target != nil {
             return Problem(option: "embeddedUnixSocket", requirement: "is for the embedded server, not a target")

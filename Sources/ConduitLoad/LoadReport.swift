@@ -15,11 +15,24 @@ public enum LoadReport {
         var lines: [String] = []
         let mode = result.rate.map { "open loop at \(grouped(saturating($0))) requests/s (in-flight cap \(result.pipeline) per connection)" }
             ?? "closed loop, \(result.pipeline) in flight per connection"
-        lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  workload: \(result.workload.rawValue)  compare: \(result.compare.rawValue)  backend: \(result.backend)")
+        let what = result.scenario.map { "scenario: \($0)" }
+            ?? "workload: \(result.workload.rawValue)  compare: \(result.compare.rawValue)"
+        lines.append("target: \(result.embedded ? "embedded server at " : "")\(result.target)  \(what)  backend: \(result.backend)")
         lines.append("mode: \(mode)")
         if let start = startLine(result) { lines.append(start) }
-        lines.append(
-            "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
+        if result.requestsPerConnection == nil {
+            lines.append(
+                "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
+        } else {
+            lines.append(
+                "connections: \(grouped(result.connections)) at a time, \(grouped(stats.connectionsUp)) established in all")
+        }
+        if let perConnection = result.requestsPerConnection {
+            lines.append(
+                "connection churn: \(grouped(perConnection)) answer\(perConnection == 1 ? "" : "s") per connection, \(grouped(stats.connectionsRecycled)) closed and reopened = \(grouped(saturating(result.connectionsPerSecond))) connections/s")
+            lines.append("connect latency:")
+            lines.append(percentileLine(stats.connectLatency))
+        }
         lines.append(
             "requests: \(grouped(stats.requests)) correct responses in \(String(format: "%.2f", result.elapsedSeconds)) s = \(grouped(saturating(result.requestsPerSecond))) requests/s (\(grouped(stats.sent)) sent)")
         let corrected = result.rate != nil
@@ -275,6 +288,13 @@ struct LoadSummary: Codable {
     /// Which second (0-based) each of `interval_histograms` is, when not 0, 1, 2, …
     /// (a merge of instances that ran apart).
     var interval_seconds: [Int]?
+    /// The scenario's summary, when the run had one.
+    var scenario: String?
+    /// Connection churn: answers per connection, connections closed and reopened, and
+    /// the connect latency; nil when connections were kept.
+    var requests_per_connection: Int?
+    var connections_recycled: Int?
+    var connect_latency_ns: Percentiles?
 
     init(_ result: LoadResult) {
         target = result.target
@@ -304,5 +324,11 @@ struct LoadSummary: Codable {
         service_time_histogram = HistogramCodec.base64(result.stats.serviceTime)
         interval_histograms = result.intervalLatencies
         interval_seconds = result.intervalSeconds
+        scenario = result.scenario
+        requests_per_connection = result.requestsPerConnection
+        if result.requestsPerConnection != nil {
+            connections_recycled = result.stats.connectionsRecycled
+            connect_latency_ns = Percentiles(result.stats.connectLatency)
+        }
     }
 }

@@ -15,7 +15,7 @@ public struct LoadResult: Codable, Sendable {
     public var embedded: Bool
     /// Connections asked for.
     public var connections: Int
-    /// The workload.
+    /// The workload (the built-in one; see `scenario` for a run that had one).
     public var workload: Workload
     /// How responses were judged (`exact` for echo, whatever was asked).
     public var compare: ResponseComparison
@@ -47,6 +47,16 @@ public struct LoadResult: Codable, Sendable {
     /// After a merge, each instance's own per-second series (moved onto the merged
     /// timeline), for the report's per-instance lines; nil for a single run.
     public var instances: [InstanceSeries]?
+    /// The scenario the run followed instead of `workload`, summarized
+    /// (`Scenario.summary`); nil for a built-in workload.
+    public var scenario: String? = nil
+    /// Answers per connection before it was closed and opened again; nil: kept.
+    public var requestsPerConnection: Int? = nil
+
+    /// New connections per second over the sending period (connection churn).
+    public var connectionsPerSecond: Double {
+        elapsedSeconds > 0 ? Double(stats.connectionsUp) / elapsedSeconds : 0
+    }
 
     /// How far the start was from `startAt`, in seconds (positive: late); nil without it.
     public var startOffset: Double? {

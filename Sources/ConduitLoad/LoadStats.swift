@@ -18,6 +18,10 @@ public struct LoadStats: Codable, Sendable {
     public var connectionsUp = 0
     /// Nanoseconds from the start until every connection was up or had failed.
     public var connectNanoseconds: UInt64 = 0
+    /// Connect latency in nanoseconds: from the connect call to the connection being up.
+    public var connectLatency = LoadStats.makeHistogram()
+    /// Connections closed after their `requestsPerConnection` answers, to connect again.
+    public var connectionsRecycled = 0
 
     /// A histogram from 1 ns to 100 s with 3 significant digits.
     package static func makeHistogram() -> Histogram<UInt64> {
@@ -44,6 +48,8 @@ public struct LoadStats: Codable, Sendable {
         serviceTime.add(other.serviceTime)
         connectionsUp += other.connectionsUp
         connectNanoseconds = max(connectNanoseconds, other.connectNanoseconds)
+        connectLatency.add(other.connectLatency)
+        connectionsRecycled += other.connectionsRecycled
     }
 }
 

@@ -6,6 +6,10 @@ import Histogram
 final class LoadWorker {
     let loop: EventLoop
     let messages: WorkloadMessages
+    /// The scenario every connection follows, if the run has one (else `messages`).
+    let scenario: ScenarioPlan?
+    /// The number of this worker's first connection in the run.
+    let firstConnectionNumber: Int
     /// The answers every connection's matcher checks against (shared, built once per run).
     let expectations: ResponseExpectations
     let options: LoadOptions
@@ -40,11 +44,14 @@ final class LoadWorker {
     static let connectBatch = 256
 
     init(
-        loop: EventLoop, messages: WorkloadMessages, expectations: ResponseExpectations, options: LoadOptions,
-        target: SocketAddress, sources: [SocketAddress], connectionCount: Int
+        loop: EventLoop, messages: WorkloadMessages, scenario: ScenarioPlan?, expectations: ResponseExpectations,
+        options: LoadOptions, target: SocketAddress, sources: [SocketAddress], connectionCount: Int,
+        firstConnectionNumber: Int
     ) {
         self.loop = loop
         self.messages = messages
+        self.scenario = scenario
+        self.firstConnectionNumber = firstConnectionNumber
         self.expectations = expectations
         self.options = options
         self.target = target
@@ -123,17 +130,21 @@ final class LoadWorker {
         connectsIssued += 1
         var connect = ConnectOptions()
         if !sources.isEmpty { connect.sourceAddress = sources[index % sources.count] }
-        let connection = LoadConnection(worker: self)
+        let connection = LoadConnection(worker: self, number: firstConnectionNumber + index)
         connections.append(connection)
         connection.start(to: target, options: connect)
     }
 
     // MARK: events from connections
 
-    func connectionUp(_ connection: LoadConnection) {
+    func connectionUp(_ connection: LoadConnection, connectNanoseconds: UInt64) {
         up += 1
         stats.connectionsUp += 1
-        settle()
+        stats.connectLatency.record(max(connectNanoseconds, 1))
+        if !connection.hasSettled {
+            connection.hasSettled = true
+            settle()
+        }
         guard sending, !holding, ratePerWorker == 0 else { return }
         let now = Monotonic.now()
         for _ in 0..<options.pipeline { connection.send(intendedTime: now, now: now) }
@@ -159,11 +170,21 @@ final class LoadWorker {
             return
         }
         stats.recordError(kind)
-        settle()
+        if !connection.hasSettled {
+            connection.hasSettled = true
+            settle()
+        }
     }
 
     func connectionLost(_ connection: LoadConnection) {
         up -= 1
+    }
+
+    /// `connection` carried its `requestsPerConnection` answers and closes to connect
+    /// again.
+    func connectionRecycling(_ connection: LoadConnection) {
+        up -= 1
+        stats.connectionsRecycled += 1
     }
 
     private func settle() {
@@ -206,7 +227,7 @@ final class LoadWorker {
         while issued < due && scanned < connections.count {
             let connection = connections[roundRobin]
             roundRobin = (roundRobin + 1) % connections.count
-            if connection.isUp && connection.inFlight < options.pipeline {
+            if connection.canSend && connection.inFlight < options.pipeline {
                 connection.send(intendedTime: startTime + UInt64(Double(issued) * interval), now: now)
                 issued += 1
                 scanned = 0

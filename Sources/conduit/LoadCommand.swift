@@ -12,6 +12,12 @@ struct LoadCommand: ParsableCommand {
         commandName: "load",
         abstract: "Load generator: many connections, closed or open loop, latency percentiles.",
         discussion: """
+            Any TCP service: --framing says how its answers are cut into messages (resp,
+            line, crlf, length:4, fixed:N, close, …), --request what to send (with fields
+            such as {key:1-100000}), --expect what each answer must be; --scenario FILE
+            gives weighted request kinds. --requests-per-connection N closes and reopens
+            each connection after N answers.
+
             With no --target (or --unix), an app server is started in this process on a
             free loopback port (with --embedded-unix, on a Unix socket in a fresh
             temporary directory) and loaded: a real result with no set-up. Every response
@@ -70,6 +76,7 @@ struct LoadCommand: ParsableCommand {
     var startAt: Double?
     @Option(help: .hidden) var sourceAddressOffset = 0
     @Option(help: "Wait this long after --duration for responses in flight (\(FlagRange.timeout.typed)).") var drain = Seconds(2)
+    @OptionGroup(title: "Any TCP service") var custom: LoadScenarioOptions
     @OptionGroup var output: LoadOutputFiles
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(
@@ -110,6 +117,7 @@ struct LoadCommand: ParsableCommand {
         if embeddedUnix && (target != nil || unix != nil) {
             throw ValidationError("--embedded-unix is for the embedded server; not with --target or --unix")
         }
+        _ = try custom.build()
         var options = options()
         // A numeric target is resolved here so that the address family can be checked; a
         // name that does not resolve is left for `run`, which says so (exit 1).
@@ -157,6 +165,10 @@ struct LoadCommand: ParsableCommand {
         options.embeddedUnixSocket = embeddedUnix
         options.sourceAddressOffset = sourceAddressOffset
         options.startAt = startAt
+        // Errors in these are reported by `validate`, which builds it first.
+        options.scenario = (try? custom.build()) ?? nil
+        options.requestsPerConnection = custom.requestsPerConnection
+            ?? (options.scenario?.answerEndsAtClose == true ? 1 : nil)
         return segment.map { $0.options(of: options) } ?? options
     }
 

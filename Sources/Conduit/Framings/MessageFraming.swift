@@ -8,12 +8,20 @@ public protocol MessageFraming: Sendable {
     /// with `SocketError.Kind.badFraming`).
     func frame(_ bytes: UnsafeRawBufferPointer) -> FrameLength
 
+    /// The first message once the peer has closed and nothing more will come: what
+    /// `frame` says, except for a framing that ends a message at the close
+    /// (`UntilCloseFraming`). `.needMore` here means the stream ended mid-message.
+    func frameAtEnd(_ bytes: UnsafeRawBufferPointer) -> FrameLength
+
     /// Where a whole message's payload is: the message without what the framing adds
     /// around it (a length prefix, headers, a delimiter). By default the whole message.
     func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int>
 }
 
 extension MessageFraming {
+    /// What `frame` says: a message ends where the framing ends it, not at the close.
+    public func frameAtEnd(_ bytes: UnsafeRawBufferPointer) -> FrameLength { frame(bytes) }
+
     /// The whole message.
     public func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int> { 0..<message.count }
 
@@ -34,26 +42,4 @@ public enum FrameLength: Sendable, Equatable {
     case needMore
     /// The input is not a message; the reason is for people.
     case invalid(String)
-}
-
-/// Messages that each end with a newline (`\n`, included in the message), such as a
-/// line-based text protocol. Lines longer than `maxLength` are invalid.
-public struct LineFraming: MessageFraming {
-    /// The longest line accepted, newline included.
-    public var maxLength: Int
-
-    /// Lines of at most `maxLength` bytes (64 KiB by default).
-    public init(maxLength: Int = 64 * 1024) { self.maxLength = maxLength }
-
-    /// Finds the first newline.
-    public func frame(_ bytes: UnsafeRawBufferPointer) -> FrameLength {
-        let searched = min(bytes.count, maxLength)
-        if let newline = bytes.prefix(searched).firstIndex(of: 0x0a) { return .complete(newline + 1) }
-        return bytes.count >= maxLength ? .invalid("line longer than \(maxLength) bytes") : .needMore
-    }
-
-    /// The line without its newline.
-    public func payloadRange(of message: UnsafeRawBufferPointer) -> Range<Int> {
-        message.last == 0x0a ? 0..<message.count - 1 : 0..<message.count
-    }
 }

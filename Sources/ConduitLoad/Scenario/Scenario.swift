@@ -1,0 +1,95 @@
+import Conduit
+import Foundation
+
+/// A load workload for any TCP service: how its answers are framed, the kinds of request
+/// to send (each with its weight, its template and what its answer must be) and how the
+/// next kind is chosen. `conduit load --framing/--request/--expect` and `--scenario FILE`
+/// build one; so can an embedder, for a protocol of their own, and run it with
+/// `LoadOptions.scenario` through the same generator, report and files.
+///
+/// ```swift
+/// // 90 % GET, 10 % SET on redis-server, keys Zipf-distributed.
+/// var options = LoadOptions()
+/// options.target = try SocketAddress.resolve("127.0.0.1:6379")
+/// options.scenario = Scenario(framing: RESPFraming(), kinds: [
+///     RequestKind(name: "GET", weight: 90,
+///         template: try RequestTemplate(parsing: "*2\r\n$3\r\nGET\r\n${len:k}\r\n{k=key:1-1000:zipf}\r\n"),
+///         expectation: .notRESPError),
+///     RequestKind(name: "SET", weight: 10,
+///         template: try RequestTemplate(parsing: "*3\r\n$3\r\nSET\r\n${len:k}\r\n{k=key:1-1000}\r\n$8\r\n{random:8}\r\n"),
+///         expectation: .exact(Array("+OK\r\n".utf8))),
+/// ])
+/// let result = try LoadGenerator(options: options).run()
+/// ```
+public struct Scenario: Sendable {
+    /// How the next request's kind is chosen.
+    public enum Order: String, Sendable, Codable {
+        /// At random, each kind as likely as its weight says.
+        case weighted
+        /// Each kind in turn, whatever the weights (the built-in workloads: neighbouring
+        /// answers then differ, so an answer out of step is caught).
+        case inTurn = "in-turn"
+    }
+
+    /// How the stream of answers is cut into messages.
+    public var framing: any MessageFraming
+    /// The kinds of request (at least one).
+    public var kinds: [RequestKind]
+    /// How the next kind is chosen.
+    public var order: Order
+
+    /// A scenario of `kinds` (at least one), chosen as `order` says.
+    public init(framing: any MessageFraming, kinds: [RequestKind], order: Order = .weighted) {
+        self.framing = framing
+        self.kinds = kinds
+        self.order = order
+    }
+
+    /// One kind of request: `request`'s bytes, answered as `expectation` says.
+    public init(framing: any MessageFraming, request: RequestTemplate, expectation: AnswerExpectation = .anyAnswer) {
+        self.init(framing: framing, kinds: [RequestKind(name: "request", template: request, expectation: expectation)])
+    }
+
+    /// What is wrong with it, if anything.
+    public func problem() -> ScenarioError? {
+        if kinds.isEmpty { return ScenarioError("a scenario needs at least one kind of request") }
+        if let kind = kinds.first(where: { !($0.weight > 0) || !$0.weight.isFinite }) {
+            return ScenarioError("the weight of '\(kind.name)' must be a positive number")
+        }
+        return nil
+    }
+
+    /// One line for reports: the framing and each kind's share (`RESPFraming: GET 90%,
+    /// SET 10%`).
+    public var summary: String {
+        let total = kinds.reduce(0) { $0 + $1.weight }
+        let shares = kinds.map { kind in
+            order == .inTurn || kinds.count == 1
+                ? kind.name : "\(kind.name) \(String(format: "%.4g", 100 * kind.weight / total))%"
+        }
+        return "\(type(of: framing)): \(shares.joined(separator: ", "))"
+    }
+
+    /// The framing is `UntilCloseFraming`: every connection carries one request.
+    public var answerEndsAtClose: Bool { framing is UntilCloseFraming }
+}
+
+/// One kind of request in a `Scenario`.
+public struct RequestKind: Sendable {
+    /// Its name, for reports and errors (`GET`, `SET`).
+    public var name: String
+    /// How often it is chosen relative to the others (positive).
+    public var weight: Double
+    /// Its bytes.
+    public var template: RequestTemplate
+    /// What its answer must be.
+    public var expectation: AnswerExpectation
+
+    /// A kind of request named `name`.
+    public init(name: String, weight: Double = 1, template: RequestTemplate, expectation: AnswerExpectation = .anyAnswer) {
+        self.name = name
+        self.weight = weight
+        self.template = template
+        self.expectation = expectation
+    }
+}

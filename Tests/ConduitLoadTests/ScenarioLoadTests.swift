@@ -1,0 +1,119 @@
+import Conduit
+import ConduitLoad
+import ConduitTestSupport
+import Testing
+
+/// Answers each line with `OK ` and the line; with `closeAfter`, closes after that many
+/// answers (as the tutorial's server does after one), and with `cutShort`, closes in the
+/// middle of its first answer instead.
+final class LineAnswerHandler: ConnectionHandler {
+    let closeAfter: Int?
+    let cutShort: Bool
+    private var answered = 0
+    init(closeAfter: Int? = nil, cutShort: Bool = false) {
+        self.closeAfter = closeAfter
+        self.cutShort = cutShort
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        var start = 0
+        while let newline = bytes[start...].firstIndex(of: 0x0a) {
+            if cutShort {
+                connection.write(Array("OK par".utf8))
+                connection.close(afterFlush: true)
+                return bytes.count
+            }
+            connection.write(Array("OK ".utf8) + Array(bytes[start...newline]))
+            start = newline + 1
+            answered += 1
+            if answered == closeAfter {
+                connection.close(afterFlush: true)
+                return bytes.count
+            }
+        }
+        return start
+    }
+}
+
+@Suite("Scenarios against servers on loopback")
+struct ScenarioLoadTests {
+    static func run(
+        _ handler: @escaping @Sendable () -> ConnectionHandler, _ scenario: Scenario, _ change: (inout LoadOptions) -> Void = { _ in }
+    ) throws -> LoadResult {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.syncShutdown() }
+        let server = try Server(group: group, address: .loopback(port: 0)) { _ in handler() }
+        return try LoadGenerator(options: options {
+            $0.target = server.address
+            $0.scenario = scenario
+            change(&$0)
+        }).run()
+    }
+
+    static let lines = Scenario(
+        framing: LineFraming(),
+        request: try! RequestTemplate(parsing: "GET {k=key:1-100} c{conn} s{seq}\\n"),
+        expectation: .matches(try! AnswerPattern("^OK GET [0-9]+ c[0-9] s[0-9]+\n$")))
+
+    @Test(arguments: IOBackend.allCases)
+    func aLineProtocolPipelined(backend: IOBackend) throws {
+        try requireUsable(backend)
+        let result = try Self.run({ LineAnswerHandler() }, Self.lines) {
+            $0.backend = backend
+            $0.pipeline = 4
+        }
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 100)
+        #expect(result.stats.sent == result.stats.requests)
+        #expect(result.scenario == "DelimitedFraming: request" || result.scenario == "LineFraming: request")
+    }
+
+    /// A server that closes after each answer, loaded one request per connection: every
+    /// answer counts, no close is an error, and the connects are measured.
+    @Test func oneRequestPerConnection() throws {
+        let result = try Self.run({ LineAnswerHandler(closeAfter: 1) }, Self.lines) { $0.requestsPerConnection = 1 }
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 50)
+        #expect(result.stats.connectionsRecycled >= result.stats.requests - 10)
+        #expect(result.stats.connectLatency.totalCount == UInt64(result.stats.connectionsUp))
+        #expect(result.stats.connectionsUp >= result.stats.requests)
+        #expect(LoadReport.text(result).contains("connect latency:"))
+    }
+
+    /// Without churn, the same server's close is an error for the request it left
+    /// unanswered.
+    @Test func aCloseAfterTheAnswerIsAnErrorWithoutChurn() throws {
+        let result = try Self.run({ LineAnswerHandler(closeAfter: 1) }, Self.lines)
+        #expect(result.stats.requests == 10)
+        #expect(result.stats.errors[LoadErrors.closedByServer] == 10, "\(result.stats.errors)")
+    }
+
+    /// A close in the middle of an answer is an error even with one request per connection.
+    @Test func aCloseMidAnswerIsAnError() throws {
+        let result = try Self.run({ LineAnswerHandler(cutShort: true) }, Self.lines) { $0.requestsPerConnection = 1 }
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors[LoadErrors.closedByServer] == 10, "\(result.stats.errors)")
+    }
+
+    /// The answer is all the server sends before its close.
+    @Test func untilCloseAnswers() throws {
+        let scenario = Scenario(
+            framing: UntilCloseFraming(), request: RequestTemplate(bytes: Array("hello\n".utf8)),
+            expectation: .exact(Array("OK hello\n".utf8)))
+        let result = try Self.run({ LineAnswerHandler(closeAfter: 1) }, scenario) { $0.requestsPerConnection = 1 }
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 50)
+        var options = LoadOptions()
+        options.target = .loopback(port: 1)
+        options.scenario = scenario
+        #expect(options.problem()?.option == "requestsPerConnection")
+    }
+
+    @Test func wrongAnswersCountByTheExpectationsKind() throws {
+        let scenario = Scenario(
+            framing: LineFraming(), request: RequestTemplate(bytes: Array("x\n".utf8)), expectation: .exact(Array("OK y\n".utf8)))
+        let result = try Self.run({ LineAnswerHandler() }, scenario)
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors[AnswerExpectation.exact([]).failureKind] == 10, "\(result.stats.errors)")
+    }
+}
