@@ -99,55 +99,65 @@ final class LoadConnection: ConnectionHandler {
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
-        guard matcher != nil else { return receiveAnswers(bytes, atEnd: false) }
-        var offset = 0
-        var now: UInt64 = 0
-        while offset < bytes.count {
-            let step = matcher!.match(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            offset += step.consumed
+        guard matcher != nil else { return receiveScenarioAnswers(bytes, atEnd: false) }
+        let wrong = worker.expectations.comparison == .exact ? LoadErrors.wrongResponse : LoadErrors.wrongAnswer
+        return receiveAnswers(bytes, untilEmpty: true) { rest in
+            let step = matcher!.match(rest)
             switch step.verdict {
-            case nil:
-                // All consumed, or an incomplete message the transport keeps for next time.
-                return offset
-            case .correct:
-                if now == 0 { now = Monotonic.now() }
-                answered(now: now)
-                guard isUp else { return bytes.count }
-            case .wrong:
-                fail(worker.expectations.comparison == .exact ? LoadErrors.wrongResponse : LoadErrors.wrongAnswer)
-                return bytes.count
-            case .unexpectedBytes:
-                fail(LoadErrors.unexpectedBytes)
-                return bytes.count
+            case nil: return (step.consumed, nil)
+            case .correct: return (step.consumed, .correct)
+            case .wrong: return (step.consumed, .failed(wrong))
+            case .unexpectedBytes: return (step.consumed, .failed(LoadErrors.unexpectedBytes))
             }
         }
-        return offset
     }
 
-    /// The scenario's answers at the front of `bytes` (all of what is left, at the end
-    /// of the stream): each judged, counted, and the next request sent.
-    private func receiveAnswers(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) -> Int {
+    /// The scenario's answers at the front of `bytes` (at the end of the stream, all of
+    /// what is left, which the close may end).
+    private func receiveScenarioAnswers(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) -> Int {
+        receiveAnswers(bytes, untilEmpty: !atEnd) { rest in
+            let step = atEnd ? scenarioMatcher!.matchAtEnd(rest) : scenarioMatcher!.match(rest)
+            switch step.verdict {
+            case nil: return (step.consumed, nil)
+            case .correct: return (step.consumed, .correct)
+            case .wrong(let kind): return (step.consumed, .failed(kind))
+            case .badFraming(let reason): return (step.consumed, .failed(LoadErrors.badFraming(reason)))
+            case .unexpectedBytes: return (step.consumed, .failed(LoadErrors.unexpectedBytes))
+            }
+        }
+    }
+
+    /// What a matcher made of the front of the input.
+    private enum Outcome {
+        /// The oldest request's answer, correct.
+        case correct
+        /// An error of this kind: the connection closes.
+        case failed(String)
+    }
+
+    /// Judges answers from the front of `bytes` with `next` (consumed bytes, and an
+    /// outcome or nil for "nothing complete"), counting each and sending the next request;
+    /// returns the bytes consumed (an incomplete answer stays with the transport). With
+    /// `untilEmpty` false, `next` is asked once more when nothing is left (the close may
+    /// end an answer).
+    private func receiveAnswers(
+        _ bytes: UnsafeRawBufferPointer, untilEmpty: Bool,
+        _ next: (UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome?)
+    ) -> Int {
         var offset = 0
         var now: UInt64 = 0
-        while offset < bytes.count || atEnd {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            let step = atEnd ? scenarioMatcher!.matchAtEnd(rest) : scenarioMatcher!.match(rest)
+        while offset < bytes.count || !untilEmpty {
+            let step = next(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             offset += step.consumed
-            switch step.verdict {
+            switch step.outcome {
             case nil:
                 return offset
             case .correct:
                 if now == 0 { now = Monotonic.now() }
                 answered(now: now)
                 guard isUp else { return bytes.count }
-            case .wrong(let kind):
+            case .failed(let kind):
                 fail(kind)
-                return bytes.count
-            case .badFraming(let reason):
-                fail(LoadErrors.badFraming(reason))
-                return bytes.count
-            case .unexpectedBytes:
-                fail(LoadErrors.unexpectedBytes)
                 return bytes.count
             }
         }
@@ -167,7 +177,7 @@ final class LoadConnection: ConnectionHandler {
         if recycling { return }
         if scenarioMatcher != nil {
             // An answer the close ends (until close), or nothing: what is left is judged.
-            connection.withUnconsumedInput { _ = receiveAnswers($0, atEnd: true) }
+            connection.withUnconsumedInput { _ = receiveScenarioAnswers($0, atEnd: true) }
             if recycling || !isUp { return }
         }
         fail(LoadErrors.closedByServer)

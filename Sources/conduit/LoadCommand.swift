@@ -124,7 +124,10 @@ struct LoadCommand: ParsableCommand {
         if let target { options.target = try? SocketAddress.resolve(host: target.host, port: target.port) }
         if let unix { options.target = try? SocketAddress.unix(path: unix) }
         if let problem = options.problem() {
-            throw ValidationError("--\(Self.flagName(problem.option)) \(problem.requirement)")
+            // A scenario made of --request or --request-file is named by that flag.
+            let option = problem.option == "scenario" && custom.scenario == nil
+                ? (custom.request != nil ? "request" : "requestFile") : problem.option
+            throw ValidationError("--\(Self.flagName(option)) \(problem.requirement)")
         }
         guard processes <= options.connections else {
             throw ValidationError("--processes \(processes) needs at least as many --connections (one per process)")

@@ -102,7 +102,11 @@ struct ServerLimitOptions: ParsableArguments {
     var lowWatermark = 256 << 10
     @Option(help: "On SIGINT/SIGTERM/SIGHUP, wait this long for responses in flight to be sent (\(FlagRange.timeout.typed)); a second signal stops at once.")
     var shutdownGrace = Seconds(5)
-    @Option(help: "Bytes all connections together may hold in buffers (incomplete input, unsent output; \(FlagRange.memoryBudget.typed)); above it they stop reading until it falls to 3/4, and app-server refuses a message it cannot hold. Default 256 MiB.")
+    @Option(
+        help: ArgumentHelp(
+            "Bytes all connections together may hold in buffers (incomplete input, unsent output; 1MiB-1TiB, in bytes or with KiB, MiB, GiB, TiB); above it they stop reading until it falls to 3/4, and app-server refuses a message it cannot hold. Default 256MiB.",
+            valueName: "bytes"),
+        transform: parseByteCount)
     var memoryBudget = 256 << 20
 
     func validate() throws {

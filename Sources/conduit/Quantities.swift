@@ -91,3 +91,14 @@ struct HostPort: ExpressibleByArgument, Sendable {
 
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
+
+/// A byte count typed as plain bytes or with a binary suffix: `1048576`, `64KiB`, `1MiB`,
+/// `2GiB`, `1TiB` (what `--help` shows defaults in).
+func parseByteCount(_ text: String) throws -> Int {
+    let suffixes: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40)]
+    let (digits, scale) = suffixes.first { text.hasSuffix($0.0) }.map { (text.dropLast($0.0.count), $0.1) } ?? (text[...], 1)
+    guard let number = Int(digits), number >= 0, number <= Int.max / scale else {
+        throw ValidationError("'\(text)' is not a byte count: give bytes, or a number with KiB, MiB, GiB or TiB (256MiB)")
+    }
+    return number * scale
+}

@@ -102,6 +102,8 @@ struct UsageTests {
          "--memory-budget must be between 1048576 and 1099511627776 (got 1000)"),
         (["multiconn-server", "127.0.0.1", "0", "--memory-budget", "9999999999999999"],
          "--memory-budget must be between 1048576 and 1099511627776 (got 9999999999999999)"),
+        (["app-server", "127.0.0.1", "0", "--memory-budget", "2TiB"],
+         "--memory-budget must be between 1048576 and 1099511627776 (got 2199023255552)"),
         (["multiconn-server", "127.0.0.1", "0", "--shutdown-grace", "1e11"],
          "--shutdown-grace must be between 0s and 1000000s (got 100000000000s)"),
         (["app-server", "127.0.0.1", "0", "--idle-timeout", "1e11"],
@@ -126,6 +128,29 @@ struct UsageTests {
         (["multiconn-client", "127.0.0.1", "1", "1", "--message-size", "16777217"],
          "--message-size must be between 1 and 16777216 (got 16777217)"),
     ]
+
+    /// Values that say what is wrong at the start of a longer line (the syntax they need
+    /// follows).
+    static let mistakesNamedFirst: [([String], String)] = [
+        (["app-server", "127.0.0.1", "0", "--memory-budget", "12XB"], "'12XB' is not a byte count"),
+        (["load", "--target", "127.0.0.1:1", "--request", "PING\\r\\n"], "--request needs --framing"),
+        (["load", "--target", "127.0.0.1:1", "--framing", "http", "--request", "x"], "--framing unknown framing 'http'"),
+        (["load", "--target", "127.0.0.1:1", "--framing", "line", "--request", "{key:9-1}"],
+         "--request {key:LOW-HIGH} needs a range such as 1-1000, not '9-1'"),
+        (["load", "--target", "127.0.0.1:1", "--scenario", "/nonexistent/s.json"], "--scenario cannot read the scenario file"),
+        (["load", "--framing", "resp", "--request", "x"], "--request needs a target"),
+        (["load", "--target", "127.0.0.1:1", "--requests-per-connection", "0"], "--requests-per-connection must be at least 1"),
+        (["load", "--target", "127.0.0.1:1", "--framing", "close", "--request", "x", "--requests-per-connection", "2"],
+         "--requests-per-connection must be 1 when the server's close ends each answer"),
+    ]
+
+    @Test(arguments: mistakesNamedFirst)
+    func mistakesAreNamedFirst(arguments: [String], message: String) throws {
+        let result = try runConduit(arguments, seconds: 10)
+        #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr.suffix(2000))")
+        #expect(result.stderr.contains(message), "\(arguments): \(result.stderr.suffix(2000))")
+        #expect(result.stderr.contains("Usage: conduit \(arguments[0])"), "\(result.stderr.suffix(2000))")
+    }
 
     @Test(arguments: outOfRange)
     func outOfRangeValuesAreUsageErrors(arguments: [String], message: String) throws {
