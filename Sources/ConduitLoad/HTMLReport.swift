@@ -42,6 +42,9 @@ public enum HTMLReport {
             ("backend", result.backend),
             ("duration", String(format: "%.2f s", result.elapsedSeconds)),
             ("requests", "\(LoadReport.grouped(stats.requests)) correct (\(LoadReport.grouped(Int(result.requestsPerSecond.rounded())))/s)"),
+            ("thresholds", result.thresholds.map { outcomes in
+                outcomes.map { "\($0.held ? "held" : "CROSSED") \($0.threshold) (\($0.shown))" }.joined(separator: "; ")
+            } ?? "none"),
             ("errors", stats.errors.isEmpty ? "0" : stats.errors.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")),
             ("started", (result.startedAt.map(WallClock.format) ?? "-")
                 + (result.instances == nil ? result.startOffset.map { " (\(LoadReport.signedDuration($0)) from --start-at)" } ?? "" : "")),

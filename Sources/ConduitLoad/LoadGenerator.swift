@@ -126,7 +126,7 @@ public final class LoadGenerator: Sendable {
         }
         var stats = LoadStats()
         for part in finals { stats.merge(part) }
-        return LoadResult(
+        var result = LoadResult(
             stats: stats, series: series, elapsedSeconds: elapsed, target: target.description, embedded: embedded != nil,
             connections: options.connections, workload: options.workload, compare: expectations.comparison,
             rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
@@ -134,6 +134,8 @@ public final class LoadGenerator: Sendable {
             segment: options.segment, startAt: options.startAt, startedAt: startedAt,
             intervalLatencies: intervalLatencies.map(HistogramCodec.base64), scenario: options.scenario?.summary,
             requestsPerConnection: options.requestsPerConnection)
+        result.judge(by: options.thresholds)
+        return result
     }
 
     /// The connections of the worker at `index`.

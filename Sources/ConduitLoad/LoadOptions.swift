@@ -65,6 +65,8 @@ public struct LoadOptions: Sendable {
     /// Close each connection after this many answers and open a new one (1: connect,
     /// request, answer, close); nil keeps connections for the whole run.
     public var requestsPerConnection: Int?
+    /// Pass/fail criteria the result is judged by (`LoadResult.thresholds`).
+    public var thresholds: [Threshold] = []
 
     /// The defaults (`conduit load` with no arguments).
     public init() {}

@@ -42,6 +42,12 @@ public enum LoadReport {
             lines.append("service time (from actual send time, uncorrected):")
             lines.append(percentileLine(stats.serviceTime))
         }
+        if let thresholds = result.thresholds {
+            lines.append("thresholds: \(thresholds.count { $0.held }) of \(thresholds.count) held")
+            for outcome in thresholds {
+                lines.append("  \(outcome.held ? "held   " : "CROSSED") \(outcome.threshold)  (\(outcome.shown))")
+            }
+        }
         if stats.errors.isEmpty {
             lines.append("errors: 0")
         } else {
@@ -295,6 +301,8 @@ struct LoadSummary: Codable {
     var requests_per_connection: Int?
     var connections_recycled: Int?
     var connect_latency_ns: Percentiles?
+    /// Each threshold with whether it held and what was measured.
+    var thresholds: [ThresholdOutcome]?
 
     init(_ result: LoadResult) {
         target = result.target
@@ -325,6 +333,7 @@ struct LoadSummary: Codable {
         interval_histograms = result.intervalLatencies
         interval_seconds = result.intervalSeconds
         scenario = result.scenario
+        thresholds = result.thresholds
         requests_per_connection = result.requestsPerConnection
         if result.requestsPerConnection != nil {
             connections_recycled = result.stats.connectionsRecycled

@@ -52,6 +52,16 @@ public struct LoadResult: Codable, Sendable {
     public var scenario: String? = nil
     /// Answers per connection before it was closed and opened again; nil: kept.
     public var requestsPerConnection: Int? = nil
+    /// How the run fared against the thresholds it was given; nil without any.
+    public var thresholds: [ThresholdOutcome]? = nil
+
+    /// Judges this result by `thresholds` (nil when there are none).
+    public mutating func judge(by thresholds: [Threshold]) {
+        self.thresholds = thresholds.isEmpty ? nil : thresholds.map { $0.evaluate(self) }
+    }
+
+    /// True if a threshold was crossed.
+    public var crossedAThreshold: Bool { thresholds?.contains { !$0.held } ?? false }
 
     /// New connections per second over the sending period (connection churn).
     public var connectionsPerSecond: Double {

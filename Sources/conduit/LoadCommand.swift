@@ -23,7 +23,8 @@ struct LoadCommand: ParsableCommand {
             temporary directory) and loaded: a real result with no set-up. Every response
             is checked against the one correct answer to its own request (byte for byte,
             or by meaning with --compare semantic); a wrong, short or missing answer is an
-            error, never a success. Exits 1 if any error occurred.
+            error, never a success. Exits 1 if any error occurred; with --threshold,
+            99 if a threshold was crossed.
 
             Ctrl-C ends the run early, like wrk: responses in flight are waited for
             (--drain), then the report is printed and the output files written for the
@@ -78,6 +79,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Wait this long after --duration for responses in flight (\(FlagRange.timeout.typed)).") var drain = Seconds(2)
     @OptionGroup(title: "Any TCP service") var custom: LoadScenarioOptions
     @OptionGroup var output: LoadOutputFiles
+    @OptionGroup(title: "Pass or fail") var gate: LoadThresholdOptions
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(
         help: """
@@ -226,6 +228,9 @@ struct LoadCommand: ParsableCommand {
 
     /// Prints the report, writes the files, and fails if anything went wrong.
     func finish(_ result: LoadResult) throws {
+        var result = result
+        // Judged here, on the whole: with --processes the parts come from the workers.
+        gate.judge(&result)
         say(LoadReport.text(result))
         if stats {
             let requests = max(result.stats.requests, 1)
@@ -262,7 +267,7 @@ struct LoadCommand: ParsableCommand {
         if result.stats.connectionsUp < result.connections {
             throw fail("only \(result.stats.connectionsUp) of \(result.connections) connections were established")
         }
-        if result.stats.errorCount > 0 { throw ExitCode.failure }
+        try gate.exit(for: result)
     }
 
     static func perRequest(_ count: Int, _ requests: Int) -> String {

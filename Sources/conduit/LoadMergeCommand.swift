@@ -15,7 +15,8 @@ struct LoadMergeCommand: ParsableCommand {
             percentiles are exact, not averaged), counts and errors summed, the per-second \
             series lined up by wall-clock time, each instance's start shown. --json, --hgrm, \
             --hlog and --html write the merged result. Segments must be of one split and \
-            each given once; a missing one is reported. Exits 1 if the parts had any error.
+            each given once; a missing one is reported. Exits 1 if the parts had any error \
+            (99 if a --threshold was crossed).
 
             Interval logs (--hlog files, or other HdrHistogram logs of nanoseconds) merge \
             the same way when given alone, instead of the --json files: the latencies and \
@@ -25,6 +26,7 @@ struct LoadMergeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The --json files of the instances (or only their .hlog files).", valueName: "file"))
     var files: [String]
     @OptionGroup var output: LoadOutputFiles
+    @OptionGroup var gate: LoadThresholdOptions
 
     /// Most files one merge takes: their counts (each checked up to 2^50) then add up
     /// within 64 bits.
@@ -103,12 +105,13 @@ struct LoadMergeCommand: ParsableCommand {
             throw fail("give the --json files, or only the .hlog files: an instance's two files would count it twice")
         }
         try Self.checkParts(parts)
-        let merged = LoadResult.merging(parts)
+        var merged = LoadResult.merging(parts)
+        gate.judge(&merged)
         say(LoadReport.text(merged))
         say("merged: \(parts.count) \(logs > 0 ? "interval log" : "result")\(parts.count == 1 ? "" : "s")"
             + (logs > 0 ? " (latencies only: the logs hold no connection or error counts)" : ""))
         try output.write(merged)
-        if merged.stats.errorCount > 0 { throw ExitCode.failure }
+        try gate.exit(for: merged)
     }
 
     /// A decoding error in one line: what was missing or wrong, and where.

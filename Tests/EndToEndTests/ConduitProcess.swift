@@ -169,10 +169,18 @@ let interopDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 
 /// Starts `python3 Tests/Interop/<script> arguments…`.
 func python(_ script: String, _ arguments: [String]) throws -> ChildProcess {
-    try ChildProcess(
-        executable: URL(fileURLWithPath: "/usr/bin/env"),
-        ["python3", interopDirectory.appendingPathComponent(script).path] + arguments)
+    try ChildProcess(executable: pythonInterpreter, [interopDirectory.appendingPathComponent(script).path] + arguments)
 }
+
+/// The interpreter `python3` runs, itself: a version manager's `python3` (pyenv's shim)
+/// is a shell script whose child is the interpreter, so signalling the shim by its PID
+/// left the interpreter running, holding the test's pipes until their 10 s timeout.
+let pythonInterpreter: URL = {
+    let probe = try? ChildProcess(
+        executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import sys; print(sys.executable)"])
+    let path = probe?.finish(seconds: 30).stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    return URL(fileURLWithPath: path.isEmpty ? "/usr/bin/python3" : path)
+}()
 
 /// A loopback port that was free a moment ago.
 func freePort() -> Int { freeLoopbackPort() }

@@ -108,6 +108,6 @@ struct LoadServicesTests {
     }
 
     func python3(_ arguments: [String]) throws -> ChildProcess {
-        try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)
+        try ChildProcess(executable: pythonInterpreter, arguments)
     }
 }

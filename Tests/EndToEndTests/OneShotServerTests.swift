@@ -38,3 +38,29 @@ struct OneShotServerTests {
         #expect(run.stdout.contains("connection closed by server"))
     }
 }
+
+extension OneShotServerTests {
+    /// Thresholds gate the run: a crossed one exits 99 and is named; errors that a
+    /// threshold on errors accepts do not fail it.
+    @Test func thresholdsGateTheRun() throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let crossed = try Self.load([
+            "--requests-per-connection", "1", "--duration", "500ms", "--connections", "2",
+            "--threshold", "errors==0", "--threshold", "rps>=10m", "--json", json.path,
+        ])
+        #expect(crossed.status == 99, "\(crossed.stdout)\n\(crossed.stderr)")
+        #expect(crossed.stdout.contains("thresholds: 1 of 2 held"))
+        #expect(crossed.stdout.contains("CROSSED rps>=10m"))
+        #expect(crossed.stderr.contains("conduit: threshold crossed: rps>=10m"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let thresholds = try #require(object["thresholds"] as? [[String: Any]])
+        #expect(thresholds.map { $0["threshold"] as? String } == ["errors==0", "rps>=10m"])
+        #expect(thresholds.map { $0["held"] as? Bool } == [true, false])
+        // Kept connections: each second request finds the server's close, an error that
+        // a threshold on errors judges instead of the exit status.
+        let accepted = try Self.load(["--duration", "300ms", "--connections", "2", "--threshold", "errors<=2"])
+        #expect(accepted.status == 0, "\(accepted.stdout)\n\(accepted.stderr)")
+        #expect(accepted.stdout.contains("held    errors<=2  (errors 2)"))
+    }
+}

@@ -44,13 +44,23 @@ enum ThirdPartyServers {
         return false
     }
 
+    /// Starts `executable arguments…` with no signal blocked: a test's threads block
+    /// nearly every signal, and a child inherits its spawning thread's mask, so SIGTERM
+    /// never reached redis-server or memcached (Conduit's own processes read theirs
+    /// through a signalfd and are unaffected). Python clears the mask, then execs.
+    static func startUnmasked(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(executable: pythonInterpreter, [
+            "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+            executable,
+        ] + arguments)
+    }
+
     /// redis-server on a free loopback port, nothing saved to disk.
     static func redis() throws -> (ChildProcess, Int) {
         let binary = try require("redis-server", package: "redis-server")
         let port = freePort()
-        let server = try ChildProcess(
-            executable: URL(fileURLWithPath: binary),
-            ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"])
+        let server = try startUnmasked(
+            binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"])
         guard waitUntilConnectable(port: port) else {
             server.signal(SIGTERM)
             throw ServiceDidNotStart(name: "redis-server", output: server.finish(seconds: 5).stdout)
@@ -62,8 +72,7 @@ enum ThirdPartyServers {
     static func memcached() throws -> (ChildProcess, Int) {
         let binary = try require("memcached", package: "memcached")
         let port = freePort()
-        let server = try ChildProcess(
-            executable: URL(fileURLWithPath: binary), ["-p", String(port), "-U", "0", "-l", "127.0.0.1", "-u", "root"])
+        let server = try startUnmasked(binary, ["-p", String(port), "-U", "0", "-l", "127.0.0.1", "-u", "root"])
         guard waitUntilConnectable(port: port) else {
             server.signal(SIGTERM)
             throw ServiceDidNotStart(name: "memcached", output: server.finish(seconds: 5).stderr)

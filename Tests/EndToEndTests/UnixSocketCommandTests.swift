@@ -132,10 +132,9 @@ struct UnixSocketCommandTests {
     /// systemd's socket activation: the listening socket arrives as descriptor 3.
     @Test(arguments: backends)
     func appServerServesASocketFromActivation(backend: String) throws {
-        let server = try ChildProcess(
-            executable: URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", interopDirectory.appendingPathComponent("systemd_activate.py").path, conduitBinary.path,
-             "app-server", "--listen-fd", "systemd", "--threads", "2", "--backend", backend])
+        let server = try python(
+            "systemd_activate.py",
+            [conduitBinary.path, "app-server", "--listen-fd", "systemd", "--threads", "2", "--backend", backend])
         let port = String(try #require(server.listeningPort(), "\(server.stderr)"))
         let search = try runConduit(["app-client", "127.0.0.1", port, "search", "morpheus"])
         #expect(search.status == 0, "\(search.stderr)")

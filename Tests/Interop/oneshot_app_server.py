@@ -8,6 +8,7 @@ Usage: python3 oneshot_app_server.py PORT  (prints "Listening on 127.0.0.1:PORT"
 """
 import json
 import selectors
+import signal
 import socket
 import struct
 import sys
@@ -57,6 +58,9 @@ def complete(buffer):
 
 
 def main():
+    # A test's threads block nearly every signal and a child inherits the mask: without
+    # this, the test's SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0))
