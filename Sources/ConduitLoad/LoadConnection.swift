@@ -6,23 +6,31 @@ import Glibc
 /// `ScenarioMatcher` by the scenario's framing and expectations), and records each
 /// latency in its worker's histograms. With `requestsPerConnection` it closes after that
 /// many answers and connects again.
+///
+/// Loop-confined, like its worker: the hot properties are `@exclusivity(unchecked)`, as
+/// the transport's are (the dynamic checks were a quarter of the instructions of a
+/// pipelined run).
 final class LoadConnection: ConnectionHandler {
-    unowned let worker: LoadWorker
+    /// Its worker, which outlives every connection it makes (`unowned(unsafe)`: a checked
+    /// `unowned` costs a strong retain and release at each use).
+    unowned(unsafe) let worker: LoadWorker
     /// Its number in the run (a template's `{conn}`).
     let number: Int
     private(set) var connection: Connection?
     /// Intended send times of requests in flight (equal to the actual ones in closed loop).
-    private var intended = TimestampQueue()
+    @exclusivity(unchecked) private var intended = TimestampQueue()
     /// Actual send times of requests in flight.
-    private var actual = TimestampQueue()
+    @exclusivity(unchecked) private var actual = TimestampQueue()
     /// The built-in workload's matcher: which request variant goes out next and which
     /// answer is due (exactly or by meaning, as the run compares).
-    private var matcher: ResponseMatcher?
+    @exclusivity(unchecked) private var matcher: ResponseMatcher?
+    /// The run's scenario, if it has one (the worker's, held here to reach it directly).
+    private let plan: ScenarioPlan?
     /// The scenario's matcher, its request context and a reused request buffer.
-    private var scenarioMatcher: ScenarioMatcher?
-    private var context: RenderContext
-    private var requestBytes: [UInt8] = []
-    private(set) var isUp = false
+    @exclusivity(unchecked) private var scenarioMatcher: ScenarioMatcher?
+    @exclusivity(unchecked) private var context: RenderContext
+    private let requestBuffer = RequestBuffer()
+    @exclusivity(unchecked) private(set) var isUp = false
     private(set) var isFinished = false
     /// Connects tried again after finding a Unix server's accept queue full.
     private(set) var connectRetries = 0
@@ -30,7 +38,10 @@ final class LoadConnection: ConnectionHandler {
     /// When the current connect started.
     private var connectStarted: UInt64 = 0
     /// Requests sent on the current connection (for `requestsPerConnection`).
-    private var sentHere = 0
+    @exclusivity(unchecked) private var sentHere = 0
+    /// `LoadOptions.requestsPerConnection`, or `Int.max`: read at every send and answer,
+    /// so not through the options (a copy of the whole struct each time).
+    private let requestLimit: Int
     /// Closing after its last answer, to connect again.
     private var recycling = false
     /// Its first connect has succeeded or failed (the worker's "all settled" counts
@@ -40,8 +51,10 @@ final class LoadConnection: ConnectionHandler {
     init(worker: LoadWorker, number: Int) {
         self.worker = worker
         self.number = number
+        requestLimit = worker.options.requestsPerConnection ?? Int.max
         context = RenderContext(connection: number, seed: UInt64(number) &* 0x9E37_79B9_7F4A_7C15 ^ Monotonic.now())
-        if let plan = worker.scenario {
+        plan = worker.scenario
+        if let plan {
             scenarioMatcher = ScenarioMatcher(plan)
         } else {
             matcher = ResponseMatcher(worker.expectations)
@@ -52,9 +65,7 @@ final class LoadConnection: ConnectionHandler {
 
     /// Room for one more request under the connection's answer budget.
     var canSend: Bool {
-        guard isUp, !recycling else { return false }
-        guard let limit = worker.options.requestsPerConnection else { return true }
-        return sentHere < limit
+        isUp && !recycling && sentHere < requestLimit
     }
 
     func start(to address: SocketAddress, options: ConnectOptions) {
@@ -86,10 +97,10 @@ final class LoadConnection: ConnectionHandler {
             worker.messages.request(matcher!.requestSent()).withUnsafeBytes { connection.write($0) }
             return
         }
-        guard let plan = worker.scenario else { return }
+        guard let plan else { return }
         let kind = plan.kind(sequence: context.sequence, using: &context.random)
         scenarioMatcher!.requestSent(kind: kind)
-        plan.withRequest(kind, &context, scratch: &requestBytes) { connection.write($0) }
+        plan.withRequest(kind, &context, buffer: requestBuffer) { connection.write($0) }
         context.sequence += 1
     }
 
@@ -167,7 +178,7 @@ final class LoadConnection: ConnectionHandler {
     /// The oldest request in flight has its correct answer.
     private func answered(now: UInt64) {
         worker.responseCompleted(self, latency: now &- intended.pop(), serviceTime: now &- actual.pop(), now: now)
-        if let limit = worker.options.requestsPerConnection, sentHere >= limit, actual.isEmpty, isUp {
+        if sentHere >= requestLimit, actual.isEmpty, isUp {
             recycle()
         }
     }

@@ -48,16 +48,22 @@ public final class LoadGenerator: Sendable {
         let group = try EventLoopGroup(threads: options.threads, backend: options.backend)
         defer { group.syncShutdown() }
 
-        let messages = WorkloadMessages(workload: options.workload, size: options.size)
+        // A scenario of fixed requests with exact answers, in turn, is judged as the
+        // built-in workloads are (one memcmp per chunk, no framing); any other runs
+        // through its framing and expectations.
+        let exactInTurn = options.scenario?.exactInTurn
+        let messages = exactInTurn.map { WorkloadMessages(requests: $0.requests, responses: $0.responses) }
+            ?? WorkloadMessages(workload: options.workload, size: options.size)
         // Echo answers are raw bytes, not messages: there is no meaning to compare.
         let expectations = ResponseExpectations(
-            responses: messages.responses, comparison: options.workload == .echo ? .exact : options.compare)
+            responses: messages.responses,
+            comparison: options.workload == .echo || options.scenario != nil ? .exact : options.compare)
         let sources = (0..<(options.sourceAddresses > 1 ? options.sourceAddresses : 0)).map {
             SocketAddress.ipv4(127, 0, 0, UInt8(1 + options.sourceAddressOffset + $0), port: 0)
         }
         // Each worker is made on its own loop and stays there; this thread holds only
         // checked references to them.
-        let scenario = options.scenario.map(ScenarioPlan.init)
+        let scenario = exactInTurn == nil ? options.scenario.map(ScenarioPlan.init) : nil
         let boxes = Self.collect(group.loops.map { ($0, ()) }) { index, loop, _ in
             let share = Self.share(of: index, options)
             let first = (0..<index).reduce(0) { $0 + Self.share(of: $1, options) }

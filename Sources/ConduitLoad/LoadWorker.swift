@@ -17,9 +17,10 @@ final class LoadWorker {
     /// Source addresses to bind, used round-robin (empty: let the kernel choose).
     let sources: [SocketAddress]
     let connectionCount: Int
-    var stats = LoadStats()
-    private var intervalHistogram = LoadStats.makeHistogram()
-    private var intervalRequests = 0
+    // Touched at every answer; loop-confined (see LoadConnection).
+    @exclusivity(unchecked) var stats = LoadStats()
+    @exclusivity(unchecked) private var intervalHistogram = LoadStats.makeHistogram()
+    @exclusivity(unchecked) private var intervalRequests = 0
     private var intervalErrorBase = 0
     private var connections: [LoadConnection] = []
     /// When sending started (the open-loop schedule counts from it).
@@ -196,7 +197,9 @@ final class LoadWorker {
         stats.requests += 1
         intervalRequests += 1
         stats.latency.record(latency)
-        stats.serviceTime.record(serviceTime)
+        // In closed loop the two are the same: the service times are the latencies,
+        // copied once at the end (`finish`).
+        if ratePerWorker > 0 { stats.serviceTime.record(serviceTime) }
         intervalHistogram.record(latency)
         guard sending else { return }
         if ratePerWorker == 0 {
@@ -249,6 +252,7 @@ final class LoadWorker {
     func finish() {
         for connection in connections { connection.finish() }
         connections.removeAll()
+        if ratePerWorker == 0 { stats.serviceTime = stats.latency }
     }
 
     /// The interval since the last snapshot, with its latencies; resets the interval

@@ -16,6 +16,13 @@ package struct WorkloadMessages: Sendable {
     /// The answer the request with this sequence number must get.
     package func response(_ sequence: Int) -> [UInt8] { responses[sequence % responses.count] }
 
+    /// Variants of these requests and answers (as many of each, at least one).
+    package init(requests: [[UInt8]], responses: [[UInt8]]) {
+        precondition(!requests.isEmpty && requests.count == responses.count, "one answer for each request variant")
+        self.requests = requests
+        self.responses = responses
+    }
+
     /// The variants for `workload` with payload `size`.
     package init(workload: Workload, size: Int) {
         switch workload {

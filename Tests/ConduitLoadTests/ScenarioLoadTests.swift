@@ -1,5 +1,6 @@
 import Conduit
-import ConduitLoad
+@testable import ConduitLoad
+import ConduitApp
 import ConduitTestSupport
 import Testing
 
@@ -115,5 +116,29 @@ struct ScenarioLoadTests {
         let result = try Self.run({ LineAnswerHandler() }, scenario)
         #expect(result.stats.requests == 0)
         #expect(result.stats.errors[AnswerExpectation.exact([]).failureKind] == 10, "\(result.stats.errors)")
+    }
+}
+
+/// The built-in workloads as scenarios: in turn they are judged without framing, as the
+/// built-ins are; drawn at random, through the application framing and each request's
+/// own expected answer. Both against the app server, with no error.
+@Suite("Built-in workloads as scenarios")
+struct BuiltInScenarioTests {
+    @Test(arguments: [Scenario.Order.inTurn, .weighted], [Workload.search, .binary])
+    func theAppServerAnswersEveryRequest(order: Scenario.Order, workload: Workload) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.syncShutdown() }
+        let server = try AppServer(group: group, address: .loopback(port: 0))
+        var scenario = Scenario.workload(workload)
+        scenario.order = order
+        #expect((scenario.exactInTurn != nil) == (order == .inTurn))
+        let result = try LoadGenerator(options: options {
+            $0.target = server.address
+            $0.scenario = scenario
+            $0.pipeline = 3
+        }).run()
+        #expect(result.stats.errors.isEmpty, "\(result.stats.errors)")
+        #expect(result.stats.requests > 50)
+        #expect(result.stats.sent == result.stats.requests)
     }
 }

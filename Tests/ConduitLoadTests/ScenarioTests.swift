@@ -12,9 +12,8 @@ struct ScenarioTests {
         let template = try RequestTemplate(parsing: text)
         var context = RenderContext(connection: connection, seed: 1)
         context.sequence = sequence
-        var out: [UInt8] = []
-        template.render(into: &out, &context)
-        return out
+        let buffer = RequestBuffer()
+        return withExtendedLifetime(buffer) { Array(template.program.render(&context, into: buffer)) }
     }
 
     @Test func templatesRenderFieldsAndLengths() throws {

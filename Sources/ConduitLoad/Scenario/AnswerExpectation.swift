@@ -35,7 +35,7 @@ public enum AnswerExpectation: Sendable, Equatable {
     /// The error kind a run counts for an answer this expectation refused.
     package var failureKind: String {
         switch self {
-        case .exact: "wrong answer (bytes differ from the expected answer)"
+        case .exact: LoadErrors.wrongResponse
         case .prefix: "wrong answer (does not start with the expected bytes)"
         case .matches: "wrong answer (the regular expression does not match)"
         case .anyAnswer: "wrong answer"

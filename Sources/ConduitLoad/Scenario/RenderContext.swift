@@ -1,5 +1,5 @@
 /// What a request is rendered with: whose it is, its number, and a random source.
-/// One per connection; `scratch` is reused so rendering allocates nothing per request.
+/// One per connection.
 struct RenderContext {
     /// The connection's number in the run.
     var connection: Int
@@ -7,8 +7,6 @@ struct RenderContext {
     var sequence = 0
     /// Keys, random letters and weighted choices.
     var random: FastRandom
-    /// Numbers drawn for the request being rendered (reused).
-    var scratch: [Int] = []
 
     init(connection: Int, seed: UInt64) {
         self.connection = connection

@@ -2,7 +2,8 @@ import Conduit
 /// The bytes of one kind of request, made of fields: fixed bytes, the connection's
 /// number, the request's sequence number, a key drawn from a range, random letters, and
 /// the length of another field (for length-prefixed requests). A template of fixed bytes
-/// only is rendered once; the others are rendered per request into a reused buffer.
+/// only is rendered once; the others are rendered per request into a reused buffer
+/// (`TemplateProgram`).
 ///
 /// Written as text (`--request`, a scenario file), a template is bytes with escapes and
 /// fields in braces; see `init(parsing:)` (TemplateSyntax.swift).
@@ -34,6 +35,8 @@ public struct RequestTemplate: Sendable, Equatable {
 
     /// The fields, in order.
     public let fields: [Field]
+    /// The fields compiled for rendering.
+    let program: TemplateProgram
 
     /// A template of `fields`; a `.length(of:)` must name another field that is not a
     /// length itself.
@@ -58,12 +61,17 @@ public struct RequestTemplate: Sendable, Equatable {
             }
         }
         self.fields = fields
+        program = TemplateProgram(fields)
     }
 
     /// A template of fixed bytes.
     public init(bytes: [UInt8]) {
         fields = [.bytes(bytes)]
+        program = TemplateProgram(fields)
     }
+
+    /// Equal when made of the same fields.
+    public static func == (a: RequestTemplate, b: RequestTemplate) -> Bool { a.fields == b.fields }
 
     /// The bytes, if every field is fixed: rendered once for the whole run.
     public var fixedBytes: [UInt8]? {
@@ -73,81 +81,5 @@ public struct RequestTemplate: Sendable, Equatable {
             out += bytes
         }
         return out
-    }
-
-    /// Appends the request for `context` to `out`. Numbers are drawn first, so a length
-    /// and the field it measures agree.
-    func render(into out: inout [UInt8], _ context: inout RenderContext) {
-        var values: [Int] = []
-        swap(&values, &context.scratch)
-        values.removeAll(keepingCapacity: true)
-        for field in fields {
-            switch field {
-            case .connection: values.append(context.connection)
-            case .sequence: values.append(context.sequence)
-            case .key(let range, let distribution): values.append(distribution.draw(in: range, using: &context.random))
-            default: values.append(0)
-            }
-        }
-        for (index, field) in fields.enumerated() {
-            switch field {
-            case .bytes(let bytes): out += bytes
-            case .connection, .sequence, .key: Self.appendDecimal(values[index], to: &out)
-            case .random(let count):
-                for _ in 0..<count { out.append(UInt8(ascii: "a") + UInt8(truncatingIfNeeded: context.random.next() % 26)) }
-            case .length(let measured, let adding, .decimal):
-                Self.appendDecimal(size(of: measured, values) + adding, to: &out)
-            case .length(let measured, let adding, .binary(let width, let order)):
-                let length = UInt64(truncatingIfNeeded: size(of: measured, values) + adding)
-                for byte in 0..<width {
-                    let shift = 8 * (order == .big ? width - 1 - byte : byte)
-                    out.append(UInt8(truncatingIfNeeded: length >> UInt64(shift)))
-                }
-            }
-        }
-        swap(&values, &context.scratch)
-    }
-
-    /// The rendered size of the fields at `indices`, given the numbers drawn for this
-    /// request.
-    private func size(of indices: [Int], _ values: [Int]) -> Int {
-        var total = 0
-        for index in indices {
-            switch fields[index] {
-            case .bytes(let bytes): total += bytes.count
-            case .random(let count): total += count
-            case .connection, .sequence, .key: total += Self.decimalDigits(values[index])
-            case .length: break
-            }
-        }
-        return total
-    }
-
-    /// Appends `value` in decimal.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendDecimal(-value, to: &out)
-            return
-        }
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
-    }
-
-    /// The number of decimal digits of `value` (at least 1).
-    static func decimalDigits(_ value: Int) -> Int {
-        var digits = 1
-        var rest = value
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        return digits
     }
 }

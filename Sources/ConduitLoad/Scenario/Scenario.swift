@@ -1,4 +1,5 @@
 import Conduit
+import ConduitApp
 import Foundation
 
 /// A load workload for any TCP service: how its answers are framed, the kinds of request
@@ -57,6 +58,36 @@ public struct Scenario: Sendable {
             return ScenarioError("the weight of '\(kind.name)' must be a positive number")
         }
         return nil
+    }
+
+    /// A built-in workload as a scenario: its request variants in turn, each with the
+    /// one exact answer Conduit's app server (or an echo server) gives it, framed as the
+    /// application protocol (echo: fixed length `size`).
+    public static func workload(_ workload: Workload, size: Int = 64) -> Scenario {
+        let messages = WorkloadMessages(workload: workload, size: size)
+        let framing: any MessageFraming = workload == .echo ? FixedLengthFraming(length: size) : AppFraming()
+        let kinds = zip(messages.requests, messages.responses).enumerated().map { index, pair in
+            RequestKind(
+                name: "\(workload.rawValue) \(index + 1)", template: RequestTemplate(bytes: pair.0),
+                expectation: .exact(pair.1))
+        }
+        return Scenario(framing: framing, kinds: kinds, order: .inTurn)
+    }
+
+    /// The requests and answers when every request is fixed, every answer exact, and
+    /// the kinds go in turn (or there is one): such a scenario needs no framing to be
+    /// judged. Nil otherwise, and for a framing the close ends.
+    var exactInTurn: (requests: [[UInt8]], responses: [[UInt8]])? {
+        guard order == .inTurn || kinds.count == 1, !answerEndsAtClose else { return nil }
+        var requests: [[UInt8]] = []
+        var responses: [[UInt8]] = []
+        for kind in kinds {
+            guard let request = kind.template.fixedBytes, case .exact(let answer) = kind.expectation, !answer.isEmpty
+            else { return nil }
+            requests.append(request)
+            responses.append(answer)
+        }
+        return (requests, responses)
     }
 
     /// One line for reports: the framing and each kind's share (`RESPFraming: GET 90%,

@@ -34,13 +34,13 @@ struct ScenarioMatcher {
 
     /// Judges the first answer at the front of `bytes`, if it is all there.
     mutating func match(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, verdict: Verdict?) {
-        judge(bytes, plan.scenario.framing.frame(bytes))
+        judge(bytes, plan.framing.frame(bytes))
     }
 
     /// Judges what is left when the server has closed: an answer the close ends
     /// (`UntilCloseFraming`), or nothing.
     mutating func matchAtEnd(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, verdict: Verdict?) {
-        judge(bytes, plan.scenario.framing.frameAtEnd(bytes))
+        judge(bytes, plan.framing.frameAtEnd(bytes))
     }
 
     private mutating func judge(_ bytes: UnsafeRawBufferPointer, _ length: FrameLength) -> (consumed: Int, verdict: Verdict?) {
@@ -54,10 +54,10 @@ struct ScenarioMatcher {
             _ = kinds.pop()
             return fail(.badFraming(reason), bytes)
         case .complete(let count):
-            let expectation = plan.scenario.kinds[Int(kinds.pop())].expectation
+            let kind = Int(kinds.pop())
             let answer = UnsafeRawBufferPointer(rebasing: bytes.prefix(count))
-            if expectation.check(answer) { return (count, .correct) }
-            return fail(.wrong(expectation.failureKind), bytes)
+            if plan.expectations[kind].check(answer) { return (count, .correct) }
+            return fail(.wrong(plan.expectations[kind].failureKind), bytes)
         }
     }
 
