@@ -135,6 +135,7 @@ def main():
     parser.add_argument("--pipelines", default="1,16")
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-costs", action="store_true", help="skip the redis-benchmark table")
     args = parser.parse_args()
     conduit = os.path.abspath(args.conduit)
 
@@ -153,13 +154,14 @@ def main():
         wait_listening(port)
         wait_listening(app_port)
         target = ["--target", f"127.0.0.1:{port}", "--framing", "resp"]
-        print("| command | connections | pipeline | redis-benchmark req/s | conduit req/s | redis-benchmark CPU/req | "
-              "conduit CPU/req | conduit / redis-benchmark |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        if not args.only_costs:
+            print("| command | connections | pipeline | redis-benchmark req/s | conduit req/s | redis-benchmark CPU/req | "
+                  "conduit CPU/req | conduit / redis-benchmark |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|")
         extra_rows = []
         for connections in map(int, args.connections.split(",")):
             for pipeline in map(int, args.pipelines.split(",")):
-                for name, (test, request, expect) in COMMANDS.items():
+                for name, (test, request, expect) in ([] if args.only_costs else COMMANDS.items()):
                     ours, theirs = [], []
                     for _ in range(args.repeats):
                         # As many requests as conduit sends in its run, roughly: both run for seconds.
@@ -173,27 +175,32 @@ def main():
                     cpu_c = statistics.median(c for _, c in ours)
                     print(f"| {name} | {connections:,} | {pipeline} | {rps_b:,.0f} | {rps_c:,.0f} | "
                           f"{cpu_b * 1e6:.2f} µs | {cpu_c * 1e6:.2f} µs | {cpu_c / cpu_b:.2f} |", flush=True)
-                    if name == "GET":
-                        get_cpu = cpu_c
-                # The other two questions, at this setting: the app workload, and a scenario.
-                app_cpu = statistics.median(
-                    conduit_load(conduit, ["--target", f"127.0.0.1:{app_port}"], connections, pipeline, args.seconds,
-                                 [])[1] for _ in range(args.repeats))
-                get_scenario_cpu = statistics.median(
-                    conduit_load(conduit, ["--target", f"127.0.0.1:{port}", "--scenario", get_scenario.name],
-                                 connections, pipeline, args.seconds, [])[1] for _ in range(args.repeats))
-                scenario_cpu = statistics.median(
-                    conduit_load(conduit, ["--target", f"127.0.0.1:{port}", "--scenario", scenario.name],
-                                 connections, pipeline, args.seconds, [])[1] for _ in range(args.repeats))
-                extra_rows.append((connections, pipeline, get_cpu, app_cpu, get_scenario_cpu, scenario_cpu))
+                # The other two questions, at this setting: the app workload, and the
+                # scenarios, each against a fixed GET run next to it (ratios within one
+                # repeat, then their median: the machine drifts between repeats).
+                fixed_get = ["--request", COMMANDS["GET"][1]]
+                runs = []
+                for _ in range(args.repeats):
+                    get = conduit_load(conduit, target, connections, pipeline, args.seconds, fixed_get)[1]
+                    app_cost = conduit_load(conduit, ["--target", f"127.0.0.1:{app_port}"], connections, pipeline,
+                                       args.seconds, [])[1]
+                    gets = conduit_load(conduit, ["--target", f"127.0.0.1:{port}", "--scenario", get_scenario.name],
+                                        connections, pipeline, args.seconds, [])[1]
+                    mix = conduit_load(conduit, ["--target", f"127.0.0.1:{port}", "--scenario", scenario.name],
+                                       connections, pipeline, args.seconds, [])[1]
+                    runs.append((get, app_cost, gets, mix))
+                extra_rows.append((connections, pipeline,
+                                   statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+                                   statistics.median(r[0] / r[1] for r in runs),
+                                   statistics.median(r[2] for r in runs), statistics.median(r[2] / r[0] for r in runs),
+                                   statistics.median(r[3] for r in runs), statistics.median(r[3] / r[0] for r in runs)))
         print()
         print("| connections | pipeline | conduit CPU/req: fixed RESP GET | app search | RESP / app | "
               "weighted GET scenario | / fixed GET | 90/10 GET/SET scenario | / fixed GET |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for connections, pipeline, get_cpu, app_cpu, get_scenario_cpu, scenario_cpu in extra_rows:
-            print(f"| {connections:,} | {pipeline} | {get_cpu * 1e6:.2f} µs | {app_cpu * 1e6:.2f} µs | "
-                  f"{get_cpu / app_cpu:.2f} | {get_scenario_cpu * 1e6:.2f} µs | {get_scenario_cpu / get_cpu:.2f} | "
-                  f"{scenario_cpu * 1e6:.2f} µs | {scenario_cpu / get_cpu:.2f} |", flush=True)
+        for connections, pipeline, get_cpu, app_cpu, per_app, gets_cpu, per_get, mix_cpu, mix_per_get in extra_rows:
+            print(f"| {connections:,} | {pipeline} | {get_cpu * 1e6:.2f} µs | {app_cpu * 1e6:.2f} µs | {per_app:.2f} | "
+                  f"{gets_cpu * 1e6:.2f} µs | {per_get:.2f} | {mix_cpu * 1e6:.2f} µs | {mix_per_get:.2f} |", flush=True)
     finally:
         stop(redis)
         stop(app)
