@@ -133,6 +133,8 @@ struct UsageTests {
     /// follows).
     static let mistakesNamedFirst: [([String], String)] = [
         (["app-server", "127.0.0.1", "0", "--memory-budget", "12XB"], "'12XB' is not a byte count"),
+        (["load", "--threshold", "p99<<1"], "the limit of p99 is a duration such as 5ms"),
+        (["load", "merge", "x.json", "--threshold", "latency<1ms"], "unknown metric 'latency'"),
         (["load", "--target", "127.0.0.1:1", "--request", "PING\\r\\n"], "--request needs --framing"),
         (["load", "--target", "127.0.0.1:1", "--framing", "http", "--request", "x"], "--framing unknown framing 'http'"),
         (["load", "--target", "127.0.0.1:1", "--framing", "line", "--request", "{key:9-1}"],
