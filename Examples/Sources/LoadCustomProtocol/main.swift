@@ -55,7 +55,9 @@ options.scenario = Scenario(framing: framing, kinds: [
         template: try RequestTemplate(parsing: "{len32be:k+v+5}SET {k=key:1-500} {v=random:12}"),
         expectation: .exact(framed("STORED"))),
 ])
-let result = try await Task.detached { try LoadGenerator(options: options).run() }.value
+// `run` blocks its thread until the end: off the main actor, on a thread of its own.
+let settled = options
+let result = try await Task.detached { try LoadGenerator(options: settled).run() }.value
 print(LoadReport.text(result))
 
 serving.cancel()
