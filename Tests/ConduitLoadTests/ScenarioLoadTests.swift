@@ -115,6 +115,17 @@ struct ScenarioLoadTests {
         #expect(options.problem()?.option == "requestsPerConnection")
     }
 
+    /// An expected answer shorter than the framed one (`OK y` without its newline) is
+    /// judged by the framing: every answer is wrong, none passes for correct.
+    @Test func aTooShortExpectationIsWrongNotHalfRight() throws {
+        let scenario = Scenario(
+            framing: LineFraming(), request: RequestTemplate(bytes: Array("y\n".utf8)), expectation: .exact(Array("OK y".utf8)))
+        #expect(scenario.exactInTurn == nil)
+        let result = try Self.run({ LineAnswerHandler() }, scenario)
+        #expect(result.stats.requests == 0)
+        #expect(result.stats.errors[LoadErrors.wrongResponse] == 10, "\(result.stats.errors)")
+    }
+
     @Test func wrongAnswersCountByTheExpectationsKind() throws {
         let scenario = Scenario(
             framing: LineFraming(), request: RequestTemplate(bytes: Array("x\n".utf8)), expectation: .exact(Array("OK y\n".utf8)))

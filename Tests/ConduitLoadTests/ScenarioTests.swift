@@ -164,6 +164,8 @@ struct ScenarioTests {
             (#"{"framing": "resp", "requests": [{"request": "a", "expect": {"regex": "("}}]}"#, "regular expression"),
             (#"{"framing": "resp", "requests": [{"request": "a", "expect": "all"}]}"#, "expect is"),
             ("{", "not valid JSON"),
+            (#"{"framing": "resp", "requests": [{"request": "a", "weigth": 2}]}"#, "unknown key \"weigth\" in request 1"),
+            (#"{"framing": "resp", "request": []}"#, "unknown key \"request\""),
         ] {
             do {
                 _ = try ScenarioFile.parse(Data(bad.utf8))

@@ -74,15 +74,19 @@ public struct Scenario: Sendable {
         return Scenario(framing: framing, kinds: kinds, order: .inTurn)
     }
 
-    /// The requests and answers when every request is fixed, every answer exact, and
-    /// the kinds go in turn (or there is one): such a scenario needs no framing to be
-    /// judged. Nil otherwise, and for a framing the close ends.
+    /// The requests and answers when every request is fixed, every answer exact and one
+    /// whole framed message, and the kinds go in turn (or there is one): such a scenario
+    /// needs no framing to be judged. Nil otherwise, and for a framing the close ends.
     var exactInTurn: (requests: [[UInt8]], responses: [[UInt8]])? {
         guard order == .inTurn || kinds.count == 1, !answerEndsAtClose else { return nil }
         var requests: [[UInt8]] = []
         var responses: [[UInt8]] = []
         for kind in kinds {
-            guard let request = kind.template.fixedBytes, case .exact(let answer) = kind.expectation, !answer.isEmpty
+            guard let request = kind.template.fixedBytes, case .exact(let answer) = kind.expectation, !answer.isEmpty,
+                // Only an answer that is one whole message as the framing cuts it: a
+                // shorter one (`+PONG` without its CRLF) must be judged by the framing,
+                // or the rest of each real answer would pass for the next one.
+                answer.withUnsafeBytes({ framing.frame($0) }) == .complete(answer.count)
             else { return nil }
             requests.append(request)
             responses.append(answer)

@@ -40,6 +40,7 @@ public enum ScenarioFile {
 
     /// The scenario in `data`; `request-file` paths are relative to `directory`.
     public static func parse(_ data: Data, relativeTo directory: String = ".") throws(ScenarioError) -> Scenario {
+        try checkKeys(data)
         let file: FileScenario
         do {
             file = try JSONDecoder().decode(FileScenario.self, from: data)
@@ -82,6 +83,23 @@ public enum ScenarioFile {
         let scenario = Scenario(framing: framing, kinds: kinds, order: order)
         if let problem = scenario.problem() { throw problem }
         return scenario
+    }
+
+    /// A misspelt key (`"weigth"`) would otherwise be ignored and its default used.
+    private static func checkKeys(_ data: Data) throws(ScenarioError) {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        let known = ["framing", "order", "requests"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ScenarioError("unknown key \"\(unknown)\" (a scenario has \(known.joined(separator: ", ")))")
+        }
+        let knownInRequest = ["name", "weight", "request", "request-file", "expect"]
+        for (index, request) in ((object["requests"] as? [Any]) ?? []).enumerated() {
+            guard let request = request as? [String: Any] else { continue }
+            if let unknown = request.keys.sorted().first(where: { !knownInRequest.contains($0) }) {
+                throw ScenarioError(
+                    "unknown key \"\(unknown)\" in request \(index + 1) (a request has \(knownInRequest.joined(separator: ", ")))")
+            }
+        }
     }
 
     private static func where_(_ context: DecodingError.Context) -> String {
