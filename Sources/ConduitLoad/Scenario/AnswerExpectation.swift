@@ -48,26 +48,35 @@ public enum AnswerExpectation: Sendable, Equatable {
     }
 }
 
-/// A compiled POSIX extended regular expression, shared by every connection (`regexec`
-/// on a compiled pattern is thread-safe).
+/// A compiled POSIX extended regular expression, shared by every connection of every
+/// loop. `@unchecked Sendable`: after `init` the compiled pattern is only read, through a
+/// pointer fixed for its life (never a Swift property access, which as an `inout` would
+/// be a write racing between loops), and glibc's `regexec` takes the pattern's own lock
+/// (`dfa->lock`) for its internal state.
 public final class AnswerPattern: @unchecked Sendable, Equatable {
     /// The expression as written.
     public let source: String
-    private var compiled = regex_t()
+    private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
 
     /// Compiles `source`; a bad expression throws with the library's own message.
     public init(_ source: String) throws(ScenarioError) {
         self.source = source
-        let status = regcomp(&compiled, source, REG_EXTENDED | REG_NOSUB)
+        compiled.initialize(to: regex_t())
+        let status = regcomp(compiled, source, REG_EXTENDED | REG_NOSUB)
         guard status == 0 else {
             var message = [CChar](repeating: 0, count: 256)
-            regerror(status, &compiled, &message, message.count)
+            regerror(status, compiled, &message, message.count)
+            // `deinit` still runs (every property is set) and frees it: glibc's regfree
+            // is safe after a failed regcomp, which leaves nothing allocated.
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ScenarioError("the regular expression '\(source)' is invalid: \(text)")
         }
     }
 
-    deinit { regfree(&compiled) }
+    deinit {
+        regfree(compiled)
+        compiled.deallocate()
+    }
 
     /// True if the expression matches `answer`, all of it: REG_STARTEND gives regexec
     /// the length, so a NUL byte (in a binary length prefix, say) does not end the text.
@@ -76,7 +85,7 @@ public final class AnswerPattern: @unchecked Sendable, Equatable {
             if let base = answer.baseAddress { memcpy(text.baseAddress!, base, answer.count) }
             text[answer.count] = 0
             var range = regmatch_t(rm_so: 0, rm_eo: regoff_t(answer.count))
-            return withUnsafeMutablePointer(to: &compiled) { regexec($0, text.baseAddress!, 1, &range, REG_STARTEND) == 0 }
+            return regexec(compiled, text.baseAddress!, 1, &range, REG_STARTEND) == 0
         }
     }
 
