@@ -25,9 +25,13 @@ let package = Package(
     targets: [
         .target(
             name: "CShim",
+            dependencies: ["COpenSSL"],
             path: "CShim",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // OpenSSL 3 for TLS; only the shim's cshim_tls.c includes it.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "Conduit", dependencies: ["CShim"]),
         .target(name: "ConduitMessage"),
         .target(

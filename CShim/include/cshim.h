@@ -19,6 +19,7 @@
 #include <signal.h>
 
 #include "cshim_ring.h"
+#include "cshim_tls.h"
 
 // --- epoll ------------------------------------------------------------------
 

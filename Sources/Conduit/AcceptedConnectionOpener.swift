@@ -14,6 +14,15 @@ struct AcceptedConnectionOpener: Sendable {
             loop: loop, socket: accepted, handler: PlaceholderHandler.shared, connecting: false, server: connections)
         connection.idleTimeout = options.idleTimeout
         connection.backpressure = options.backpressure
+        if let context = connections.tls {
+            guard let session = context.makeSession(serverName: nil) else {
+                accepted.close()
+                connections.remove()
+                onAcceptError(SocketError(.tls, operation: "TLS: no session could be made: \(TLSContext.lastError())"))
+                return
+            }
+            connection.tls = session
+        }
         connection.replaceHandler(makeHandler(connection))
         do {
             try connection.start()

@@ -24,6 +24,9 @@ public final class Connection: Selectable {
     /// closes and is deregistered, which every close does.
     public let loop: EventLoop
     let socket: Socket
+    /// The connection's TLS session, when it carries TLS: handlers see plaintext, the
+    /// transport ciphertext (see ConnectionTLS.swift). Ended when the connection closes.
+    @exclusivity(unchecked) var tls: TLSSession?
     /// The application handler; released when the connection closes.
     @exclusivity(unchecked) public internal(set) var handler: ConnectionHandler?
     // Made on first use: most connections never keep input or output of their own.
@@ -165,8 +168,17 @@ public final class Connection: Selectable {
         try loop.transport.register(self)
     }
 
-    /// Tells the handler; what it writes meanwhile goes out in one send afterwards.
+    /// Tells the handler; what it writes meanwhile goes out in one send afterwards. A TLS
+    /// connection tells it only once its handshake has completed.
     func didOpen() {
+        if let tls, !tls.isEstablished {
+            beginHandshake(tls)
+            return
+        }
+        tellHandlerOpened()
+    }
+
+    func tellHandlerOpened() {
         gathering = true
         handler?.connectionDidOpen(self)
         finishDelivery()
@@ -198,6 +210,10 @@ public final class Connection: Selectable {
             loop.gather.append(bytes)
             return
         }
+        if let tls {
+            writePlaintext(bytes, tls)
+            return
+        }
         if gathering || state.phase == .connecting || hasQueuedOutput {
             outbound.append(bytes)
             if !gathering { updateBackpressure() }
@@ -219,7 +235,7 @@ public final class Connection: Selectable {
     /// first copying them together (large payloads stay where they are).
     public func write(_ header: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) {
         loop.assertInLoop()
-        guard state.phase == .open, !gathering, !hasQueuedOutput else {
+        guard state.phase == .open, !gathering, !hasQueuedOutput, tls == nil else {
             write(header)
             write(body)
             return
@@ -245,6 +261,10 @@ public final class Connection: Selectable {
         loop.assertInLoop()
         guard state.acceptsWrites, capacity >= 0 else { return }
         let gathered = claimGather()
+        if !gathered, let tls {
+            writeInPlaceEncrypted(capacity: capacity, tls, body)
+            return
+        }
         let room = gathered ? loop.gather.reserve(capacity) : outbound.reserve(capacity)
         let written = body(UnsafeMutableRawBufferPointer(start: room, count: capacity))
         guard written >= 0 && written <= capacity else {
@@ -296,6 +316,7 @@ public final class Connection: Selectable {
         let loop = self.loop
         defer { loop.gather.clear() }
         guard !loop.gather.isEmpty, state.phase == .open || state.phase == .closing else { return false }
+        if let tls { return releaseGatheredPlaintext(loop.gather.readableBytes, tls, sending: sending) }
         var sent = 0
         if sending && !hasQueuedOutput {
             guard let count = sendNow(loop.gather.readableBytes) else { return false }
@@ -384,7 +405,8 @@ public final class Connection: Selectable {
     @inline(__always)
     func recharge() {
         guard let budget else { return }
-        let now = max(inbound.capacity, inputReservation) + outbound.capacity + inFlight.capacity
+        var now = max(inbound.capacity, inputReservation) + outbound.capacity + inFlight.capacity
+        if let tls { now += tls.bufferedBytes }
         guard now != charged else { return }
         budget.adjust(by: now - charged)
         let gaveBack = now < charged

@@ -14,6 +14,7 @@ extension Connection {
         case .closing, .draining:
             if !afterFlush { finishClose(error: nil) }
         case .open, .connecting:
+            if afterFlush && state.phase == .open { queueCloseNotify() }
             if afterFlush && hasQueuedOutput && state.phase == .open {
                 state.phase = .closing
                 applyInterest()
@@ -36,6 +37,7 @@ extension Connection {
         case .connecting:
             finishClose(error: nil)
         case .open:
+            queueCloseNotify()
             state.drainAfterFlush = true
             drainLimitNanoseconds = drainLimit.nanoseconds
             if !hasQueuedOutput {
@@ -109,6 +111,7 @@ extension Connection {
         loop.assertInLoop()
         releaseGathered(sending: false)
         guard state.phase == .open else { return }
+        queueCloseNotify()
         if !hasQueuedOutput {
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         } else {
@@ -133,6 +136,7 @@ extension Connection {
         if !offeringInbound { inbound.reset() }
         outbound.reset()
         inFlight.reset()
+        tls = nil
         // All of it: small storage that `reset` keeps for reuse is no longer in use.
         budget?.adjust(by: -charged)
         charged = 0
@@ -157,6 +161,10 @@ extension Connection {
         if state.pausedByBudget { lastActivity = now }
         if deadlineNanoseconds != 0 && now >= deadlineNanoseconds {
             deadlineNanoseconds = 0
+            if let tls, !tls.isEstablished {
+                fail(SocketError(.tls, operation: "TLS handshake: not completed within the handshake timeout"))
+                return
+            }
             handler?.connectionDeadlinePassed(self)
         } else if idle {
             // Output still queued counts too: a peer that stopped reading our answers is

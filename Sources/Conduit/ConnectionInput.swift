@@ -36,6 +36,16 @@ extension Connection {
         lastActivity = loop.now
         // Draining, closing: not wanted (draining reads only to let the peer finish).
         guard state.phase == .open else { return }
+        if let tls {
+            receivedCiphertext(bytes, tls)
+            return
+        }
+        receivedPlaintext(bytes)
+    }
+
+    /// Input for the handler: offered now, or kept while the application has paused.
+    @inline(__always)
+    func receivedPlaintext(_ bytes: UnsafeRawBufferPointer) {
         if state.pausedByApplication {
             // Arrived between the pause and its taking effect: the handler asked for no
             // input until it resumes, so it is kept until then.
@@ -79,6 +89,10 @@ extension Connection {
     func receivedEnd() {
         if state.phase == .draining {
             finishClose(error: nil)
+            return
+        }
+        if let tls, !tls.isEstablished, state.phase == .open {
+            fail(SocketError(.tls, operation: "TLS handshake: the peer closed the connection before it completed"))
             return
         }
         guard state.phase == .open, !state.reachedEnd else { return }

@@ -17,12 +17,21 @@ public struct ConnectOptions: Sendable {
     /// Whether the connection stops reading while its unsent output is high. Clients
     /// keep reading by default: see `ReadBackpressure` for why.
     public var backpressure: ReadBackpressure
+    /// Speak TLS with this (client) context: the handler is told the connection opened
+    /// once the handshake has completed, and sees plaintext. nil: plain.
+    public var tls: TLSContext?
+    /// The server's name for TLS (SNI, and the name its certificate must carry);
+    /// nil: the context's `serverName`.
+    public var tlsServerName: String?
 
     /// Options with every default spelled out; name only what you change.
     public init(
         noDelay: Bool = true, receiveBufferSize: Int? = nil, sendBufferSize: Int? = nil,
-        sourceAddress: SocketAddress? = nil, backpressure: ReadBackpressure = .keepReading
+        sourceAddress: SocketAddress? = nil, backpressure: ReadBackpressure = .keepReading,
+        tls: TLSContext? = nil, tlsServerName: String? = nil
     ) {
+        self.tls = tls
+        self.tlsServerName = tlsServerName
         self.noDelay = noDelay
         self.receiveBufferSize = receiveBufferSize
         self.sendBufferSize = sendBufferSize
@@ -50,6 +59,13 @@ extension Connection {
     ) throws(SocketError) -> Connection {
         loop.assertInLoop()
         guard !loop.hasFinished else { throw SocketError(.loopStopped, operation: "connect") }
+        var session: TLSSession?
+        if let context = options.tls {
+            session = context.makeSession(serverName: options.tlsServerName)
+            if session == nil {
+                throw SocketError(.tls, operation: "TLS: no session could be made: \(TLSContext.lastError())")
+            }
+        }
         let socket = try Socket.open(family: address.family, calls: loop.calls)
         if options.noDelay && address.isIP { try socket.setNoDelay() }
         try socket.setBufferSizes(receive: options.receiveBufferSize, send: options.sendBufferSize)
@@ -62,6 +78,7 @@ extension Connection {
         }
         let connection = Connection(loop: loop, socket: socket, handler: handler, connecting: true)
         connection.backpressure = options.backpressure
+        connection.tls = session
         let outcome = IOResult.retryingInterrupts {
             address.withSockAddr { loop.calls.connect(socket.descriptor, $0, $1) }
         }

@@ -38,6 +38,15 @@ public final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) var gather = GatherBuffer()
     /// The connection whose output `gather` holds now, if any.
     @exclusivity(unchecked) var gatherOwner: ObjectIdentifier?
+    /// Where TLS connections decrypt what they received before it is offered to their
+    /// handlers (one for the loop, as `receiveBuffer`); made with the first TLS input.
+    var tlsPlaintext: UnsafeMutableRawBufferPointer {
+        if let tlsPlaintextStorage { return tlsPlaintextStorage }
+        let made = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        tlsPlaintextStorage = made
+        return made
+    }
+    private var tlsPlaintextStorage: UnsafeMutableRawBufferPointer?
     private var timers = TimerQueue()
     private let inbox = Locked(Inbox())
     private let stopRequested = Atomic<Bool>(false)
@@ -109,6 +118,7 @@ public final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(wakeFD)
         receiveBuffer.deallocate()
+        tlsPlaintextStorage?.deallocate()
     }
 
     /// True when called on the thread running this loop.

@@ -120,6 +120,7 @@ public final class Server: Sendable {
     ) {
         // The sweep also resumes reading paused for the memory budget.
         let needsSweep = options.idleTimeout > .zero || options.sweepTimeouts || options.memoryBudget != nil
+            || options.tls != nil
         let progress = Locked(StartProgress(expected: bound.descriptors.count))
         let report: @Sendable (Int, Result<LoopBound<Listener>, SocketError>) -> Void = { index, result in
             guard let finished = progress.withLock({ $0.record(index, result) }) else { return }

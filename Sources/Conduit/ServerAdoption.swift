@@ -44,6 +44,6 @@ extension Server {
         let address = try AdoptedListener.prepare(descriptor)
         return Bound(
             address: address, descriptors: [descriptor],
-            connections: ServerConnections(memoryBudget: options.memoryBudget), shared: true)
+            connections: ServerConnections(options: options), shared: true)
     }
 }

@@ -22,7 +22,7 @@ extension Server {
             if bound.port == 0, let actual = socket.localAddress() { bound = actual }
             sockets.append(socket)
         }
-        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections(memoryBudget: options.memoryBudget))
+        return Bound(address: bound, descriptors: sockets.map { $0.release() }, connections: ServerConnections(options: options))
     }
 
     /// One listening Unix socket at `path` for every loop: `SO_REUSEPORT` does not
@@ -46,7 +46,7 @@ extension Server {
         }
         return Bound(
             address: .unix(path), descriptors: [socket.release()],
-            connections: ServerConnections(memoryBudget: options.memoryBudget), shared: true, socketFile: file)
+            connections: ServerConnections(options: options), shared: true, socketFile: file)
     }
 
     private static func listen(

@@ -8,11 +8,17 @@ import Synchronization
 final class ServerConnections: Sendable {
     /// What their buffers may hold at once (nil: no limit).
     let memory: MemoryBudget?
+    /// The TLS every connection speaks, if any.
+    let tls: TLSContext?
+    /// Nanoseconds a TLS handshake may take (0: no limit).
+    let tlsHandshakeTimeout: UInt64
     private let value = Atomic<Int>(0)
     private let drainWaiters = Locked<[@Sendable () -> Void]>([])
 
-    init(memoryBudget: Int? = nil) {
-        memory = memoryBudget.map(MemoryBudget.init(limit:))
+    init(options: ServerOptions = ServerOptions()) {
+        memory = options.memoryBudget.map(MemoryBudget.init(limit:))
+        tls = options.tls
+        tlsHandshakeTimeout = options.tlsHandshakeTimeout.nanoseconds
     }
 
     /// Adds one if that stays within `limit`; false (and nothing added) otherwise.

@@ -36,14 +36,23 @@ public struct ServerOptions: Sendable {
     /// (for example `0o600`: this user only), set before it listens, so no other user
     /// can connect in between. nil: what the process's umask leaves (0777 & ~umask).
     public var unixSocketMode: UInt32?
+    /// Serve TLS with this context: every accepted connection does its handshake
+    /// before its handler is told it opened, and the handler sees plaintext. nil: plain.
+    public var tls: TLSContext?
+    /// How long an accepted connection's TLS handshake may take before it is closed
+    /// (`.zero`: no limit); a client that trickles its hello cannot hold a connection.
+    public var tlsHandshakeTimeout: Duration
 
     /// Options with every default spelled out; name only what you change.
     public init(
         backlog: Int32 = 4096, reusePort: Bool? = nil, noDelay: Bool = true, receiveBufferSize: Int? = nil,
         sendBufferSize: Int? = nil, maxConnections: Int? = nil, overLimitResponse: [UInt8]? = nil,
         idleTimeout: Duration = .zero, sweepTimeouts: Bool = false, acceptBackoff: Duration = .milliseconds(100),
-        backpressure: ReadBackpressure = .serverDefault, memoryBudget: Int? = nil, unixSocketMode: UInt32? = nil
+        backpressure: ReadBackpressure = .serverDefault, memoryBudget: Int? = nil, unixSocketMode: UInt32? = nil,
+        tls: TLSContext? = nil, tlsHandshakeTimeout: Duration = .seconds(10)
     ) {
+        self.tls = tls
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
         self.backlog = backlog
         self.reusePort = reusePort
         self.noDelay = noDelay

@@ -35,6 +35,10 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The bytes received cannot be split into messages by the framing in use
         /// (async API); the connection is closed.
         case badFraming
+        /// The TLS handshake or a record failed: the peer's certificate was refused (or
+        /// ours was), the peer spoke something other than TLS, or broke the protocol.
+        /// `operation` says what, in OpenSSL's words; the connection is closed.
+        case tls
         /// The event loop's transport could not go on (an io_uring ring the kernel refused
         /// after all, say): the loop closed everything registered with this error.
         case transportFailed
@@ -81,13 +85,15 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notConnected: return "not connected"
         case .cancelled: return "cancelled"
         case .badFraming: return "the bytes received are not a valid message"
+        case .tls: return "the TLS session failed"
         default: return "\(kind)"
         }
     }
 
     /// `operation: reason (errno N)`.
     public var description: String {
-        code != 0 ? "\(operation): \(reason) (errno \(code))" : "\(operation): \(reason)"
+        if kind == .tls { return operation }
+        return code != 0 ? "\(operation): \(reason) (errno \(code))" : "\(operation): \(reason)"
     }
 
     static func classify(_ code: Int32) -> Kind {

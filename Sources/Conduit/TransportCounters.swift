@@ -46,6 +46,12 @@ public struct TransportCounters: Sendable, Equatable, Codable {
     /// `uring`: turns the kernel refused for a transient reason (EAGAIN, ENOMEM, EBUSY);
     /// the loop paused briefly and tried again.
     public var ringRefusals = 0
+    /// TLS handshakes completed (both ends count theirs).
+    public var tlsHandshakes = 0
+    /// Of those, handshakes that resumed an earlier session.
+    public var tlsResumedHandshakes = 0
+    /// TLS handshakes that failed (a refused certificate, a peer not speaking TLS).
+    public var tlsHandshakeFailures = 0
 
     /// All zero.
     public init() {}
@@ -71,6 +77,9 @@ public struct TransportCounters: Sendable, Equatable, Codable {
         receiveBufferShortages = try count(.receiveBufferShortages)
         completionOverflows = try count(.completionOverflows)
         ringRefusals = try count(.ringRefusals)
+        tlsHandshakes = try count(.tlsHandshakes)
+        tlsResumedHandshakes = try count(.tlsResumedHandshakes)
+        tlsHandshakeFailures = try count(.tlsHandshakeFailures)
     }
 
     /// The two counts added field by field.
@@ -93,6 +102,9 @@ public struct TransportCounters: Sendable, Equatable, Codable {
         sum.receiveBufferShortages += right.receiveBufferShortages
         sum.completionOverflows += right.completionOverflows
         sum.ringRefusals += right.ringRefusals
+        sum.tlsHandshakes += right.tlsHandshakes
+        sum.tlsResumedHandshakes += right.tlsResumedHandshakes
+        sum.tlsHandshakeFailures += right.tlsHandshakeFailures
         return sum
     }
 }
@@ -107,11 +119,17 @@ extension TransportCounters: CustomStringConvertible {
             + "\(bytesReceived) bytes in, \(bytesSent) bytes out, "
             + "\(readPausesForBackpressure) backpressure pauses, \(readPausesForMemory) memory pauses, "
             + "\(connectionsAccepted) accepted, \(connectionsRefused) refused, \(connectionsClosed) closed"
-            + ringDescription
+            + ringDescription + tlsDescription
     }
 }
 
 extension TransportCounters {
+    /// The TLS counts, only where TLS ran.
+    private var tlsDescription: String {
+        guard tlsHandshakes + tlsHandshakeFailures > 0 else { return "" }
+        return ", \(tlsHandshakes) TLS handshakes (\(tlsResumedHandshakes) resumed, \(tlsHandshakeFailures) failed)"
+    }
+
     /// The ring's own counts, only where something happened (they stay 0 on epoll).
     private var ringDescription: String {
         guard receiveBufferShortages + completionOverflows + ringRefusals > 0 else { return "" }
