@@ -44,6 +44,8 @@ struct cshim_tls {
     // Ciphertext to send.
     struct byte_run out;
     int close_sent;
+    // A protocol or certificate error ended the session: its session is not offered again.
+    int failed;
     // What the last failure was, kept for cshim_tls_error_text.
     char error[256];
 };
@@ -171,6 +173,7 @@ void cshim_tls_last_error(char *buf, size_t cap) { error_queue_text(buf, cap); }
 /// Records why `t` failed: the certificate check's verdict when it refused the peer,
 /// else OpenSSL's oldest queued reason.
 static int session_failed(cshim_tls *t) {
+    t->failed = 1;
     long verify = SSL_get_verify_result(t->ssl);
     if (verify != X509_V_OK) {
         ERR_clear_error();
@@ -368,6 +371,10 @@ cshim_tls *cshim_tls_new(cshim_tls_context *ctx, const char *server_name, int re
 
 void cshim_tls_free(cshim_tls *t) {
     if (!t) return;
+    // OpenSSL takes a session freed without close_notify for a cut connection and
+    // stops offering it; a close without it is the application's choice here (a load
+    // client's, say), and only a failed session is not worth resuming.
+    if (!t->failed && SSL_is_init_finished(t->ssl)) SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(t->ssl);
     cshim_tls_context_free(t->ctx);
     free(t->kept.bytes);

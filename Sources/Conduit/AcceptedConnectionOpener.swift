@@ -22,6 +22,9 @@ struct AcceptedConnectionOpener: Sendable {
                 return
             }
             connection.tls = session
+            // Looked up now: a handshake that fails closes the socket before anyone
+            // asks who the peer was, and the failure is worth naming it.
+            _ = connection.peerAddress
         }
         connection.replaceHandler(makeHandler(connection))
         do {

@@ -85,14 +85,14 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notConnected: return "not connected"
         case .cancelled: return "cancelled"
         case .badFraming: return "the bytes received are not a valid message"
-        case .tls: return "the TLS session failed"
+        case .tls: return operation
         default: return "\(kind)"
         }
     }
 
     /// `operation: reason (errno N)`.
     public var description: String {
-        if kind == .tls { return operation }
+        if kind == .tls { return operation }  // OpenSSL's words are in it
         return code != 0 ? "\(operation): \(reason) (errno \(code))" : "\(operation): \(reason)"
     }
 

@@ -106,7 +106,7 @@ final class LoadConnection: ConnectionHandler {
 
     func connectionDidOpen(_ connection: Connection) {
         isUp = true
-        worker.connectionUp(self, connectNanoseconds: Monotonic.now() &- connectStarted)
+        worker.connectionUp(self, connectNanoseconds: Monotonic.now() &- connectStarted, tls: connection.tlsDetails)
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {

@@ -67,6 +67,12 @@ public struct LoadOptions: Sendable {
     public var requestsPerConnection: Int?
     /// Pass/fail criteria the result is judged by (`LoadResult.thresholds`).
     public var thresholds: [Threshold] = []
+    /// Speak TLS to the target with this client context (every connection makes its
+    /// handshake before its first request; with `requestsPerConnection`, every new one
+    /// again, resuming the context's last session when it allows). nil: plain TCP.
+    public var tls: TLSContext?
+    /// The name the target's certificate must carry (and SNI); nil: the context's.
+    public var tlsServerName: String?
 
     /// The defaults (`conduit load` with no arguments).
     public init() {}

@@ -33,6 +33,14 @@ public enum LoadReport {
             lines.append("connect latency:")
             lines.append(percentileLine(stats.connectLatency))
         }
+        if let tls = stats.tls {
+            let share = tls.handshakes > 0 ? Double(tls.resumed) * 100 / Double(tls.handshakes) : 0
+            let rate = result.requestsPerConnection != nil
+                ? " = \(grouped(saturating(result.tlsHandshakesPerSecond))) handshakes/s" : ""
+            lines.append(
+                "TLS: \(grouped(tls.handshakes)) handshakes\(rate), \(grouped(tls.resumed)) resumed (\(String(format: "%.1f", share)) %); handshake latency:")
+            lines.append(percentileLine(tls.latency))
+        }
         lines.append(
             "requests: \(grouped(stats.requests)) correct responses in \(String(format: "%.2f", result.elapsedSeconds)) s = \(grouped(saturating(result.requestsPerSecond))) requests/s (\(grouped(stats.sent)) sent)")
         let corrected = result.rate != nil
@@ -301,6 +309,12 @@ struct LoadSummary: Codable {
     var requests_per_connection: Int?
     var connections_recycled: Int?
     var connect_latency_ns: Percentiles?
+    /// TLS handshakes: count, resumed, per second (over the sending period), latency.
+    var tls: TLSReport?
+
+    struct TLSReport: Codable {
+        var handshakes: Int, resumed: Int, handshakes_per_second: Double, handshake_latency_ns: Percentiles
+    }
     /// Each threshold with whether it held and what was measured.
     var thresholds: [ThresholdOutcome]?
 
@@ -338,6 +352,11 @@ struct LoadSummary: Codable {
         if result.requestsPerConnection != nil {
             connections_recycled = result.stats.connectionsRecycled
             connect_latency_ns = Percentiles(result.stats.connectLatency)
+        }
+        if let handshakes = result.stats.tls {
+            tls = TLSReport(
+                handshakes: handshakes.handshakes, resumed: handshakes.resumed,
+                handshakes_per_second: result.tlsHandshakesPerSecond, handshake_latency_ns: Percentiles(handshakes.latency))
         }
     }
 }

@@ -68,6 +68,12 @@ public struct LoadResult: Codable, Sendable {
         elapsedSeconds > 0 ? Double(stats.connectionsUp) / elapsedSeconds : 0
     }
 
+    /// TLS handshakes per second over the sending period (with connection churn, the
+    /// rate of new sessions the server carried).
+    public var tlsHandshakesPerSecond: Double {
+        elapsedSeconds > 0 ? Double(stats.tls?.handshakes ?? 0) / elapsedSeconds : 0
+    }
+
     /// How far the start was from `startAt`, in seconds (positive: late); nil without it.
     public var startOffset: Double? {
         guard let startAt, let startedAt else { return nil }

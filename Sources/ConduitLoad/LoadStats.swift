@@ -1,3 +1,4 @@
+import Conduit
 import Histogram
 
 /// The counts and latency histograms of a load run (or part of one); mergeable across
@@ -22,6 +23,9 @@ public struct LoadStats: Codable, Sendable {
     public var connectLatency = LoadStats.makeHistogram()
     /// Connections closed after their `requestsPerConnection` answers, to connect again.
     public var connectionsRecycled = 0
+    /// TLS handshakes, when the run spoke TLS (nil otherwise, and in records written
+    /// before TLS existed).
+    public var tls: TLSHandshakeStats?
 
     /// A histogram from 1 ns to 100 s with 3 significant digits.
     package static func makeHistogram() -> Histogram<UInt64> {
@@ -50,6 +54,41 @@ public struct LoadStats: Codable, Sendable {
         connectNanoseconds = max(connectNanoseconds, other.connectNanoseconds)
         connectLatency.add(other.connectLatency)
         connectionsRecycled += other.connectionsRecycled
+        if let theirs = other.tls {
+            var mine = tls ?? TLSHandshakeStats()
+            mine.merge(theirs)
+            tls = mine
+        }
+    }
+
+    /// Counts one completed TLS handshake.
+    package mutating func recordHandshake(_ details: TLSDetails) {
+        var mine = tls ?? TLSHandshakeStats()
+        mine.handshakes += 1
+        if details.isResumed { mine.resumed += 1 }
+        mine.latency.record(max(UInt64(clamping: details.handshakeDuration.nanoseconds), 1))
+        tls = mine
+    }
+}
+
+/// The TLS handshakes of a load run: how many, how many resumed an earlier session,
+/// and how long they took (from the TCP connection being up to the handshake's end).
+public struct TLSHandshakeStats: Codable, Sendable {
+    /// Handshakes completed.
+    public var handshakes = 0
+    /// Of those, resumed ones.
+    public var resumed = 0
+    /// Handshake latency in nanoseconds.
+    public var latency = LoadStats.makeHistogram()
+
+    /// None yet.
+    public init() {}
+
+    /// Adds `other` into this record.
+    package mutating func merge(_ other: TLSHandshakeStats) {
+        handshakes += other.handshakes
+        resumed += other.resumed
+        latency.add(other.latency)
     }
 }
 

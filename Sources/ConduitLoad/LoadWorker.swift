@@ -129,7 +129,7 @@ final class LoadWorker {
     private func openConnection() {
         let index = connectsIssued
         connectsIssued += 1
-        var connect = ConnectOptions()
+        var connect = ConnectOptions(tls: options.tls, tlsServerName: options.tlsServerName)
         if !sources.isEmpty { connect.sourceAddress = sources[index % sources.count] }
         let connection = LoadConnection(worker: self, number: firstConnectionNumber + index)
         connections.append(connection)
@@ -138,10 +138,11 @@ final class LoadWorker {
 
     // MARK: events from connections
 
-    func connectionUp(_ connection: LoadConnection, connectNanoseconds: UInt64) {
+    func connectionUp(_ connection: LoadConnection, connectNanoseconds: UInt64, tls: TLSDetails?) {
         up += 1
         stats.connectionsUp += 1
         stats.connectLatency.record(max(connectNanoseconds, 1))
+        if let tls { stats.recordHandshake(tls) }
         if !connection.hasSettled {
             connection.hasSettled = true
             settle()

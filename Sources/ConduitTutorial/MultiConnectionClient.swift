@@ -23,10 +23,13 @@ package final class MultiConnectionClient {
 
     /// Prepares a run of `count` connections to `address`, each sending `messages`;
     /// `log` hears each connection's events (connection numbers start at 1).
+    private let options: ConnectOptions
+
     package init(
         address: SocketAddress, count: Int, messages: [[UInt8]], backend: IOBackend,
-        log: ((Int, EchoExchangeEvent) -> Void)? = nil
+        options: ConnectOptions = ConnectOptions(), log: ((Int, EchoExchangeEvent) -> Void)? = nil
     ) {
+        self.options = options
         self.address = address
         self.count = count
         self.messages = messages
@@ -49,7 +52,7 @@ package final class MultiConnectionClient {
             }
             exchanges.append(exchange)
             log?(number, .connecting)
-            _ = try Connection.connect(to: address, on: loop, handler: exchange)
+            _ = try Connection.connect(to: address, on: loop, options: options, handler: exchange)
         }
         if count > 0 { loop.run() }
         var summary = Summary()

@@ -25,6 +25,7 @@ struct AppClientCommand: ParsableCommand {
     @Option(help: "Requests in flight at once (pipelining).") var pipeline = 1
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
+    @OptionGroup(title: "TLS") var tlsFlags: TLSClientFlags
     @OptionGroup var common: CommonOptions
 
     /// HOST PORT (or --unix PATH), then ACTION VALUE.
@@ -40,6 +41,7 @@ struct AppClientCommand: ParsableCommand {
 
     func run() throws {
         let address = try target().address()
+        let tls = try tlsFlags.context(host: try target().host ?? "")
         let loop = try common.makeLoop()
         let log = logging.log
         say("Starting connection to \(address)")
@@ -55,7 +57,7 @@ struct AppClientCommand: ParsableCommand {
             case .closed: loop.stop()
             }
         }
-        try Connection.connect(to: address, on: loop, handler: session)
+        try Connection.connect(to: address, on: loop, options: ConnectOptions(tls: tls), handler: session)
         loop.run()
         say("Closing connection to \(address)")
         if let failure = session.failure {

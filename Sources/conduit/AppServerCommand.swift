@@ -28,6 +28,7 @@ struct AppServerCommand: ParsableCommand {
     @Option(help: "Close a connection whose request (header and content) is not complete within this long of its start (0 disables; \(FlagRange.timeout.typed)).")
     var messageTimeout = Seconds(60)
     @OptionGroup var serverLimits: ServerLimitOptions
+    @OptionGroup(title: "TLS") var tlsFlags: TLSServerFlags
     @Flag(help: .hidden) var worker = false
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
@@ -54,6 +55,8 @@ struct AppServerCommand: ParsableCommand {
         if processes > 1 { return try runWorkers() }
         let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
         var options = listen.applied(to: serverLimits.serverOptions)
+        let tls = try tlsFlags.served()
+        options.tls = tls?.context
         // Workers share the port with their siblings.
         if worker { options.reusePort = true }
         let limits = self.limits.limits
@@ -63,7 +66,7 @@ struct AppServerCommand: ParsableCommand {
         let started = Locked<AppServer?>(nil)
         try serveUntilSignalled(
             endpoint: endpoint, threads: threads, common: common, announce: !worker,
-            graceSeconds: serverLimits.shutdownGrace.value,
+            graceSeconds: serverLimits.shutdownGrace.value, tls: tls,
             moreStatus: { started.withLock { $0 }.map { "app: \($0.syncCounters())" } }
         ) { group throws(SocketError) in
             let server: AppServer
@@ -90,6 +93,8 @@ extension AppServerCommand {
     func runWorkers() throws {
         // Only HOST PORT reach here: validate() refuses --processes with the other two.
         guard let host, let port else { return }
+        // The files are checked here, once, before any worker starts.
+        let tls = try tlsFlags.served()
         let address = try resolve(host: host, port: port)
         let chosenPort: Int
         let reservation: Int32
@@ -104,7 +109,7 @@ extension AppServerCommand {
             "app-server", host, String(chosenPort), "--worker", "--threads", String(threads),
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--header-timeout", "\(headerTimeout.value)s", "--message-timeout", "\(messageTimeout.value)s",
-        ] + limits.arguments + serverLimits.arguments
+        ] + limits.arguments + serverLimits.arguments + tlsFlags.arguments
         // Woken by SIGINT/SIGTERM/SIGHUP or by any worker ending.
         let wake = DispatchSemaphore(value: 0)
         let signals = ServerSignals(wake: wake)
@@ -112,6 +117,12 @@ extension AppServerCommand {
         signals.onStatus { [processes] in
             workers.signalAll(SIGUSR1)
             return "\(processes) worker processes on \(shown); each reports its own status"
+        }
+        if tls != nil {
+            signals.onReload {
+                workers.signalAll(SIGUSR2)
+                return "asked the worker processes to reload the TLS certificate and key"
+            }
         }
         // Each worker takes a second SIGTERM as "exit now" too.
         signals.onForcedExit { workers.signalAll(SIGTERM) }
@@ -121,6 +132,7 @@ extension AppServerCommand {
             throw fail("the worker processes did not start listening on \(shown) (see their errors above)")
         }
         say("Listening on \(shown) (\(processes) processes)")
+        if let tls { say(tls.announcement) }
         while true {
             wake.wait()
             if let signal = signals.caught {

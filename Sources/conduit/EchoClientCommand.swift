@@ -20,6 +20,7 @@ struct EchoClientCommand: ParsableCommand {
     var words: [String] = []
     @Option(help: ArgumentHelp("Connect to the server's Unix domain socket at PATH instead of HOST PORT.", valueName: "path"))
     var unix: String?
+    @OptionGroup(title: "TLS") var tlsFlags: TLSClientFlags
     @OptionGroup var common: CommonOptions
 
     /// [HOST [PORT [MESSAGE]]], or --unix PATH [MESSAGE].
@@ -33,11 +34,12 @@ struct EchoClientCommand: ParsableCommand {
         let target = try target()
         let message = target.rest.first ?? "Hello, world"
         let address = try target.address()
+        let tls = try tlsFlags.context(host: target.host ?? Defaults.host)
         let loop = try common.makeLoop()
         let exchange = EchoExchange(messages: [Array(message.utf8)]) { _, event in
             if case .closed = event { loop.stop() }
         }
-        _ = try Connection.connect(to: address, on: loop, handler: exchange)
+        _ = try Connection.connect(to: address, on: loop, options: ConnectOptions(tls: tls), handler: exchange)
         loop.run()
         switch exchange.failure {
         case nil:

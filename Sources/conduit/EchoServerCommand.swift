@@ -21,19 +21,22 @@ struct EchoServerCommand: ParsableCommand {
     var host: String?
     @Argument(help: "Port to listen on (default \(Defaults.port)).") var port: Int?
     @OptionGroup var listen: ListenOptions
+    @OptionGroup(title: "TLS") var tlsFlags: TLSServerFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws { try listen.validate(host: host, port: port, hostAndPortRequired: false) }
 
     func run() throws {
         let endpoint = try listen.endpoint(host: host ?? Defaults.host, port: port ?? Defaults.port)
+        var options = listen.applied(to: ServerOptions())
+        options.tls = try tlsFlags.context()
         let group = try common.makeGroup(threads: 1)
         defer { group.syncShutdown() }
         let done = DispatchSemaphore(value: 0)
         let served = ServedOnce()
         let server: Server
         do {
-            server = try endpoint.server(group: group, options: listen.applied(to: ServerOptions()), onAcceptError: { _ in }) { _ in
+            server = try endpoint.server(group: group, options: options, onAcceptError: { _ in }) { _ in
                 guard served.claim() else { return RejectHandler() }
                 return EchoHandler { event in
                     switch event {

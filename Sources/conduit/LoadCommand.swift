@@ -80,6 +80,7 @@ struct LoadCommand: ParsableCommand {
     @OptionGroup(title: "Any TCP service") var custom: LoadScenarioOptions
     @OptionGroup var output: LoadOutputFiles
     @OptionGroup(title: "Pass or fail") var gate: LoadThresholdOptions
+    @OptionGroup(title: "TLS") var tlsFlags: TLSClientFlags
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(
         help: """
@@ -116,6 +117,9 @@ struct LoadCommand: ParsableCommand {
         if let target { try validatePort(target.port, "--target port", allowZero: false) }
         if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
         try validateUnixPath(unix)
+        if tlsFlags.enabled && target == nil && unix == nil {
+            throw ValidationError("TLS needs --target or --unix: the embedded server speaks plain TCP")
+        }
         if embeddedUnix && (target != nil || unix != nil) {
             throw ValidationError("--embedded-unix is for the embedded server; not with --target or --unix")
         }
@@ -181,6 +185,7 @@ struct LoadCommand: ParsableCommand {
         var options = options()
         if let target { options.target = try resolve(host: target.host, port: target.port) }
         if let unix { options.target = try SocketAddress.unix(path: unix) }
+        options.tls = try tlsFlags.context(host: target?.host ?? "", warn: !workerOutput)
         try output.checkWritable()
         if processes > 1 { return try runWorkers(options) }
         try checkSystemLimits(options)

@@ -121,7 +121,7 @@ extension LoadCommand {
         if let rate = options.rate { list += ["--rate", String(rate * share)] }
         if let connectRate = options.connectRate { list += ["--connect-rate", String(connectRate * share)] }
         if let startAt = options.startAt { list += ["--start-at", String(startAt)] }
-        return list + custom.arguments
+        return list + custom.arguments + tlsFlags.arguments
     }
 }
 

@@ -23,6 +23,7 @@ struct MulticonnClientCommand: ParsableCommand {
     @Option(help: "Messages per connection (\(FlagRange.messages.typed)).") var messages = 2
     @Option(help: "Pad or cut each message to this many bytes (\(FlagRange.payload.typed)).") var messageSize: Int?
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "TLS") var tlsFlags: TLSClientFlags
     @OptionGroup var common: CommonOptions
 
     /// HOST PORT (or --unix PATH), then NUM_CONNECTIONS.
@@ -49,6 +50,7 @@ struct MulticonnClientCommand: ParsableCommand {
         let quiet = self.quiet
         let client = MultiConnectionClient(
             address: address, count: numConnections, messages: payloads, backend: common.backend,
+            options: ConnectOptions(tls: try tlsFlags.context(host: try target().host ?? "")),
             log: quiet ? nil : { number, event in
                 switch event {
                 case .connecting: say("Starting connection \(number) to \(address)")

@@ -24,6 +24,7 @@ struct MulticonnServerCommand: ParsableCommand {
     @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
     @Flag(help: "Log only listening and shutdown, not every connection and echo.") var quiet = false
     @OptionGroup var serverLimits: ServerLimitOptions
+    @OptionGroup(title: "TLS") var tlsFlags: TLSServerFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -34,9 +35,11 @@ struct MulticonnServerCommand: ParsableCommand {
     func run() throws {
         let endpoint = try listen.endpoint(host: host ?? "", port: port ?? 0)
         let quiet = self.quiet
-        let options = listen.applied(to: serverLimits.serverOptions)
+        var options = listen.applied(to: serverLimits.serverOptions)
+        let tls = try tlsFlags.served()
+        options.tls = tls?.context
         try serveUntilSignalled(
-            endpoint: endpoint, threads: threads, common: common, graceSeconds: serverLimits.shutdownGrace.value
+            endpoint: endpoint, threads: threads, common: common, graceSeconds: serverLimits.shutdownGrace.value, tls: tls
         ) { group throws(SocketError) in
             try endpoint.server(
                 group: group, options: options,

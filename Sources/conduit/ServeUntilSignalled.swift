@@ -7,7 +7,7 @@ import Conduit
 /// the exit print the loops' counters, then `moreStatus()` (the application's) if any.
 func serveUntilSignalled(
     endpoint: ListenEndpoint, threads: Int, common: CommonOptions, announce: Bool = true, graceSeconds: Double = 5,
-    moreStatus: @escaping @Sendable () -> String? = { nil },
+    tls: ServedTLS? = nil, moreStatus: @escaping @Sendable () -> String? = { nil },
     start: (EventLoopGroup) throws(SocketError) -> Server
 ) throws {
     // Before anything starts: a signal from here on waits for `wait()` instead of
@@ -28,7 +28,13 @@ func serveUntilSignalled(
             + "\(server.bufferedBytes) bytes buffered; since start: \(counted)"
             + (moreStatus().map { "; \($0)" } ?? "")
     }
-    if announce { say("Listening on \(server.address)") }
+    if let tls {
+        signals.onReload { tls.reload() }
+    }
+    if announce {
+        say("Listening on \(server.address)")
+        if let tls { say(tls.announcement) }
+    }
     let signal = signals.wait()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }
     let left = server.syncShutdownGracefully(timeout: .seconds(graceSeconds))
@@ -36,4 +42,30 @@ func serveUntilSignalled(
     // What the loops did, for whoever profiles a run (the same line as SIGUSR1's).
     FileHandleOutput.standardError("loops: \(group.syncCounters())" + (moreStatus().map { "; \($0)" } ?? ""))
     group.syncShutdown()
+}
+
+/// A server's TLS as the command line set it up: the context its connections use, and
+/// the flags it came from (for the startup line and SIGUSR2's reload).
+struct ServedTLS: Sendable {
+    let context: TLSContext
+    let announcement: String
+
+    /// Reads the certificate and key again; the line that says how it went.
+    func reload() -> String {
+        do {
+            try context.reload()
+            return "reloaded the TLS certificate and key; new connections use them"
+        } catch {
+            return "TLS reload failed, still serving the previous certificate: \(error)"
+        }
+    }
+}
+
+extension TLSServerFlags {
+    /// The context and startup line for these flags (nil for plain TCP); one clear line
+    /// and exit 1 when a file cannot be used.
+    func served() throws -> ServedTLS? {
+        guard let context = try context() else { return nil }
+        return ServedTLS(context: context, announcement: announcement(context))
+    }
 }

@@ -9,7 +9,9 @@ import Synchronization
 ///   its name); a second, of any of the three, ends the process at once with status
 ///   128 + its number, without waiting for connections to finish.
 /// - SIGUSR1: one status line on stderr (see `onStatus`); the server keeps running.
-/// - SIGUSR2, SIGALRM: a line saying they are ignored; they no longer end a server.
+/// - SIGUSR2: a TLS server reads its certificate and key again (`onReload`); new
+///   connections use them, open ones keep theirs. Without TLS, ignored with a line.
+/// - SIGALRM: a line saying it is ignored; it no longer ends a server.
 final class ServerSignals: Sendable {
     private let state: State
     private let events: SignalEvents
@@ -40,6 +42,11 @@ final class ServerSignals: Sendable {
         state.hooks.withLock { $0.status = status }
     }
 
+    /// What SIGUSR2 does: `reload` returns the line to print.
+    func onReload(_ reload: @escaping @Sendable () -> String) {
+        state.hooks.withLock { $0.reload = reload }
+    }
+
     /// Runs just before a second termination signal ends the process (to pass it on to
     /// worker processes, say).
     func onForcedExit(_ action: @escaping @Sendable () -> Void) {
@@ -55,6 +62,7 @@ final class ServerSignals: Sendable {
         struct Hooks {
             var status: @Sendable () -> String = { "starting" }
             var beforeForcedExit: @Sendable () -> Void = {}
+            var reload: (@Sendable () -> String)?
         }
 
         init(caught: DispatchSemaphore) { self.caught = caught }
@@ -65,6 +73,9 @@ final class ServerSignals: Sendable {
             case SIGUSR1:
                 let status = hooks.withLock { $0.status }
                 FileHandleOutput.standardError("conduit: \(status())")
+            case SIGUSR2 where hooks.withLock({ $0.reload }) != nil:
+                let reload = hooks.withLock { $0.reload }
+                FileHandleOutput.standardError("conduit: \(reload?() ?? "")")
             case SIGUSR2, SIGALRM:
                 FileHandleOutput.standardError("conduit: ignoring \(name)")
             default:

@@ -138,6 +138,30 @@ struct TLSTests {
         }
     }
 
+    /// A client context offers the session its last connection got; the server resumes
+    /// it (no full handshake), and both ends say so.
+    @Test(arguments: IOBackend.allCases)
+    func aSecondConnectionResumesTheSession(backend: IOBackend) throws {
+        try requireUsable(backend)
+        let client = try clientTLS()
+        try withTLSEchoServer(backend: backend, tls: try serverTLS()) { address, _ in
+            var resumed: [Bool] = []
+            for _ in 0..<3 {
+                let loop = try EventLoop(backend: backend)
+                var details: TLSDetails?
+                let exchange = EchoExchange(messages: [Array("again".utf8)]) { exchange, event in
+                    if case .closed = event { loop.stop() }
+                }
+                let watcher = DetailsWatcher(exchange) { details = $0 }
+                try Connection.connect(to: address, on: loop, options: ConnectOptions(tls: client), handler: watcher)
+                loop.run()
+                #expect(exchange.failure == nil)
+                resumed.append(details?.isResumed ?? false)
+            }
+            #expect(resumed == [false, true, true])
+        }
+    }
+
     /// A handshake that never completes (a client that connects and says nothing, or
     /// trickles) is closed at the handshake timeout.
     @Test func aStalledHandshakeIsClosedAtTheTimeout() throws {
@@ -148,5 +172,29 @@ struct TLSTests {
             #expect(reply.closed)
             #expect(reply.bytes.isEmpty)
         }
+    }
+}
+
+/// Passes every event on to an echo exchange, and hands over what TLS negotiated once
+/// the connection has opened.
+final class DetailsWatcher: ConnectionHandler {
+    let inner: EchoExchange
+    let onDetails: (TLSDetails?) -> Void
+
+    init(_ inner: EchoExchange, onDetails: @escaping (TLSDetails?) -> Void) {
+        self.inner = inner
+        self.onDetails = onDetails
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        onDetails(connection.tlsDetails)
+        inner.connectionDidOpen(connection)
+    }
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        inner.connection(connection, didReceive: bytes)
+    }
+    func connectionDidReachEnd(_ connection: Connection) { inner.connectionDidReachEnd(connection) }
+    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        inner.connectionDidClose(connection, error: error)
     }
 }

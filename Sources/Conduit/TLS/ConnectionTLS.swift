@@ -12,6 +12,7 @@ extension Connection {
     /// Starts the handshake of a connection just opened: a client sends its hello; a
     /// server waits for one, within its handshake timeout.
     func beginHandshake(_ tls: TLSSession) {
+        tls.startedAt = Monotonic.now()
         if server != nil {
             if let limit = server?.tlsHandshakeTimeout, limit > 0 {
                 deadlineNanoseconds = loop.now &+ limit
@@ -29,6 +30,7 @@ extension Connection {
         sendSessionOutput(tls)
         if status == 1 {
             tls.isEstablished = true
+            tls.handshakeNanoseconds = Monotonic.now() &- tls.startedAt
             deadlineNanoseconds = 0
             loop.counters.tlsHandshakes += 1
             if tls.isResumed { loop.counters.tlsResumedHandshakes += 1 }
