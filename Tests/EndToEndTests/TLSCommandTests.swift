@@ -1,0 +1,142 @@
+import ConduitTestSupport
+import Foundation
+import Testing
+
+/// TLS from the command line, against peers no one here wrote: Python's ssl module (the
+/// tutorial's language), `openssl s_client`, and the load tool's handshake report.
+@Suite("TLS on the command line")
+struct TLSCommandTests {
+    let certificates: TestCertificates
+
+    init() throws { certificates = try TestCertificates.shared() }
+
+    var serverFlags: [String] { ["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey] }
+
+    /// The tutorial's app client in Python, wrapped in `ssl.create_default_context`,
+    /// gets the tutorial's answer from `conduit app-server` over TLS.
+    @Test func pythonsAppClientOverTLS() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        #expect(server.waitForOutput(containing: "TLS 1.2+ with \(certificates.serverCertificate)"))
+        #expect(server.stdout.contains("records in userspace"))
+        let client = try python("py_app_client.py", ["localhost", port, "search", "morpheus", "--tls-ca", certificates.caCertificate])
+            .finish(seconds: 20)
+        #expect(client.status == 0, "\(client.stderr)")
+        #expect(client.stdout.hasPrefix("Got result: Follow the white rabbit. 🐰\n"), "\(client.stdout)")
+    }
+
+    /// `openssl s_client` checks the chain and name and gets its line echoed.
+    @Test func opensslSClientIsEchoed() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = try #require(server.listeningPort())
+        let result = try python("tls_peer.py", ["s_client", String(port), certificates.caCertificate, "over tls"])
+            .finish(seconds: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "s_client echoed: over tls\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    /// The other way: conduit's echo client speaks TLS to Python's ssl echo server.
+    @Test func echoClientToPythonsTLSServer() throws {
+        let peer = try python("tls_peer.py", ["echo-server", certificates.serverCertificate, certificates.serverKey])
+        defer { peer.signal(SIGKILL) }
+        let port = String(try #require(peer.listeningPort()))
+        let result = try runConduit(["echo-client", "localhost", port, "it's TLS", "--tls-ca", certificates.caCertificate])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Received b\"it's TLS\"\n" || result.stdout == "Received b'it\\'s TLS'\n", "\(result.stdout)")
+    }
+
+    /// A client that checks refuses a certificate it cannot trust, in one line; with
+    /// --tls-insecure it goes through, warned.
+    @Test func untrustedServerIsRefusedUnlessInsecure() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let refused = try runConduit(["echo-client", "localhost", port, "hi", "--tls"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("certificate verify failed"), "\(refused.stderr)")
+        let insecure = try runConduit(["echo-client", "localhost", port, "hi", "--tls-insecure"])
+        #expect(insecure.status == 0, "\(insecure.stderr)")
+        #expect(insecure.stderr.contains("warning: --tls-insecure"))
+    }
+
+    /// TLS to a plaintext server fails with a TLS error, not a hang or a crash.
+    @Test func tlsClientOnAPlainPort() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"])
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let result = try runConduit(["echo-client", "localhost", port, "hi", "--tls-ca", certificates.caCertificate], seconds: 30)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("TLS"), "\(result.stderr)")
+    }
+
+    /// Thousands of one-byte records (each its own TLS record) are all echoed, in order.
+    @Test func manyTinyRecords() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let client = try python("tls_peer.py", ["tiny", "localhost", port, certificates.caCertificate, "3000"]).finish(seconds: 60)
+        #expect(client.status == 0, "\(client.stderr)")
+        #expect(client.stdout == "echoed 3000 bytes\n")
+    }
+
+    /// `conduit load --tls` with connection churn counts the handshakes, resumes the
+    /// sessions after the first, and reports both in the JSON.
+    @Test func loadReportsHandshakes() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--log-level", "warning"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = try #require(server.listeningPort())
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("tls-load-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let result = try runConduit([
+            "load", "--target", "localhost:\(port)", "--tls-ca", certificates.caCertificate, "--connections", "2",
+            "--requests-per-connection", "2", "--duration", "1s", "--quiet", "--json", json.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("TLS: "), "\(result.stdout)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let tls = try #require(report["tls"] as? [String: Any])
+        let handshakes = try #require(tls["handshakes"] as? Int)
+        let resumed = try #require(tls["resumed"] as? Int)
+        #expect(handshakes >= 4)
+        // A connection that starts before any answer brought a ticket makes a full one.
+        #expect(resumed * 10 >= handshakes * 9, "only \(resumed) of \(handshakes) resumed")
+        #expect((report["error_count"] as? Int) == 0)
+    }
+
+    /// SIGUSR2 reads the certificate again: connections made afterwards see the new one.
+    @Test func sigusr2ReloadsTheCertificate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-reload-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let served = directory.appendingPathComponent("served.pem").path
+        try FileManager.default.copyItem(atPath: certificates.serverCertificate, toPath: served)
+        let server = try ChildProcess(
+            ["multiconn-server", "127.0.0.1", "0", "--quiet", "--tls-cert", served, "--tls-key", certificates.serverKey])
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let before = try python("tls_peer.py", ["certificate", "127.0.0.1", port]).finish(seconds: 20)
+        try FileManager.default.removeItem(atPath: served)
+        try FileManager.default.copyItem(atPath: certificates.wrongHostCertificate, toPath: served)
+        server.signal(SIGUSR2)
+        #expect(server.waitForError(containing: "reloaded the TLS certificate and key"), "\(server.stderr)")
+        let after = try python("tls_peer.py", ["certificate", "127.0.0.1", port]).finish(seconds: 20)
+        let pem = { (path: String) in try String(contentsOfFile: path, encoding: .utf8) }
+        #expect(before.stdout == (try pem(certificates.serverCertificate)))
+        #expect(after.stdout == (try pem(certificates.wrongHostCertificate)))
+    }
+
+    /// Flags that do not go together are usage errors (exit 64), saying which.
+    @Test func tlsFlagMistakes() throws {
+        let halfServer = try runConduit(["app-server", "127.0.0.1", "0", "--tls-cert", certificates.serverCertificate])
+        #expect(halfServer.status == 64)
+        #expect(halfServer.stderr.contains("--tls-cert and --tls-key go together"))
+        let missing = try runConduit(["app-server", "127.0.0.1", "0", "--tls-cert", "/nonexistent.pem", "--tls-key", certificates.serverKey])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot read the certificate chain file /nonexistent.pem"), "\(missing.stderr)")
+        let embedded = try runConduit(["load", "--tls", "--duration", "1s"])
+        #expect(embedded.status == 64)
+        #expect(embedded.stderr.contains("TLS needs --target"))
+    }
+}

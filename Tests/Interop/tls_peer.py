@@ -1,0 +1,95 @@
+"""TLS peers written with Python's ssl module, for interoperability tests.
+
+usage:
+  tls_peer.py echo-server CERT KEY        serve one client on a free loopback port,
+                                          echoing everything (the tutorial's echo
+                                          server wrapped in ssl); prints
+                                          'Listening on 127.0.0.1:PORT' first
+  tls_peer.py tiny HOST PORT CAFILE N     send N bytes as N records of one byte each,
+                                          read the echo back; prints 'echoed N bytes'
+  tls_peer.py certificate HOST PORT       print the certificate the server presents (PEM)
+  tls_peer.py s_client PORT CAFILE TEXT   send TEXT through `openssl s_client` (checking
+                                          the chain and the name localhost), wait for
+                                          its echo; prints 's_client echoed: TEXT'
+"""
+
+import socket
+import ssl
+import subprocess
+import sys
+
+
+def echo_server(cert, key):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        print(f"Listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
+        listener.settimeout(30)
+        plain, _ = listener.accept()
+        with context.wrap_socket(plain, server_side=True) as conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+
+
+def tiny(host, port, cafile, count):
+    context = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection((host, port), timeout=20) as plain:
+        with context.wrap_socket(plain, server_hostname=host) as conn:
+            sent = bytes(i % 251 for i in range(count))
+            for i in range(count):
+                conn.sendall(sent[i:i + 1])
+            received = b""
+            while len(received) < count:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                received += data
+    if received != sent:
+        print(f"echo differs: {len(received)} of {count} bytes", file=sys.stderr)
+        sys.exit(1)
+    print(f"echoed {count} bytes")
+
+
+def certificate(host, port):
+    print(ssl.get_server_certificate((host, port)), end="")
+
+
+def s_client(port, cafile, text):
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
+               "-CAfile", cafile, "-verify_return_error", "-quiet"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as client:
+        try:
+            client.stdin.write((text + "\n").encode())
+            client.stdin.flush()
+            # -quiet waits for the server to close; the echo is the event we wait for.
+            line = client.stdout.readline().decode().rstrip("\n")
+        finally:
+            client.kill()
+    if line != text:
+        print(f"s_client got {line!r}", file=sys.stderr)
+        sys.exit(1)
+    print(f"s_client echoed: {line}")
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["echo-server"] and len(args) == 3:
+        echo_server(args[1], args[2])
+    elif args[:1] == ["tiny"] and len(args) == 5:
+        tiny(args[1], int(args[2]), args[3], int(args[4]))
+    elif args[:1] == ["s_client"] and len(args) == 4:
+        s_client(int(args[1]), args[2], args[3])
+    elif args[:1] == ["certificate"] and len(args) == 3:
+        certificate(args[1], int(args[2]))
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
