@@ -14,7 +14,9 @@ extension Connection {
         case .closing, .draining:
             if !afterFlush { finishClose(error: nil) }
         case .open, .connecting:
-            if afterFlush && state.phase == .open { queueCloseNotify() }
+            // A TLS peer is told the end is intended (close_notify) whenever that costs
+            // nothing: after the output, or when none is queued.
+            if state.phase == .open && (afterFlush || !hasQueuedOutput) { queueCloseNotify() }
             if afterFlush && hasQueuedOutput && state.phase == .open {
                 state.phase = .closing
                 applyInterest()

@@ -162,6 +162,29 @@ struct TLSTests {
         }
     }
 
+    /// The async API over TLS: requests and answers, then a graceful stop that the
+    /// client reads as the end of the stream.
+    @Test(arguments: IOBackend.allCases)
+    func asyncServerAndClient(backend: IOBackend) async throws {
+        try requireUsable(backend)
+        let group = try EventLoopGroup(threads: 2, backend: backend)
+        let server = try await AsyncServer.start(
+            group: group, address: .loopback(port: 0), options: ServerOptions(tls: try serverTLS()))
+        let running = Task { await server.run(AsyncServerTests.upperCaser()) }
+        let client = try await AsyncConnection.connect(
+            to: server.address, on: group.next(), options: ConnectOptions(tls: try clientTLS()))
+        for line in 0..<20 {
+            let answer = try await client.request(Array("line \(line)\n".utf8), framing: LineFraming())
+            #expect(answer == Array("LINE \(line)\n".utf8))
+        }
+        running.cancel()
+        #expect(try await client.receive() == nil)
+        await client.close()
+        await running.value
+        #expect(await group.counters().tlsHandshakes == 2)
+        await group.shutdown()
+    }
+
     /// A handshake that never completes (a client that connects and says nothing, or
     /// trickles) is closed at the handshake timeout.
     @Test func aStalledHandshakeIsClosedAtTheTimeout() throws {

@@ -71,6 +71,31 @@ struct TLSCommandTests {
         #expect(result.stderr.contains("TLS"), "\(result.stderr)")
     }
 
+    /// A connection the server ends (here at its idle timeout) ends with close_notify,
+    /// so the client can tell an intended end from a cut (Python's ssl, with ragged ends
+    /// reported, reads an orderly end).
+    @Test func theServerSaysCloseNotify() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet", "--idle-timeout", "1s"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let client = try python("tls_peer.py", ["until-close", port, certificates.caCertificate]).finish(seconds: 30)
+        #expect(client.stdout == "close_notify\n", "\(client.stdout) \(client.stderr)")
+    }
+
+    /// A TLS 1.2 client that asks to renegotiate is refused and its connection closed
+    /// with a TLS error; the next client is served.
+    @Test func renegotiationIsRefused() throws {
+        let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0"] + serverFlags)
+        defer { server.signal(SIGKILL) }
+        let port = String(try #require(server.listeningPort()))
+        let attempt = try python("tls_peer.py", ["renegotiate", port, certificates.caCertificate]).finish(seconds: 30)
+        #expect(attempt.stdout.contains("RENEGOTIATING"), "\(attempt.stdout)")
+        #expect(attempt.stdout.contains("no renegotiation"), "\(attempt.stdout)")
+        #expect(server.waitForOutput(containing: "(TLS record: "), "\(server.stdout)")
+        let next = try python("tls_peer.py", ["s_client", port, certificates.caCertificate, "still here"]).finish(seconds: 30)
+        #expect(next.stdout == "s_client echoed: still here\n", "\(next.stderr)")
+    }
+
     /// Thousands of one-byte records (each its own TLS record) are all echoed, in order.
     @Test func manyTinyRecords() throws {
         let server = try ChildProcess(["multiconn-server", "127.0.0.1", "0", "--quiet"] + serverFlags)

@@ -11,6 +11,13 @@ usage:
   tls_peer.py s_client PORT CAFILE TEXT   send TEXT through `openssl s_client` (checking
                                           the chain and the name localhost), wait for
                                           its echo; prints 's_client echoed: TEXT'
+  tls_peer.py until-close PORT CAFILE     connect, send nothing, read until the server
+                                          closes; prints 'close_notify' for an orderly
+                                          TLS end, 'cut' for a TCP end without one
+  tls_peer.py renegotiate PORT CAFILE     TLS 1.2 through `openssl s_client`: one line
+                                          echoed, then ask to renegotiate (its R
+                                          command); prints 'ended: ' and how the
+                                          connection ended
 """
 
 import socket
@@ -76,6 +83,38 @@ def s_client(port, cafile, text):
     print(f"s_client echoed: {line}")
 
 
+def renegotiate(port, cafile):
+    command = ["openssl", "s_client", "-tls1_2", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
+               "-CAfile", cafile, "-verify_return_error"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as client:
+        try:
+            client.stdin.write(b"first\n")
+            client.stdin.flush()
+            while True:
+                line = client.stdout.readline()
+                if not line or line == b"first\n":
+                    break
+            client.stdin.write(b"R\n")
+            client.stdin.flush()
+            # The server refuses; s_client reports it and the connection ends.
+            rest = client.stdout.read().decode(errors="replace")
+        finally:
+            client.kill()
+    print("ended: " + " | ".join(rest.split("\n")))
+
+
+def until_close(port, cafile):
+    context = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as plain:
+        with context.wrap_socket(plain, server_hostname="localhost", suppress_ragged_eofs=False) as conn:
+            try:
+                while conn.recv(65536):
+                    pass
+                print("close_notify")
+            except ssl.SSLEOFError:
+                print("cut")
+
+
 def main():
     args = sys.argv[1:]
     if args[:1] == ["echo-server"] and len(args) == 3:
@@ -84,6 +123,10 @@ def main():
         tiny(args[1], int(args[2]), args[3], int(args[4]))
     elif args[:1] == ["s_client"] and len(args) == 4:
         s_client(int(args[1]), args[2], args[3])
+    elif args[:1] == ["until-close"] and len(args) == 3:
+        until_close(int(args[1]), args[2])
+    elif args[:1] == ["renegotiate"] and len(args) == 3:
+        renegotiate(int(args[1]), args[2])
     elif args[:1] == ["certificate"] and len(args) == 3:
         certificate(args[1], int(args[2]))
     else:
