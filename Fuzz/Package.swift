@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // libFuzzer targets for the parts of Conduit a peer reaches: the message decoder, the
 // JSON content and the application's routing, the load tool's response matcher, and
-// the framings (fixed, delimited, length-prefixed, RESP, until close).
+// the framings (fixed, delimited, length-prefixed, RESP, until close), and the TLS glue.
 // Their own package so the main build never needs the fuzzer runtime. Run:
 // Fuzz/run.sh [SECONDS] [TARGET]. run.sh builds the whole graph with
 // `--sanitize=fuzzer --sanitize=address` and
@@ -34,6 +34,7 @@ let package = Package(
         fuzzer("ContentFuzzer", ["ConduitMessage", "ConduitApp"]),
         fuzzer("MatcherFuzzer", ["ConduitMessage", "ConduitApp", "ConduitLoad"]),
         fuzzer("FramingFuzzer", ["Conduit"]),
+        fuzzer("TLSFuzzer", ["Conduit"]),
     ],
     swiftLanguageModes: [.v6]
 )

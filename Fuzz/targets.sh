@@ -1,5 +1,5 @@
 # The fuzz targets and how to build them; sourced by run.sh and merge.sh.
-targets=(decoder content matcher framing)
+targets=(decoder content matcher framing tls)
 
 # Sets `selected` to the targets `$1` names: `all`, or one target (exit 64 otherwise).
 select_targets() {
@@ -19,6 +19,7 @@ fuzz_product() {
         content) echo ContentFuzzer ;;
         matcher) echo MatcherFuzzer ;;
         framing) echo FramingFuzzer ;;
+        tls) echo TLSFuzzer ;;
         *) return 1 ;;
     esac
 }
@@ -27,7 +28,7 @@ fuzz_product() {
 # feeds each input five times and copies incomplete messages, so shorter is faster.
 fuzz_max_len() {
     case "$1" in
-        matcher | framing) echo 2048 ;;
+        matcher | framing | tls) echo 2048 ;;
         *) echo 4096 ;;
     esac
 }

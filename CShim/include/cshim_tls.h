@@ -48,6 +48,11 @@ void cshim_tls_context_free(cshim_tls_context *ctx);
 /// The certificate chain and private key, PEM, from memory; checks they match.
 int cshim_tls_context_use_identity(cshim_tls_context *ctx, const char *chain_pem, size_t chain_len,
                                    const char *key_pem, size_t key_len);
+/// Makes a fresh P-256 key and a certificate for it, signed by itself, valid for a day
+/// for localhost, 127.0.0.1 and ::1, and uses them; writes the certificate's PEM into
+/// `pem_out` (at most `cap` bytes, NUL-terminated) so that a client can trust exactly it.
+/// For tests, demos and the load tool's embedded server: no file, nothing to leak.
+int cshim_tls_context_use_self_signed(cshim_tls_context *ctx, char *pem_out, size_t cap);
 /// Adds the CAs in `pem` to those the peer's certificate may chain to.
 int cshim_tls_context_trust_pem(cshim_tls_context *ctx, const char *pem, size_t len);
 /// Adds the system's CA store (OpenSSL's default paths).

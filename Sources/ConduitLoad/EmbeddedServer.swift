@@ -13,7 +13,10 @@ final class EmbeddedServer {
     /// The temporary directory holding the Unix socket, removed at shutdown.
     private let directory: String?
 
-    init(workload: Workload, threads: Int, backend: IOBackend, unixSocket: Bool = false) throws(SocketError) {
+    init(
+        workload: Workload, threads: Int, backend: IOBackend, unixSocket: Bool = false, tls: TLSContext? = nil
+    ) throws(SocketError) {
+        let options = ServerOptions(tls: tls)
         group = try EventLoopGroup(threads: threads, backend: backend)
         var directory: String?
         do throws(SocketError) {
@@ -29,11 +32,11 @@ final class EmbeddedServer {
                 }
             }
             if workload == .echo {
-                let server = try Server(group: group, address: listenOn) { _ in EchoHandler() }
+                let server = try Server(group: group, address: listenOn, options: options) { _ in EchoHandler() }
                 address = server.address
                 stop = { server.syncStopAccepting() }
             } else {
-                let server = try AppServer(group: group, address: listenOn)
+                let server = try AppServer(group: group, address: listenOn, options: options)
                 address = server.address
                 stop = { server.server.syncStopAccepting() }
             }

@@ -41,7 +41,7 @@ public final class LoadGenerator: Sendable {
         let embedded = options.target == nil
             ? try EmbeddedServer(
                 workload: options.workload, threads: options.serverThreads, backend: options.backend,
-                unixSocket: options.embeddedUnixSocket)
+                unixSocket: options.embeddedUnixSocket, tls: options.embeddedServerTLS)
             : nil
         defer { embedded?.shutdown() }
         let target = options.target ?? embedded!.address

@@ -73,6 +73,9 @@ public struct LoadOptions: Sendable {
     public var tls: TLSContext?
     /// The name the target's certificate must carry (and SNI); nil: the context's.
     public var tlsServerName: String?
+    /// The embedded server's TLS, when there is no target: a context with a
+    /// self-signed certificate (`TLSConfiguration.selfSignedServer()`) that `tls` trusts.
+    public var embeddedServerTLS: TLSContext?
 
     /// The defaults (`conduit load` with no arguments).
     public init() {}

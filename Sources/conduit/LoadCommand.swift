@@ -118,7 +118,12 @@ struct LoadCommand: ParsableCommand {
         if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
         try validateUnixPath(unix)
         if tlsFlags.enabled && target == nil && unix == nil {
-            throw ValidationError("TLS needs --target or --unix: the embedded server speaks plain TCP")
+            if tlsFlags.arguments != ["--tls"] {
+                throw ValidationError("the embedded server's certificate is made for the run and trusted as it is: give --tls alone, or --target")
+            }
+            if processes > 1 {
+                throw ValidationError("--tls with --processes needs --target: start 'conduit app-server HOST PORT --processes N --tls-cert FILE --tls-key FILE' and load it")
+            }
         }
         if embeddedUnix && (target != nil || unix != nil) {
             throw ValidationError("--embedded-unix is for the embedded server; not with --target or --unix")
@@ -185,7 +190,11 @@ struct LoadCommand: ParsableCommand {
         var options = options()
         if let target { options.target = try resolve(host: target.host, port: target.port) }
         if let unix { options.target = try SocketAddress.unix(path: unix) }
-        options.tls = try tlsFlags.context(host: target?.host ?? "", warn: !workerOutput)
+        if tlsFlags.enabled && options.target == nil {
+            (options.embeddedServerTLS, options.tls) = try embeddedTLS()
+        } else {
+            options.tls = try tlsFlags.context(host: target?.host ?? "", warn: !workerOutput)
+        }
         try output.checkWritable()
         if processes > 1 { return try runWorkers(options) }
         try checkSystemLimits(options)
@@ -332,6 +341,21 @@ extension LoadCommand {
     static func flagName(_ property: String) -> String {
         property.reduce(into: "") { name, character in
             if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
+    }
+}
+
+extension LoadCommand {
+    /// `--tls` against the embedded server: a certificate made for this run, and a
+    /// client that trusts exactly it (and checks the name localhost).
+    func embeddedTLS() throws -> (server: TLSContext, client: TLSContext) {
+        do {
+            let server = try TLSContext(.selfSignedServer())
+            let client = try TLSContext(
+                .client(serverName: "localhost", trust: .certificates(.bytes(server.selfSignedCertificate ?? []))))
+            return (server, client)
+        } catch {
+            throw fail("TLS: \(error)")
         }
     }
 }

@@ -130,6 +130,15 @@ struct TLSCommandTests {
         #expect((report["error_count"] as? Int) == 0)
     }
 
+    /// `conduit load --tls` alone loads the embedded server over TLS, with a certificate
+    /// made for the run that the client checks.
+    @Test func loadTheEmbeddedServerOverTLS() throws {
+        let result = try runConduit(["load", "--tls", "--duration", "1s", "--connections", "4", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("TLS: 4 handshakes"), "\(result.stdout)")
+        #expect(result.stdout.contains("errors: 0"), "\(result.stdout)")
+    }
+
     /// SIGUSR2 reads the certificate again: connections made afterwards see the new one.
     @Test func sigusr2ReloadsTheCertificate() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-reload-\(getpid())")
@@ -160,8 +169,8 @@ struct TLSCommandTests {
         let missing = try runConduit(["app-server", "127.0.0.1", "0", "--tls-cert", "/nonexistent.pem", "--tls-key", certificates.serverKey])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("cannot read the certificate chain file /nonexistent.pem"), "\(missing.stderr)")
-        let embedded = try runConduit(["load", "--tls", "--duration", "1s"])
+        let embedded = try runConduit(["load", "--tls-ca", certificates.caCertificate, "--duration", "1s"])
         #expect(embedded.status == 64)
-        #expect(embedded.stderr.contains("TLS needs --target"))
+        #expect(embedded.stderr.contains("give --tls alone, or --target"), "\(embedded.stderr)")
     }
 }

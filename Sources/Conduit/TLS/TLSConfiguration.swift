@@ -56,6 +56,10 @@ public struct TLSConfiguration: Sendable {
     /// A client: the name sent as SNI and checked against the server's certificate
     /// (an IP address is checked, not sent); nil: the host connected to, when known.
     public var serverName: String?
+    /// A server: make a fresh key and a certificate signed by itself (for localhost,
+    /// 127.0.0.1 and ::1, valid a day) instead of reading `certificateChain`; clients
+    /// trust exactly it through `TLSContext.selfSignedCertificate`. For tests and demos.
+    public var generatesSelfSignedCertificate = false
     /// A client: offer the last session a server gave this context on the next
     /// connection, for a resumed handshake.
     public var resumesSessions: Bool
@@ -67,6 +71,16 @@ public struct TLSConfiguration: Sendable {
             isServer: true, certificateChain: certificateChain, privateKey: privateKey, trust: .system,
             verification: .none, minimumVersion: .tls12, applicationProtocols: [], serverName: nil,
             resumesSessions: false)
+    }
+
+    /// A server with a certificate made for it on the spot (see
+    /// `generatesSelfSignedCertificate`): TLS without any file, for tests and demos.
+    public static func selfSignedServer() -> TLSConfiguration {
+        var configuration = TLSConfiguration(
+            isServer: true, certificateChain: nil, privateKey: nil, trust: .system, verification: .none,
+            minimumVersion: .tls12, applicationProtocols: [], serverName: nil, resumesSessions: false)
+        configuration.generatesSelfSignedCertificate = true
+        return configuration
     }
 
     /// A client that checks the server's certificate against `trust` and its name

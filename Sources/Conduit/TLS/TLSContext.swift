@@ -12,11 +12,18 @@ public final class TLSContext: Sendable {
     public var configuration: TLSConfiguration { loaded.withLock { $0 } }
     private let loaded: Locked<TLSConfiguration>
 
+    /// The certificate a `selfSignedServer()` context made, as PEM, for a client to
+    /// trust (`TLSConfiguration.Trust.certificates(.bytes(...))`); nil otherwise. A
+    /// reload makes a new one, which this does not follow.
+    public let selfSignedCertificate: [UInt8]?
+
     /// Loads `configuration`: reads its files, parses its PEM, checks the key matches
     /// the certificate. Throws, saying which, when something cannot be used.
     public init(_ configuration: TLSConfiguration) throws(TLSConfigurationError) {
-        current = Locked(Handle(pointer: try Self.load(configuration)))
+        var made: [UInt8]?
+        current = Locked(Handle(pointer: try Self.load(configuration, selfSigned: &made)))
         loaded = Locked(configuration)
+        selfSignedCertificate = made
     }
 
     deinit { cshim_tls_context_free(current.withLock { $0 }.pointer) }
@@ -25,7 +32,8 @@ public final class TLSContext: Sendable {
     /// now on; those already open keep what they started with. On error nothing changes.
     public func reload(_ configuration: TLSConfiguration? = nil) throws(TLSConfigurationError) {
         let next = configuration ?? self.configuration
-        let fresh = try Self.load(next)
+        var made: [UInt8]?
+        let fresh = try Self.load(next, selfSigned: &made)
         let old = current.withLock { context in
             let old = context
             context = Handle(pointer: fresh)
@@ -61,12 +69,15 @@ public final class TLSContext: Sendable {
         return session.pointer.map(TLSSession.init)
     }
 
-    private static func load(_ configuration: TLSConfiguration) throws(TLSConfigurationError) -> OpaquePointer {
+    private static func load(
+        _ configuration: TLSConfiguration, selfSigned: inout [UInt8]?
+    ) throws(TLSConfigurationError) -> OpaquePointer {
         guard let context = cshim_tls_context_new(configuration.isServer ? 1 : 0) else {
             throw TLSConfigurationError("cannot make a TLS context: \(lastError())")
         }
         do throws(TLSConfigurationError) {
             try configure(context, configuration)
+            if configuration.generatesSelfSignedCertificate { selfSigned = try makeSelfSigned(context) }
             return context
         } catch {
             cshim_tls_context_free(context)
@@ -75,7 +86,9 @@ public final class TLSContext: Sendable {
     }
 
     private static func configure(_ context: OpaquePointer, _ configuration: TLSConfiguration) throws(TLSConfigurationError) {
-        if configuration.isServer && (configuration.certificateChain == nil || configuration.privateKey == nil) {
+        if configuration.isServer && !configuration.generatesSelfSignedCertificate
+            && (configuration.certificateChain == nil || configuration.privateKey == nil)
+        {
             throw TLSConfigurationError("a TLS server needs a certificate chain and a private key")
         }
         if let chainSource = configuration.certificateChain {
@@ -133,6 +146,14 @@ public final class TLSContext: Sendable {
         if !configuration.isServer && configuration.resumesSessions {
             cshim_tls_context_enable_client_resumption(context)
         }
+    }
+
+    private static func makeSelfSigned(_ context: OpaquePointer) throws(TLSConfigurationError) -> [UInt8] {
+        var pem = [CChar](repeating: 0, count: 8192)
+        guard cshim_tls_context_use_self_signed(context, &pem, pem.count) == 0 else {
+            throw TLSConfigurationError("cannot make a self-signed certificate: \(lastError())")
+        }
+        return pem.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     }
 
     private static func read(_ source: TLSConfiguration.PEM, what: String) throws(TLSConfigurationError) -> [UInt8] {
