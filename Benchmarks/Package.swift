@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // The peer we measure against (only here, never in Conduit itself).
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // TLS's peer: SwiftNIO with NIOSSL (BoringSSL), for compare_tls.sh.
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         .executableTarget(
@@ -33,6 +35,14 @@ let package = Package(
             name: "AsyncEchoServer",
             dependencies: [.product(name: "Conduit", package: conduitPackage)],
             path: "Sources/AsyncEchoServer"
+        ),
+        .executableTarget(
+            name: "NIOSSLEchoServer",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/NIOSSLEchoServer"
         ),
         .executableTarget(
             name: "NIOEchoServer",

@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -71,18 +72,36 @@ WORKLOADS = {
     # name: (server binary (None: conduit), its arguments, request bytes, response reader)
     "app-search": (None, ["app-server", "127.0.0.1", "0", "--log-level", "warning"], SEARCH_REQUEST, read_app_response),
     "echo": (None, ["multiconn-server", "127.0.0.1", "0", "--quiet"], ECHO_REQUEST, read_echo_response),
+    # TLS 1.3 (the driver is Python's ssl); {cert} and {key} are made for the run. The
+    # handshakes are in both runs, so the difference is the cost of a request.
+    "echo-tls": (None, ["multiconn-server", "127.0.0.1", "0", "--quiet", "--tls-cert", "{cert}", "--tls-key", "{key}"],
+                 ECHO_REQUEST, read_echo_response),
 }
 # The floors: the minimal C servers of Benchmarks/C, measured the same way, for the
 # ratio printed beside each figure (no budget: they are not ours to regress).
 FLOORS = {
     "app-search": ("Benchmarks/C/app_server", ["0"], SEARCH_REQUEST, read_app_response),
     "echo": ("Benchmarks/C/echo_server", ["0"], ECHO_REQUEST, read_echo_response),
+    "echo-tls": ("Benchmarks/C/tls_echo_server", ["0", "{cert}", "{key}"], ECHO_REQUEST, read_echo_response),
 }
+# The TLS client context of the "-tls" workloads (set in main, trusting the run's certificate).
+TLS = {"context": None}
 
 
-def drive(port, request, read_response, total):
+def make_certificate(workdir):
+    """A self-signed ECDSA P-256 certificate for 127.0.0.1, made for the run."""
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def drive(port, request, read_response, total, tls=False):
     """Sends `total` requests over DRIVE["connections"] connections, one in flight on each."""
     sockets = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(DRIVE["connections"])]
+    if tls:
+        sockets = [TLS["context"].wrap_socket(sock, server_hostname="127.0.0.1") for sock in sockets]
     try:
         for _ in range(total // len(sockets)):
             for sock in sockets:
@@ -145,7 +164,7 @@ def measure_once(server_binary, arguments, request, read_response, name, total, 
             raise RuntimeError(f"{name}: the server did not start under valgrind")
         # Whatever else it prints must not fill the pipe and stall it.
         threading.Thread(target=server.stdout.read, daemon=True).start()
-        drive(port, request, read_response, total)
+        drive(port, request, read_response, total, tls=name.endswith("-tls"))
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -186,13 +205,17 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         binary = os.path.join(workdir, "conduit")
         subprocess.run(["objcopy", "--strip-debug", options.conduit, binary], check=True)
+        cert, key = make_certificate(workdir)
+        TLS["context"] = ssl.create_default_context(cafile=cert)
+        fill = lambda arguments: [a.replace("{cert}", cert).replace("{key}", key) for a in arguments]
         for workload in options.only.split(","):
             _, arguments, request, read_response = WORKLOADS[workload]
+            arguments = fill(arguments)
             figures = measure(binary, arguments, request, read_response, workload, workdir)
             floor = None
             if options.floors:
                 c_binary, c_arguments, _, _ = FLOORS[workload]
-                floor = measure(c_binary, c_arguments, request, read_response, f"c-{workload}", workdir)
+                floor = measure(c_binary, fill(c_arguments), request, read_response, f"c-{workload}", workdir)
             budget = budgets["per_request"].get(workload, {})
             for key in ("instructions", "allocations"):
                 limit = budget.get(key)

@@ -118,7 +118,7 @@ struct LoadCommand: ParsableCommand {
         if target != nil && unix != nil { throw ValidationError("--target and --unix both name the server; give one") }
         try validateUnixPath(unix)
         if tlsFlags.enabled && target == nil && unix == nil {
-            if tlsFlags.arguments != ["--tls"] {
+            if !Set(tlsFlags.arguments).isSubset(of: ["--tls", "--no-tls-resume"]) {
                 throw ValidationError("the embedded server's certificate is made for the run and trusted as it is: give --tls alone, or --target")
             }
             if processes > 1 {
@@ -351,8 +351,10 @@ extension LoadCommand {
     func embeddedTLS() throws -> (server: TLSContext, client: TLSContext) {
         do {
             let server = try TLSContext(.selfSignedServer())
-            let client = try TLSContext(
-                .client(serverName: "localhost", trust: .certificates(.bytes(server.selfSignedCertificate ?? []))))
+            var configuration = TLSConfiguration.client(
+                serverName: "localhost", trust: .certificates(.bytes(server.selfSignedCertificate ?? [])))
+            configuration.resumesSessions = !tlsFlags.noTlsResume
+            let client = try TLSContext(configuration)
             return (server, client)
         } catch {
             throw fail("TLS: \(error)")
