@@ -210,8 +210,8 @@ public final class Connection: Selectable {
             loop.gather.append(bytes)
             return
         }
-        if let tls {
-            writePlaintext(bytes, tls)
+        if tls != nil {
+            writePlaintext(bytes, tls.unsafelyUnwrapped)
             return
         }
         if gathering || state.phase == .connecting || hasQueuedOutput {
@@ -261,8 +261,8 @@ public final class Connection: Selectable {
         loop.assertInLoop()
         guard state.acceptsWrites, capacity >= 0 else { return }
         let gathered = claimGather()
-        if !gathered, let tls {
-            writeInPlaceEncrypted(capacity: capacity, tls, body)
+        if !gathered, tls != nil {
+            writeInPlaceEncrypted(capacity: capacity, tls.unsafelyUnwrapped, body)
             return
         }
         let room = gathered ? loop.gather.reserve(capacity) : outbound.reserve(capacity)
@@ -316,7 +316,7 @@ public final class Connection: Selectable {
         let loop = self.loop
         defer { loop.gather.clear() }
         guard !loop.gather.isEmpty, state.phase == .open || state.phase == .closing else { return false }
-        if let tls { return releaseGatheredPlaintext(loop.gather.readableBytes, tls, sending: sending) }
+        if tls != nil { return releaseGatheredPlaintext(loop.gather.readableBytes, tls.unsafelyUnwrapped, sending: sending) }
         var sent = 0
         if sending && !hasQueuedOutput {
             guard let count = sendNow(loop.gather.readableBytes) else { return false }
@@ -404,10 +404,12 @@ public final class Connection: Selectable {
     /// storage its buffers hold, counting input at least as large as announced.
     @inline(__always)
     func recharge() {
-        guard let budget else { return }
+        guard budget != nil else { return }
         var now = max(inbound.capacity, inputReservation) + outbound.capacity + inFlight.capacity
-        if let tls { now += tls.bufferedBytes }
-        guard now != charged else { return }
+        if tls != nil { now += tls.unsafelyUnwrapped.bufferedBytes }
+        // Bound only here, after the call into the TLS glue: bound before it, the budget
+        // was retained and released on every delivery.
+        guard now != charged, let budget else { return }
         budget.adjust(by: now - charged)
         let gaveBack = now < charged
         charged = now

@@ -36,8 +36,9 @@ extension Connection {
         lastActivity = loop.now
         // Draining, closing: not wanted (draining reads only to let the peer finish).
         guard state.phase == .open else { return }
-        if let tls {
-            receivedCiphertext(bytes, tls)
+        // `tls != nil`, not `if let`: the plaintext path then pays no retain and release.
+        if tls != nil {
+            receivedCiphertext(bytes, tls.unsafelyUnwrapped)
             return
         }
         receivedPlaintext(bytes)

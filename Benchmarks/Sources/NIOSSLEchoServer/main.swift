@@ -27,7 +27,7 @@ final class EchoHandler: ChannelInboundHandler, Sendable {
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let port = Int(arguments[1]) else {
-    fputs("usage: NIOSSLEchoServer PORT CERT KEY\n", stderr)
+    _ = "usage: NIOSSLEchoServer PORT CERT KEY\n".withCString { write(2, $0, strlen($0)) }
     exit(64)
 }
 let configuration = TLSConfiguration.makeServerConfiguration(
