@@ -1,7 +1,8 @@
 // TLS sessions whose bytes the event loop moves (see cshim_tls.h). One BIO of our own
 // sits under each SSL: its read side reads the loop's input view in place, then what
-// was kept of an earlier view; its write side appends to a growable output buffer the
-// loop sends from. No OpenSSL memory BIO, so no copy on the way in.
+// was kept of an earlier view; its write side appends to an output buffer the loop
+// sends from at once (one per thread, shared by its sessions). No OpenSSL memory BIO,
+// so no copy on the way in.
 #include "cshim_tls.h"
 
 #include <openssl/ssl.h>
@@ -31,6 +32,8 @@ struct cshim_tls_context {
 struct byte_run {
     uint8_t *bytes;
     size_t start, end, capacity;
+    // Borrowed from its thread's shared output (see below), not its own.
+    struct shared_output *lender;
 };
 
 struct cshim_tls {
@@ -39,9 +42,9 @@ struct cshim_tls {
     // The input view handed in by the loop, read in place.
     const uint8_t *view;
     size_t view_len;
-    // Input OpenSSL did not read from an earlier view.
+    // Input OpenSSL did not read from an earlier view (a partial record).
     struct byte_run kept;
-    // Ciphertext to send.
+    // Ciphertext to send: the thread's shared output while it is free, else its own.
     struct byte_run out;
     int close_sent;
     // A protocol or certificate error ended the session: its session is not offered again.
@@ -49,6 +52,53 @@ struct cshim_tls {
     // What the last failure was, kept for cshim_tls_error_text.
     char error[256];
 };
+
+// --- the thread's shared output ---------------------------------------------------
+// Ciphertext sits in a session's output only from the call that makes it to the send
+// right after, which hands what the kernel does not take to the connection's queue. So
+// one buffer per thread serves every session of that loop, and a thousand idle sessions
+// hold none. 80 KiB: the 64 KiB of plaintext a loop gathers, as records.
+
+struct shared_output {
+    int in_use;
+    // Its thread ended while a session held it: the session frees it when done.
+    int orphaned;
+    uint8_t bytes[80 * 1024];
+};
+
+static pthread_key_t shared_output_key;
+static pthread_once_t shared_output_once = PTHREAD_ONCE_INIT;
+
+static void shared_output_thread_ended(void *value) {
+    struct shared_output *shared = value;
+    if (shared->in_use) shared->orphaned = 1;
+    else free(shared);
+}
+
+static void shared_output_make_key(void) { pthread_key_create(&shared_output_key, shared_output_thread_ended); }
+
+static struct shared_output *shared_output_borrow(size_t len) {
+    pthread_once(&shared_output_once, shared_output_make_key);
+    struct shared_output *shared = pthread_getspecific(shared_output_key);
+    if (!shared) {
+        shared = malloc(sizeof *shared);
+        if (!shared) return NULL;
+        shared->in_use = 0;
+        shared->orphaned = 0;
+        if (pthread_setspecific(shared_output_key, shared) != 0) {
+            free(shared);
+            return NULL;
+        }
+    }
+    if (shared->in_use || len > sizeof shared->bytes) return NULL;
+    shared->in_use = 1;
+    return shared;
+}
+
+static void shared_output_give_back(struct shared_output *shared) {
+    shared->in_use = 0;
+    if (shared->orphaned) free(shared);
+}
 
 // --- byte runs --------------------------------------------------------------------
 
@@ -75,14 +125,43 @@ static int run_append(struct byte_run *run, const void *bytes, size_t len) {
     return 1;
 }
 
+// An idle session holds no buffer: a partial record or ciphertext waits here only
+// until the next read or the send that follows, so storage is given up once empty.
 static void run_release_if_empty(struct byte_run *run) {
-    // One large burst must not pin its size to an idle connection.
-    if (run->start == run->end && run->capacity > 16384) {
-        free(run->bytes);
-        run->bytes = NULL;
-        run->capacity = 0;
-        run->start = run->end = 0;
+    if (run->start != run->end || run->bytes == NULL) return;
+    if (!run->lender) free(run->bytes);
+    else shared_output_give_back(run->lender);
+    run->bytes = NULL;
+    run->lender = NULL;
+    run->capacity = 0;
+    run->start = run->end = 0;
+}
+
+// Output goes into the thread's shared buffer when it is free and large enough; a
+// session outgrowing it, or finding it in use, moves to storage of its own.
+static int out_append(struct byte_run *run, const void *bytes, size_t len) {
+    if (run->bytes == NULL) {
+        struct shared_output *shared = shared_output_borrow(len);
+        if (shared) {
+            run->bytes = shared->bytes;
+            run->capacity = sizeof shared->bytes;
+            run->lender = shared;
+        }
+    } else if (run->lender && run->capacity - run->end < len) {
+        size_t used = run->end - run->start;
+        size_t capacity = run->capacity;
+        while (capacity - used < len) capacity *= 2;
+        uint8_t *own = malloc(capacity);
+        if (!own) return 0;
+        memcpy(own, run->bytes + run->start, used);
+        shared_output_give_back(run->lender);
+        run->lender = NULL;
+        run->bytes = own;
+        run->capacity = capacity;
+        run->start = 0;
+        run->end = used;
     }
+    return run_append(run, bytes, len);
 }
 
 // --- the BIO --------------------------------------------------------------------
@@ -94,7 +173,7 @@ static int loop_bio_write(BIO *bio, const char *bytes, int len) {
     cshim_tls *t = BIO_get_data(bio);
     BIO_clear_retry_flags(bio);
     if (len <= 0) return 0;
-    return run_append(&t->out, bytes, (size_t)len) ? len : -1;
+    return out_append(&t->out, bytes, (size_t)len) ? len : -1;
 }
 
 static int loop_bio_read(BIO *bio, char *into, int cap) {
@@ -231,6 +310,10 @@ cshim_tls_context *cshim_tls_context_new(int is_server) {
     // buffer or a connection's queue): OpenSSL must not insist on the same pointer.
     SSL_CTX_set_mode(ctx->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                                    | SSL_MODE_RELEASE_BUFFERS);
+    // A server presents its chain as configured (leaf, then intermediates): building one
+    // from the trust store would cost a search on every full handshake, and that store
+    // holds the CAs of clients, not the server's issuers.
+    if (is_server) SSL_CTX_set_mode(ctx->ssl, SSL_MODE_NO_AUTO_CHAIN);
     SSL_CTX_set_ex_data(ctx->ssl, 0, ctx);
     SSL_CTX_set_verify(ctx->ssl, is_server ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     return ctx;
@@ -414,7 +497,8 @@ void cshim_tls_free(cshim_tls *t) {
     SSL_free(t->ssl);
     cshim_tls_context_free(t->ctx);
     free(t->kept.bytes);
-    free(t->out.bytes);
+    t->out.start = t->out.end;
+    run_release_if_empty(&t->out);
     free(t);
 }
 
@@ -485,7 +569,10 @@ void cshim_tls_output_taken(cshim_tls *t, size_t count) {
     run_release_if_empty(&t->out);
 }
 
-size_t cshim_tls_buffered(const cshim_tls *t) { return t->kept.capacity + t->out.capacity; }
+size_t cshim_tls_buffered(const cshim_tls *t) {
+    // The shared output is the loop's, like its gather buffer, not the connection's.
+    return t->kept.capacity + (t->out.lender ? 0 : t->out.capacity);
+}
 
 void cshim_tls_error_text(const cshim_tls *t, char *buf, size_t cap) {
     snprintf(buf, cap, "%s", t->error[0] ? t->error : "unknown TLS error");

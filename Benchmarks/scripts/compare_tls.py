@@ -122,12 +122,15 @@ def idle_memory(args, command, connections):
         stop(server)
 
 
+NIO = "SwiftNIO + NIOSSL echo"
+
+
 def servers(args):
     tls = ["--tls-cert", args.cert, "--tls-key", args.key]
     conduit = [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet"]
     return [
         ("C TLS echo (OpenSSL 3, epoll)", [os.path.join(args.c_dir, "tls_echo_server"), "0", args.cert, args.key]),
-        ("SwiftNIO + NIOSSL echo", [args.nio_ssl, "0", args.cert, args.key]),
+        (NIO, [args.nio_ssl, "0", args.cert, args.key]),
         ("Conduit multiconn-server --tls (shim)", conduit + tls + ["--backend", "shim"]),
         ("Conduit multiconn-server --tls (swift)", conduit + tls + ["--backend", "swift"]),
         ("Conduit multiconn-server --tls (uring)", conduit + tls + ["--backend", "uring"]),
@@ -167,9 +170,6 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated parts of server names to run besides C")
     parser.add_argument("--figures", default="echo,handshakes,memory")
     args = parser.parse_args()
-    entries = servers(args)
-    if args.only:
-        entries = [e for i, e in enumerate(entries) if i == 0 or any(p in e[0] for p in args.only.split(","))]
     figures = args.figures.split(",")
     with tempfile.TemporaryDirectory() as directory:
         args.cert, args.key, args.ca = make_certificates(directory)
@@ -195,7 +195,7 @@ def main():
                         print(f"echo {connections} {name} run {repeat + 1}: {r['rps']:,.0f}/s, {r['cpu']:.2f} µs CPU/request, "
                               f"{r['errors']} errors", file=sys.stderr, flush=True)
                 c_cpu = median_of(runs[entries[0][0]], "cpu")
-                nio_cpu = median_of(runs.get(entries[1][0], []), "cpu") if len(entries) > 1 else None
+                nio_cpu = median_of(runs.get(NIO, []), "cpu")
                 for name, _ in entries:
                     cpu = median_of(runs[name], "cpu")
                     rps = median_of(runs[name], "rps")
@@ -225,7 +225,7 @@ def main():
                         print(f"{kind} handshakes {name} run {repeat + 1}: {r['rate']:,.0f}/s, {r['cpu']:.1f} µs CPU each, "
                               f"{r['resumed']:.0%} resumed, {r['errors']} errors", file=sys.stderr, flush=True)
                 c_cpu = median_of(runs[entries[0][0]], "cpu")
-                nio_cpu = median_of(runs.get(entries[1][0], []), "cpu") if len(entries) > 1 else None
+                nio_cpu = median_of(runs.get(NIO, []), "cpu")
                 for name, _ in entries:
                     cpu = median_of(runs[name], "cpu")
                     if cpu is None:

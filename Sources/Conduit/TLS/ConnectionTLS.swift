@@ -121,6 +121,8 @@ extension Connection {
         }
         guard encrypt(bytes, tls) else { return false }
         let output = tls.output
+        // Taken on every way out: the session's output is its thread's shared buffer.
+        defer { cshim_tls_output_taken(tls.pointer, output.count) }
         var sent = 0
         if sending && !hasQueuedOutput {
             guard let count = loop.transport.send(self, output) else { return false }
@@ -131,7 +133,6 @@ extension Connection {
             outbound.append(UnsafeRawBufferPointer(rebasing: output[sent...]))
             updateBackpressure()
         }
-        cshim_tls_output_taken(tls.pointer, output.count)
         return sent > 0
     }
 

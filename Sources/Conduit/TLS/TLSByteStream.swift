@@ -47,6 +47,17 @@ public final class TLSByteStream {
         return Array(output)
     }
 
+    /// Encrypts `bytes` into the output (after the handshake); false when the session
+    /// has failed.
+    public func write(_ bytes: [UInt8]) -> Bool {
+        guard state == .running, session.isEstablished else { return false }
+        return bytes.withUnsafeBytes { cshim_tls_write(session.pointer, $0.baseAddress, $0.count) } >= 0
+    }
+
+    /// Bytes of storage the session holds of its own (a partial record, output that did
+    /// not fit its thread's shared buffer): what a connection is charged to its budget.
+    public var storageBytes: Int { session.bufferedBytes }
+
     /// Handshakes, then reads records, until the session needs more input.
     @discardableResult
     private func advance() -> [UInt8] {

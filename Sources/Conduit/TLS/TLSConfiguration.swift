@@ -45,7 +45,8 @@ public struct TLSConfiguration: Sendable {
     public var certificateChain: PEM?
     /// The private key of the chain's first certificate.
     public var privateKey: PEM?
-    /// Whose certificates the peer's may chain to.
+    /// Whose certificates the peer's may chain to. A server reads it only when
+    /// `verification` asks for client certificates.
     public var trust: Trust
     /// How the peer's certificate is checked.
     public var verification: Verification

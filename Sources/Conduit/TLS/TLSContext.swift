@@ -109,7 +109,13 @@ public final class TLSContext: Sendable {
                     "cannot use the certificate \(chainSource.name) with the key \(keySource.name): \(lastError())")
             }
         }
+        // A server that asks for no client certificate has nothing to check against a
+        // store; loading the system's would make OpenSSL search it (files under
+        // /etc/ssl/certs) for a chain on every full handshake.
+        let needsTrust = !configuration.isServer || configuration.verification != .none
         switch configuration.trust {
+        case _ where !needsTrust:
+            break
         case .system:
             if cshim_tls_context_trust_system(context) != 0 {
                 throw TLSConfigurationError("cannot load the system's CA store: \(lastError())")
