@@ -44,6 +44,16 @@ let package = Package(
             ],
             path: "Sources/NIOSSLEchoServer"
         ),
+        // The other direction of the NIOSSL interop check (interop_niossl.sh): a NIOSSL
+        // client against `conduit multiconn-server --tls-cert ...`.
+        .executableTarget(
+            name: "NIOSSLEchoClient",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/NIOSSLEchoClient"
+        ),
         .executableTarget(
             name: "NIOEchoServer",
             dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")],

@@ -47,6 +47,21 @@ struct TLSCommandTests {
         #expect(result.stdout == "Received b\"it's TLS\"\n" || result.stdout == "Received b'it\\'s TLS'\n", "\(result.stdout)")
     }
 
+    /// Conduit's echo client against `openssl s_server`: it checks s_server's
+    /// certificate, s_server prints what it sent, and it reads s_server's record (the
+    /// same text, typed into s_server's stdin, so the client sees its echo).
+    @Test func echoClientToOpensslSServer() throws {
+        let peer = try python(
+            "tls_peer.py", ["s_server", certificates.serverCertificate, certificates.serverKey, "to and from s_server"])
+        defer { peer.signal(SIGKILL) }
+        let port = String(try #require(peer.listeningPort()))
+        let client = try runConduit(["echo-client", "localhost", port, "to and from s_server", "--tls-ca", certificates.caCertificate])
+        #expect(client.status == 0, "\(client.stderr)")
+        #expect(client.stdout == "Received b'to and from s_server'\n", "\(client.stdout)")
+        let server = peer.finish(seconds: 60)
+        #expect(server.stdout.hasSuffix("s_server received: to and from s_server\n"), "\(server.stdout) \(server.stderr)")
+    }
+
     /// A client that checks refuses a certificate it cannot trust, in one line; with
     /// --tls-insecure it goes through, warned.
     @Test func untrustedServerIsRefusedUnlessInsecure() throws {

@@ -11,6 +11,11 @@ usage:
   tls_peer.py s_client PORT CAFILE TEXT   send TEXT through `openssl s_client` (checking
                                           the chain and the name localhost), wait for
                                           its echo; prints 's_client echoed: TEXT'
+  tls_peer.py s_server CERT KEY TEXT     `openssl s_server` for one client, answering it
+                                          with TEXT (its stdin); prints 'Listening on
+                                          127.0.0.1:PORT', then, once the client has
+                                          gone, 's_server received: TEXT' when the
+                                          client's TEXT came through
   tls_peer.py until-close PORT CAFILE     connect, send nothing, read until the server
                                           closes; prints 'close_notify' for an orderly
                                           TLS end, 'cut' for a TCP end without one
@@ -83,6 +88,34 @@ def s_client(port, cafile, text):
     print(f"s_client echoed: {line}")
 
 
+def s_server(cert, key, text):
+    command = ["openssl", "s_server", "-cert", cert, "-key", key, "-accept", "127.0.0.1:0", "-naccept", "1",
+               "-ign_eof"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as server:
+        try:
+            while True:
+                line = server.stdout.readline()
+                if not line:
+                    print("s_server did not start: " + server.stderr.read(), file=sys.stderr)
+                    sys.exit(1)
+                if line.startswith("ACCEPT "):
+                    break
+            print(f"Listening on 127.0.0.1:{line.rsplit(':', 1)[1].strip()}", flush=True)
+            # Sent once a client is connected: s_server reads its stdin only then.
+            server.stdin.write(text)
+            server.stdin.flush()
+            # -naccept 1: it exits when the client has gone.
+            server.wait(timeout=60)
+            said = server.stdout.read()
+        finally:
+            server.kill()
+    if text not in said:
+        print(f"s_server printed {said!r}", file=sys.stderr)
+        sys.exit(1)
+    print(f"s_server received: {text}")
+
+
 def renegotiate(port, cafile):
     command = ["openssl", "s_client", "-tls1_2", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
                "-CAfile", cafile, "-verify_return_error"]
@@ -123,6 +156,8 @@ def main():
         tiny(args[1], int(args[2]), args[3], int(args[4]))
     elif args[:1] == ["s_client"] and len(args) == 4:
         s_client(int(args[1]), args[2], args[3])
+    elif args[:1] == ["s_server"] and len(args) == 4:
+        s_server(args[1], args[2], args[3])
     elif args[:1] == ["until-close"] and len(args) == 3:
         until_close(int(args[1]), args[2])
     elif args[:1] == ["renegotiate"] and len(args) == 3:
