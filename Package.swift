@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Conduit", "ConduitMessage", "ConduitApp", "ConduitLoad", "ConduitTutorial", "CShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(name: "ConduitTestSupport", dependencies: ["Conduit"], path: "Tests/ConduitTestSupport"),

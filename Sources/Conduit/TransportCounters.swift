@@ -124,10 +124,11 @@ extension TransportCounters: CustomStringConvertible {
 }
 
 extension TransportCounters {
-    /// The TLS counts, only where TLS ran.
+    /// The TLS counts, only where TLS ran, and where its records were encrypted.
     private var tlsDescription: String {
         guard tlsHandshakes + tlsHandshakeFailures > 0 else { return "" }
-        return ", \(tlsHandshakes) TLS handshakes (\(tlsResumedHandshakes) resumed, \(tlsHandshakeFailures) failed)"
+        return ", \(tlsHandshakes) TLS handshakes (\(tlsResumedHandshakes) resumed, \(tlsHandshakeFailures) failed), "
+            + "records in \(TLSContext.recordLayer)"
     }
 
     /// The ring's own counts, only where something happened (they stay 0 on epoll).

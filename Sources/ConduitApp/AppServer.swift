@@ -95,7 +95,7 @@ public final class AppServer: Sendable {
         var options = options
         if let limit = options.maxConnections, options.overLimitResponse == nil {
             var refusal: [UInt8] = []
-            try? Response.error("server busy: at its limit of \(limit) connections").encode(into: &refusal)
+            try? Response.error("server busy: at its limit of \(limit) connection\(limit == 1 ? "" : "s")").encode(into: &refusal)
             options.overLimitResponse = refusal
         }
         // Header deadlines and the linger after a protocol error are checked by the

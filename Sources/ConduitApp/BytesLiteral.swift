@@ -1,18 +1,23 @@
 /// Formats bytes the way Python prints a `bytes` value (`b'Hello, world'`), as the
-/// tutorial's transcripts show them: printable ASCII as is, `\\` and `'` escaped,
-/// `\t \n \r` by name, everything else as `\xNN`.
+/// tutorial's transcripts show them: printable ASCII as is, `\\` escaped, `\t \n \r` by
+/// name, everything else as `\xNN`; in double quotes when the bytes hold a `'` and no
+/// `"` (`b"it's"`), else in single quotes with `'` escaped.
 ///
 /// With `limit`, only the first `limit` bytes are shown, followed by how many more
 /// there were, so log lines stay short under load.
 package func bytesLiteral<Bytes: Collection>(_ bytes: Bytes, limit: Int? = nil) -> String where Bytes.Element == UInt8 {
-    var text = "b'"
+    let printed = bytes.prefix(limit ?? Int.max)
+    // As Python's bytes.__repr__: double quotes when the bytes hold a ' and no ", so
+    // b"it's" rather than b'it\'s'.
+    let quote: Character =
+        printed.contains(UInt8(ascii: "'")) && !printed.contains(UInt8(ascii: "\"")) ? "\"" : "'"
+    var text = "b\(quote)"
     var shown = 0
-    for byte in bytes {
-        if let limit, shown == limit { break }
+    for byte in printed {
         shown += 1
         switch byte {
         case UInt8(ascii: "\\"): text += "\\\\"
-        case UInt8(ascii: "'"): text += "\\'"
+        case UInt8(ascii: "'") where quote == "'": text += "\\'"
         case 0x09: text += "\\t"
         case 0x0a: text += "\\n"
         case 0x0d: text += "\\r"
@@ -22,7 +27,7 @@ package func bytesLiteral<Bytes: Collection>(_ bytes: Bytes, limit: Int? = nil) 
             text += byte < 16 ? "\\x0\(hex)" : "\\x\(hex)"
         }
     }
-    text += "'"
+    text.append(quote)
     if shown < bytes.count { text += " … (\(bytes.count) bytes)" }
     return text
 }

@@ -117,7 +117,11 @@ final class LoadConnection: ConnectionHandler {
             switch step.verdict {
             case nil: return (step.consumed, nil)
             case .correct: return (step.consumed, .correct)
-            case .wrong: return (step.consumed, .failed(wrong))
+            case .wrong:
+                if worker.stats.firstWrongAnswer == nil {
+                    worker.stats.firstWrongAnswer = Array(rest.prefix(min(step.consumed, 256)))
+                }
+                return (step.consumed, .failed(wrong))
             case .unexpectedBytes: return (step.consumed, .failed(LoadErrors.unexpectedBytes))
             }
         }

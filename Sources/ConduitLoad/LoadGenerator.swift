@@ -13,8 +13,12 @@ public final class LoadGenerator: Sendable {
     public let options: LoadOptions
     private let onProgress: @Sendable (IntervalStats, LoadStats) -> Void
     private let stopRequested = Atomic<Bool>(false)
-    /// Wakes the one-second wait in `run` when `stop` is called.
+    /// Wakes the one-second wait in `run` when `stop` is called, or when no connection
+    /// could be made.
     private let stopWake = DispatchSemaphore(value: 0)
+    /// Workers whose every connection failed to connect: when all have, the run ends at
+    /// once instead of waiting out its duration against a server that is not there.
+    private let workersWithNothing = Atomic<Int>(0)
 
     /// Prepares a run; `onProgress` is called on the calling thread once a second with
     /// the last second's figures and the totals so far.
@@ -64,13 +68,18 @@ public final class LoadGenerator: Sendable {
         // Each worker is made on its own loop and stays there; this thread holds only
         // checked references to them.
         let scenario = exactInTurn == nil ? options.scenario.map(ScenarioPlan.init) : nil
+        let connecting = (0..<group.loops.count).filter { Self.share(of: $0, options) > 0 }.count
+        let nothingConnected: @Sendable () -> Void = { [self] in
+            if workersWithNothing.add(1, ordering: .sequentiallyConsistent).newValue == connecting { stopWake.signal() }
+        }
         let boxes = Self.collect(group.loops.map { ($0, ()) }) { index, loop, _ in
             let share = Self.share(of: index, options)
             let first = (0..<index).reduce(0) { $0 + Self.share(of: $1, options) }
             return LoopBound(
                 LoadWorker(
                     loop: loop, messages: messages, scenario: scenario, expectations: expectations, options: options,
-                    target: target, sources: sources, connectionCount: share, firstConnectionNumber: first),
+                    target: target, sources: sources, connectionCount: share, firstConnectionNumber: first,
+                    nothingConnected: nothingConnected),
                 on: loop)
         }
         let connectStart = Monotonic.now()

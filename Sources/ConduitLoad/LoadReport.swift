@@ -67,6 +67,20 @@ public enum LoadReport {
         return lines.joined(separator: "\n")
     }
 
+    /// The report of merged interval logs: only what such logs hold (values and their
+    /// latencies, the time they span, when they started), nothing a run's report would
+    /// have to invent (target, workload, mode, connections).
+    public static func intervalLogText(_ result: LoadResult, files: [String]) -> String {
+        let stats = result.stats
+        var lines = ["interval logs: \(files.joined(separator: ", "))"]
+        let started = result.startedAt.map { ", from \(WallClock.format($0))" } ?? ""
+        lines.append(
+            "values: \(grouped(stats.requests)) over \(String(format: "%.2f", result.elapsedSeconds)) s\(started) = \(grouped(saturating(result.requestsPerSecond)))/s")
+        lines.append("latency:")
+        lines.append(percentileLine(stats.latency))
+        return lines.joined(separator: "\n")
+    }
+
     /// The segment and the synchronized start, when there were any.
     static func startLine(_ result: LoadResult) -> String? {
         var parts: [String] = []

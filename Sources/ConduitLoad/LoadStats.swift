@@ -26,6 +26,9 @@ public struct LoadStats: Codable, Sendable {
     /// TLS handshakes, when the run spoke TLS (nil otherwise, and in records written
     /// before TLS existed).
     public var tls: TLSHandshakeStats?
+    /// The first answer judged wrong (its first 256 bytes), for a hint at what the
+    /// server is; nil when every answer was right.
+    public var firstWrongAnswer: [UInt8]?
 
     /// A histogram from 1 ns to 100 s with 3 significant digits.
     package static func makeHistogram() -> Histogram<UInt64> {
@@ -54,6 +57,7 @@ public struct LoadStats: Codable, Sendable {
         connectNanoseconds = max(connectNanoseconds, other.connectNanoseconds)
         connectLatency.add(other.connectLatency)
         connectionsRecycled += other.connectionsRecycled
+        if firstWrongAnswer == nil { firstWrongAnswer = other.firstWrongAnswer }
         if let theirs = other.tls {
             var mine = tls ?? TLSHandshakeStats()
             mine.merge(theirs)
@@ -115,5 +119,32 @@ public struct IntervalStats: Codable, Sendable {
         self.errors = errors
         self.connectionsUp = connectionsUp
         self.p99Nanoseconds = p99Nanoseconds
+    }
+
+    /// snake_case, as every other key of a result file.
+    enum CodingKeys: String, CodingKey {
+        case second, requests, errors
+        case connectionsUp = "connections_up"
+        case p99Nanoseconds = "p99_nanoseconds"
+    }
+}
+
+extension IntervalStats {
+    /// The keys files written before 2026-12-04 used (camelCase), still read by merge.
+    private enum EarlierKeys: String, CodingKey {
+        case connectionsUp, p99Nanoseconds
+    }
+
+    /// Reads an interval, by its keys or by the earlier ones.
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        let earlier = try decoder.container(keyedBy: EarlierKeys.self)
+        second = try keys.decode(Int.self, forKey: .second)
+        requests = try keys.decode(Int.self, forKey: .requests)
+        errors = try keys.decode(Int.self, forKey: .errors)
+        connectionsUp = try keys.decodeIfPresent(Int.self, forKey: .connectionsUp)
+            ?? earlier.decode(Int.self, forKey: .connectionsUp)
+        p99Nanoseconds = try keys.decodeIfPresent(UInt64.self, forKey: .p99Nanoseconds)
+            ?? earlier.decode(UInt64.self, forKey: .p99Nanoseconds)
     }
 }

@@ -17,6 +17,9 @@ final class LoadWorker {
     /// Source addresses to bind, used round-robin (empty: let the kernel choose).
     let sources: [SocketAddress]
     let connectionCount: Int
+    /// Called once if every one of this worker's connections failed to connect: nothing
+    /// will happen for the rest of the run.
+    private let nothingConnected: @Sendable () -> Void
     // Touched at every answer; loop-confined (see LoadConnection).
     @exclusivity(unchecked) var stats = LoadStats()
     @exclusivity(unchecked) private var intervalHistogram = LoadStats.makeHistogram()
@@ -47,8 +50,9 @@ final class LoadWorker {
     init(
         loop: EventLoop, messages: WorkloadMessages, scenario: ScenarioPlan?, expectations: ResponseExpectations,
         options: LoadOptions, target: SocketAddress, sources: [SocketAddress], connectionCount: Int,
-        firstConnectionNumber: Int
+        firstConnectionNumber: Int, nothingConnected: @escaping @Sendable () -> Void = {}
     ) {
+        self.nothingConnected = nothingConnected
         self.loop = loop
         self.messages = messages
         self.scenario = scenario
@@ -191,7 +195,9 @@ final class LoadWorker {
 
     private func settle() {
         settled += 1
-        if settled == connectionCount { stats.connectNanoseconds = Monotonic.now() &- connectStartTime }
+        guard settled == connectionCount else { return }
+        stats.connectNanoseconds = Monotonic.now() &- connectStartTime
+        if stats.connectionsUp == 0 { nothingConnected() }
     }
 
     func responseCompleted(_ connection: LoadConnection, latency: UInt64, serviceTime: UInt64, now: UInt64) {

@@ -17,7 +17,7 @@ struct AppServerCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces); not with --unix or --listen-fd.") var host: String?
+    @Argument(help: "Address to listen on ('' for all IPv4 interfaces, '::' for all IPv6); not with --unix or --listen-fd.") var host: String?
     @Argument(help: "Port to listen on (0 picks a free one).") var port: Int?
     @OptionGroup var listen: ListenOptions
     @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1
@@ -30,6 +30,9 @@ struct AppServerCommand: ParsableCommand {
     @OptionGroup var serverLimits: ServerLimitOptions
     @OptionGroup(title: "TLS") var tlsFlags: TLSServerFlags
     @Flag(help: .hidden) var worker = false
+    /// The embedded server of `load --processes`: its workers keep their counters to
+    /// themselves at exit, so a quiet load prints only its report.
+    @Flag(help: .hidden) var noCountersAtExit = false
     @OptionGroup var limits: LimitOptions
     @OptionGroup var logging: LogOptions
     @OptionGroup var common: CommonOptions
@@ -64,9 +67,11 @@ struct AppServerCommand: ParsableCommand {
         let messageTimeout = self.messageTimeout.duration
         let log = logging.log
         let started = Locked<AppServer?>(nil)
+        // A worker announces too: its `Listening on` line, on the pipe its parent reads,
+        // is how the parent learns it is ready.
         try serveUntilSignalled(
-            endpoint: endpoint, threads: threads, common: common, announce: !worker,
-            graceSeconds: serverLimits.shutdownGrace.value, tls: tls,
+            endpoint: endpoint, threads: threads, common: common,
+            graceSeconds: serverLimits.shutdownGrace.value, countersAtExit: !noCountersAtExit, tls: tls,
             moreStatus: { started.withLock { $0 }.map { "app: \($0.syncCounters())" } }
         ) { group throws(SocketError) in
             let server: AppServer
@@ -110,10 +115,18 @@ extension AppServerCommand {
             "--log-level", logging.logLevel.rawValue, "--backend", common.backend.rawValue,
             "--header-timeout", "\(headerTimeout.value)s", "--message-timeout", "\(messageTimeout.value)s",
         ] + limits.arguments + serverLimits.arguments + tlsFlags.arguments
+            + (noCountersAtExit ? ["--no-counters-at-exit"] : [])
         // Woken by SIGINT/SIGTERM/SIGHUP or by any worker ending.
         let wake = DispatchSemaphore(value: 0)
         let signals = ServerSignals(wake: wake)
-        let workers = try WorkerProcesses(arguments: Array(repeating: arguments, count: processes), onExit: { wake.signal() })
+        let readiness = WorkerReadiness()
+        let workers = try WorkerProcesses(
+            arguments: Array(repeating: arguments, count: processes),
+            onLine: { _, line in readiness.read(line) },
+            onExit: {
+                wake.signal()
+                readiness.workerExited()
+            })
         signals.onStatus { [processes] in
             workers.signalAll(SIGUSR1)
             return "\(processes) worker processes on \(shown); each reports its own status"
@@ -126,13 +139,15 @@ extension AppServerCommand {
         }
         // Each worker takes a second SIGTERM as "exit now" too.
         signals.onForcedExit { workers.signalAll(SIGTERM) }
-        guard waitUntilListening(workers, port: chosenPort, seconds: 10) else {
+        guard readiness.wait(for: processes, workers: workers) else {
             workers.signalAll(SIGTERM)
             workers.waitAll()
             throw fail("the worker processes did not start listening on \(shown) (see their errors above)")
         }
         say("Listening on \(shown) (\(processes) processes)")
         if let tls { say(tls.announcement) }
+        // The workers were given the backend auto chose here, by name.
+        if common.choice == .automatic { say("Backend: \(common.backend) (chosen by --backend auto)") }
         while true {
             wake.wait()
             if let signal = signals.caught {

@@ -10,7 +10,7 @@ struct AppServerTestCommand: ParsableCommand {
         discussion: "Pair it with app-client-test and watch the queues with 'conduit stat --port PORT'."
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces).") var host: String
+    @Argument(help: "Address to listen on ('' for all IPv4 interfaces, '::' for all IPv6).") var host: String
     @Argument(help: "Port to listen on.") var port: Int
     @OptionGroup var common: CommonOptions
 

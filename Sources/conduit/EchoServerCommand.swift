@@ -17,7 +17,7 @@ struct EchoServerCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces; default \(Defaults.host)); not with --unix or --listen-fd.")
+    @Argument(help: "Address to listen on ('' for all IPv4 interfaces, '::' for all IPv6; default \(Defaults.host)); not with --unix or --listen-fd.")
     var host: String?
     @Argument(help: "Port to listen on (default \(Defaults.port)).") var port: Int?
     @OptionGroup var listen: ListenOptions

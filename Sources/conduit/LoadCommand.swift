@@ -37,7 +37,8 @@ struct LoadCommand: ParsableCommand {
         subcommands: [LoadMergeCommand.self]
     )
 
-    @Option(help: "Server to load, HOST:PORT or [IPv6]:PORT (default: an embedded server).") var target: HostPort?
+    @Option(help: "Server to load, HOST:PORT or [IPv6]:PORT (default: an embedded server).", transform: HostPort.parse)
+    var target: HostPort?
     @Option(help: ArgumentHelp("Load the server listening on the Unix domain socket at PATH (instead of --target).", valueName: "path"))
     var unix: String?
     @Flag(help: "Put the embedded server on a Unix domain socket in a fresh temporary directory instead of a loopback port.")
@@ -265,6 +266,10 @@ struct LoadCommand: ParsableCommand {
         if result.stats.errors[LoadErrors.acceptQueueFull] != nil {
             FileHandleOutput.standardError(
                 "hint: the server's accept queue was full and a Unix connect is not retried: use --connect-rate, or raise the backlog (net.core.somaxconn)")
+        }
+        if let answer = result.stats.firstWrongAnswer {
+            FileHandleOutput.standardError(
+                "hint: " + WrongAnswerHint.hint(answer, workload: result.workload, comparison: result.compare))
         }
         try output.write(result)
         if result.stats.connectionsUp == 0, result.stats.errors[LoadErrors.connectRefused] != nil {

@@ -25,6 +25,8 @@ struct LoadMergeCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The --json files of the instances (or only their .hlog files).", valueName: "file"))
     var files: [String]
+    @Flag(help: "Merge results that are not parts of one test (other targets or workloads, or a segment with a run of its own), noting what differs, instead of refusing them.")
+    var mixed = false
     @OptionGroup var output: LoadOutputFiles
     @OptionGroup var gate: LoadThresholdOptions
 
@@ -42,8 +44,24 @@ struct LoadMergeCommand: ParsableCommand {
     }
 
     /// Segments of one split, each once; says which are missing (the merge is then of
-    /// part of the test) and when the parts loaded different targets.
-    static func checkParts(_ parts: [LoadResult]) throws {
+    /// part of the test). Parts of different tests (other targets or workloads, or
+    /// segments with a run of its own) are refused, or with `mixed` merged with a note.
+    static func checkParts(_ parts: [LoadResult], files: [String], mixed: Bool) throws {
+        var differences: [String] = []
+        let targets = Set(parts.map(\.target))
+        if targets.count > 1 { differences.append("they loaded different targets (\(targets.sorted().joined(separator: ", ")))") }
+        let workloads = Set(parts.map { $0.scenario ?? $0.workload.rawValue })
+        if workloads.count > 1 { differences.append("they ran different workloads (\(workloads.sorted().joined(separator: ", ")))") }
+        let unsplit = zip(files, parts).filter { $0.1.segment == nil }.map(\.0)
+        if !unsplit.isEmpty && unsplit.count < parts.count {
+            differences.append("\(unsplit.joined(separator: ", ")) \(unsplit.count == 1 ? "is a run" : "are runs") of its own, not a segment of the split the others are")
+        }
+        if !differences.isEmpty {
+            if !mixed {
+                throw fail("these are not parts of one test: \(differences.joined(separator: "; ")); add --mixed to merge them anyway")
+            }
+            FileHandleOutput.standardError("note: merged with --mixed: \(differences.joined(separator: "; "))")
+        }
         let segments = parts.compactMap(\.segment)
         if let first = segments.first {
             if segments.contains(where: { $0.count != first.count }) {
@@ -66,10 +84,6 @@ struct LoadMergeCommand: ParsableCommand {
                 FileHandleOutput.standardError(
                     "note: \(missing) of \(first.count) segments missing (\(named.joined(separator: ", "))\(more)): this is part of the test")
             }
-        }
-        let targets = Set(parts.map(\.target))
-        if targets.count > 1 {
-            FileHandleOutput.standardError("note: the results loaded different targets: \(targets.sorted().joined(separator: ", "))")
         }
     }
 
@@ -104,10 +118,11 @@ struct LoadMergeCommand: ParsableCommand {
         if logs > 0 && logs < parts.count {
             throw fail("give the --json files, or only the .hlog files: an instance's two files would count it twice")
         }
-        try Self.checkParts(parts)
+        // Interval logs hold latencies and nothing else: no target or workload to compare.
+        if logs == 0 { try Self.checkParts(parts, files: files, mixed: mixed) }
         var merged = LoadResult.merging(parts)
         gate.judge(&merged)
-        say(LoadReport.text(merged))
+        say(logs > 0 ? LoadReport.intervalLogText(merged, files: files) : LoadReport.text(merged))
         say("merged: \(parts.count) \(logs > 0 ? "interval log" : "result")\(parts.count == 1 ? "" : "s")"
             + (logs > 0 ? " (latencies only: the logs hold no connection or error counts)" : ""))
         try output.write(merged)
@@ -125,13 +140,15 @@ struct LoadMergeCommand: ParsableCommand {
         }
     }
 
-    /// The system error behind a failed read, when there is one.
+    /// The system error behind a failed read or write, when there is one.
     static func errno(of error: Error) -> Int32? {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         if let underlying, underlying.domain == NSPOSIXErrorDomain { return Int32(underlying.code) }
         switch (error as NSError).code {
         case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return ENOENT
-        case NSFileReadNoPermissionError: return EACCES
+        case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return EACCES
+        case NSFileWriteOutOfSpaceError: return ENOSPC
+        case NSFileWriteVolumeReadOnlyError: return EROFS
         default: return nil
         }
     }

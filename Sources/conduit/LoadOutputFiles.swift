@@ -38,15 +38,26 @@ struct LoadOutputFiles: ParsableArguments {
         if !existed { unlink(path) }
     }
 
-    /// Writes every file asked for.
+    /// Writes every file asked for; one that fails does not stop the others, and each
+    /// failure is named (option, path, reason) before the run fails.
     func write(_ result: LoadResult) throws {
+        var failures: [String] = []
+        Self.write(json, option: "--json", failures: &failures) { try LoadReport.json(result).write(to: $0) }
+        Self.write(hgrm, option: "--hgrm", failures: &failures) { try Data(LoadReport.hgrm(result).utf8).write(to: $0) }
+        Self.write(hlog, option: "--hlog", failures: &failures) { try Data(LoadReport.hlog(result).utf8).write(to: $0) }
+        Self.write(html, option: "--html", failures: &failures) { try Data(HTMLReport.page(result).utf8).write(to: $0) }
+        if !failures.isEmpty { throw fail(failures.joined(separator: "; ")) }
+    }
+
+    private static func write(
+        _ path: String?, option: String, failures: inout [String], _ body: (URL) throws -> Void
+    ) {
+        guard let path else { return }
         do {
-            if let json { try LoadReport.json(result).write(to: URL(fileURLWithPath: json)) }
-            if let hgrm { try LoadReport.hgrm(result).write(toFile: hgrm, atomically: true, encoding: .utf8) }
-            if let hlog { try LoadReport.hlog(result).write(toFile: hlog, atomically: true, encoding: .utf8) }
-            if let html { try HTMLReport.page(result).write(toFile: html, atomically: true, encoding: .utf8) }
+            try body(URL(fileURLWithPath: path))
         } catch {
-            throw fail("cannot write output: \(error.localizedDescription)")
+            let reason = LoadMergeCommand.errno(of: error).map { String(cString: strerror($0)) } ?? error.localizedDescription
+            failures.append("cannot write the \(option) file \(path): \(reason)")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Conduit
 import ConduitLoad
 import Foundation
+import Histogram
 import Synchronization
 
 /// `conduit load --processes N`: the parent starts N worker copies of `conduit load`
@@ -19,8 +20,11 @@ extension LoadCommand {
         var options = baseOptions
         options.progress = true
         let encoder = JSONEncoder()
-        let generator = LoadGenerator(options: options) { interval, _ in
-            if let data = try? encoder.encode(interval) {
+        let generator = LoadGenerator(options: options) { interval, totals in
+            // The latencies so far go with each second, so the parent's "p99 so far" is
+            // of every process's answers together, not the worst of the last second.
+            let progress = WorkerProgress(interval: interval, latencySoFar: HistogramCodec.base64(totals.latency))
+            if let data = try? encoder.encode(progress) {
                 say(Self.progressPrefix + String(decoding: data, as: UTF8.self))
             }
         }
@@ -71,7 +75,7 @@ extension LoadCommand {
             if let interval = collector.completeSecond(after: printed) {
                 printed = interval.second
                 if !quiet {
-                    FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: collector.errorTotals(), connections: total))
+                    FileHandleOutput.standardError(LoadReport.progressLine(interval, totals: collector.totalsSoFar(), connections: total))
                 }
             }
             if workers.anyExited { break }
@@ -90,15 +94,25 @@ extension LoadCommand {
     /// Starts `app-server --processes N` on a free loopback port and returns it with its address.
     private func startEmbeddedServers(_ options: LoadOptions) throws -> (WorkerProcesses, SocketAddress) {
         let port = Locked<Int?>(nil)
-        let processes = try WorkerProcesses(arguments: [[
-            "app-server", "127.0.0.1", "0", "--processes", String(self.processes), "--threads", String(serverThreads),
-            "--log-level", "error", "--backend", options.backend.rawValue,
-        ]]) { _, line in
-            if line.hasPrefix("Listening on "), let value = line.split(separator: ":").last?.split(separator: " ").first {
-                port.withLock { $0 = Int(value) }
-            }
+        // Signalled by the server's `Listening on` line, or by its end: the wait below
+        // ends on one of them (the guard is for a server hung in its start).
+        let progress = DispatchSemaphore(value: 0)
+        let processes = try WorkerProcesses(
+            arguments: [[
+                "app-server", "127.0.0.1", "0", "--processes", String(self.processes), "--threads", String(serverThreads),
+                "--log-level", "error", "--backend", options.backend.rawValue, "--no-counters-at-exit",
+            ]],
+            onLine: { _, line in
+                if line.hasPrefix("Listening on "), let value = line.split(separator: ":").last?.split(separator: " ").first {
+                    port.withLock { $0 = Int(value) }
+                    progress.signal()
+                }
+            },
+            onExit: { progress.signal() })
+        let deadline = DispatchTime.now() + 300
+        while port.withLock({ $0 }) == nil && !processes.anyExited {
+            if progress.wait(timeout: deadline) == .timedOut { break }
         }
-        for _ in 0..<500 where port.withLock({ $0 }) == nil && !processes.anyExited { usleep(20_000) }
         guard let found = port.withLock({ $0 }) else {
             processes.signalAll(SIGTERM)
             throw fail("the embedded server processes did not start")
@@ -131,6 +145,8 @@ final class WorkerCollector: Sendable {
         var intervals: [Int: [Int: IntervalStats]] = [:]
         var resultsByWorker: [Int: LoadResult] = [:]
         var errorsSoFar: [Int: Int] = [:]
+        /// Each worker's latencies so far (its latest progress line's).
+        var latencySoFar: [Int: Histogram<UInt64>] = [:]
     }
 
     private let count: Int
@@ -140,11 +156,14 @@ final class WorkerCollector: Sendable {
 
     func receive(_ worker: Int, _ line: String) {
         if line.hasPrefix(LoadCommand.progressPrefix),
-            let interval = try? JSONDecoder().decode(IntervalStats.self, from: Data(line.dropFirst(2).utf8))
+            let progress = try? JSONDecoder().decode(WorkerProgress.self, from: Data(line.dropFirst(2).utf8))
         {
+            let interval = progress.interval
+            let latency = try? HistogramCodec.decode(base64: progress.latencySoFar)
             state.withLock {
                 $0.intervals[interval.second, default: [:]][worker] = interval
                 $0.errorsSoFar[worker, default: 0] += interval.errors
+                if let latency { $0.latencySoFar[worker] = latency }
             }
         } else if line.hasPrefix(LoadCommand.resultPrefix),
             let result = try? JSONDecoder().decode(LoadResult.self, from: Data(line.dropFirst(2).utf8))
@@ -160,10 +179,14 @@ final class WorkerCollector: Sendable {
         state.withLock { state in state.resultsByWorker.keys.sorted().map { state.resultsByWorker[$0]! } }
     }
 
-    /// The next second every worker has reported, summed.
+    /// The next second every worker has reported, summed. A worker that has finished
+    /// (its result is in) reports no more seconds, so the rest are complete without it:
+    /// waiting for it stopped the progress lines for the rest of the run.
     func completeSecond(after second: Int) -> IntervalStats? {
         state.withLock { state -> IntervalStats? in
-            guard let parts = state.intervals[second + 1], parts.count == count else { return nil }
+            guard let parts = state.intervals[second + 1] else { return nil }
+            let reporting = (0..<count).filter { parts[$0] != nil || state.resultsByWorker[$0] == nil }
+            guard reporting.allSatisfy({ parts[$0] != nil }), !parts.isEmpty else { return nil }
             var total = IntervalStats(second: second + 1)
             for part in parts.values {
                 total.requests += part.requests
@@ -175,10 +198,19 @@ final class WorkerCollector: Sendable {
         }
     }
 
-    func errorTotals() -> LoadStats {
+    /// The errors and latencies of every worker so far, for the progress line.
+    func totalsSoFar() -> LoadStats {
         var stats = LoadStats()
-        let total = state.withLock { $0.errorsSoFar.values.reduce(0, +) }
-        if total > 0 { stats.recordError("errors", count: total) }
+        let (errors, latencies) = state.withLock { ($0.errorsSoFar.values.reduce(0, +), Array($0.latencySoFar.values)) }
+        if errors > 0 { stats.recordError("errors", count: errors) }
+        for latency in latencies { stats.latency.add(latency) }
         return stats
     }
+}
+
+/// One second of a worker's run as it tells its parent: the second's figures and its
+/// latencies so far (a compressed histogram, as in --hlog).
+struct WorkerProgress: Codable {
+    let interval: IntervalStats
+    let latencySoFar: String
 }

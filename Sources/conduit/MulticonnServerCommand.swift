@@ -18,7 +18,7 @@ struct MulticonnServerCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Address to listen on ('' for all interfaces); not with --unix or --listen-fd.") var host: String?
+    @Argument(help: "Address to listen on ('' for all IPv4 interfaces, '::' for all IPv6); not with --unix or --listen-fd.") var host: String?
     @Argument(help: "Port to listen on.") var port: Int?
     @OptionGroup var listen: ListenOptions
     @Option(help: "Event loop threads (\(FlagRange.threads.typed)).") var threads = 1

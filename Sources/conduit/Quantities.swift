@@ -70,23 +70,41 @@ struct HostPort: ExpressibleByArgument, Sendable {
     let host: String
     let port: Int
 
-    /// Nil (a usage error) for a missing host or port, an unclosed bracket, or an IPv6
-    /// address without brackets, instead of guessing (`:1` used to mean `0.0.0.0:1`).
+    /// Nil (a usage error) for what `parse` refuses.
     init?(argument: String) {
-        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]) else {
-            return nil
-        }
-        var host = String(argument[..<colon])
-        let bracketed = host.hasPrefix("[") || host.hasSuffix("]")
-        if bracketed {
-            guard host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 else { return nil }
-            host = String(host.dropFirst().dropLast())
-        } else if host.contains(":") {
-            return nil
-        }
-        guard !host.isEmpty else { return nil }
+        guard let parsed = try? Self.parse(argument) else { return nil }
+        self = parsed
+    }
+
+    private init(host: String, port: Int) {
         self.host = host
         self.port = port
+    }
+
+    /// Reads `text`, or says what is wrong with it: a missing host or port, an unclosed
+    /// bracket, or an IPv6 address without brackets, instead of guessing (`:1` used to
+    /// mean `0.0.0.0:1`).
+    static func parse(_ text: String) throws -> HostPort {
+        let example = "give HOST:PORT, such as 127.0.0.1:65432, or [IPv6]:PORT"
+        guard let colon = text.lastIndex(of: ":") else {
+            throw ValidationError("'\(text)' has no port: \(example)")
+        }
+        let portText = text[text.index(after: colon)...]
+        var host = String(text[..<colon])
+        if !host.hasPrefix("[") && host.contains(":") {
+            throw ValidationError("'\(text)': an IPv6 address goes in brackets, as [\(text)]:PORT or [::1]:65432")
+        }
+        guard let port = Int(portText) else {
+            throw ValidationError("'\(text)': the port '\(portText)' is not a number: \(example)")
+        }
+        if host.hasPrefix("[") || host.hasSuffix("]") {
+            guard host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 else {
+                throw ValidationError("'\(text)': the brackets around the IPv6 address do not match: \(example)")
+            }
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty else { throw ValidationError("'\(text)' has no host before the port: \(example)") }
+        return HostPort(host: host, port: port)
     }
 
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

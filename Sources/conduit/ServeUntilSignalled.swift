@@ -4,9 +4,11 @@ import Conduit
 /// `ServerSignals`), starts it on a new loop group (or exits with one clear line), says
 /// `Listening on …` once it accepts, waits for SIGINT/SIGTERM/SIGHUP, then stops
 /// gracefully — responses in flight are sent, for at most `graceSeconds`. SIGUSR1 and
-/// the exit print the loops' counters, then `moreStatus()` (the application's) if any.
+/// the exit (unless `countersAtExit` is false) print the loops' counters, then
+/// `moreStatus()` (the application's) if any.
 func serveUntilSignalled(
     endpoint: ListenEndpoint, threads: Int, common: CommonOptions, announce: Bool = true, graceSeconds: Double = 5,
+    countersAtExit: Bool = true,
     tls: ServedTLS? = nil, moreStatus: @escaping @Sendable () -> String? = { nil },
     start: (EventLoopGroup) throws(SocketError) -> Server
 ) throws {
@@ -34,13 +36,17 @@ func serveUntilSignalled(
     if announce {
         say("Listening on \(server.address)")
         if let tls { say(tls.announcement) }
+        // A named backend is what was asked for; `auto` says what it chose.
+        if common.choice == .automatic { say("Backend: \(group.backend) (chosen by --backend auto)") }
     }
     let signal = signals.wait()
     if announce { say("Caught \(signal), finishing responses in flight and closing") }
     let left = server.syncShutdownGracefully(timeout: .seconds(graceSeconds))
     if left > 0 { FileHandleOutput.standardError("closed \(left) connections that were still sending at the deadline") }
     // What the loops did, for whoever profiles a run (the same line as SIGUSR1's).
-    FileHandleOutput.standardError("loops: \(group.syncCounters())" + (moreStatus().map { "; \($0)" } ?? ""))
+    if countersAtExit {
+        FileHandleOutput.standardError("loops: \(group.syncCounters())" + (moreStatus().map { "; \($0)" } ?? ""))
+    }
     group.syncShutdown()
 }
 

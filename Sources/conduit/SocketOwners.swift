@@ -83,12 +83,6 @@ enum SocketOwners {
         return inodes
     }
 
-    /// True when `pid` holds a listening TCP socket on `port`.
-    static func isListening(pid: Int32, port: Int) -> Bool {
-        let listeners = Set(TCPSocket.readAll().filter { $0.entry.state == "LISTEN" && $0.entry.localPort == port }.map(\.inode))
-        return !listeners.isEmpty && !listeners.isDisjoint(with: socketInodes(of: pid))
-    }
-
     static func command(of pid: Int32) -> String {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
         let name = text.trimmingCharacters(in: .newlines)

@@ -133,22 +133,6 @@ func stopWhenParentExits() {
     }
 }
 
-/// Waits until every worker holds a listening socket on `port` (at most `seconds`);
-/// false if one exited first or time ran out. It reads /proc rather than connecting:
-/// a probe connection would show in the workers' logs, and could reach another
-/// process that holds the port instead of them.
-func waitUntilListening(_ workers: WorkerProcesses, port: Int, seconds: Double) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    var waiting = workers.processes.map(\.processIdentifier)
-    while Date() < deadline {
-        if workers.anyExited { return false }
-        waiting.removeAll { SocketOwners.isListening(pid: $0, port: port) }
-        if waiting.isEmpty { return true }
-        usleep(20_000)
-    }
-    return false
-}
-
 /// Binds (without listening) a socket with `SO_REUSEPORT` to `address`, as the workers'
 /// listeners will be: this fails at once, with the kernel's reason, when another
 /// process holds the port, before any worker starts; for port 0 it learns a free port

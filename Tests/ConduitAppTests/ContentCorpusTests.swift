@@ -15,14 +15,20 @@ struct ContentCorpusTests {
         #expect(FuzzInputs.paths("content", in: ["corpus"]).count >= 50, "the minimized corpus of Fuzz/corpus/content")
     }
 
-    @Test(arguments: FuzzInputs.paths("content"))
+    /// Every input in one test, so a run prints one line for the corpus, not one per file.
+    @Test func invariantsHoldForEveryInput() throws {
+        for path in FuzzInputs.paths("content") {
+            do { try invariantsHold(path: path) } catch { Issue.record("\(path): \(error)") }
+        }
+    }
+
     func invariantsHold(path: String) throws {
         let bytes = try FuzzInputs.bytes(path)
         if let value = try? JSONParser.parse(bytes) {
             let written = JSONWriter.encode(value)
             let again = try JSONParser.parse(written)
-            #expect(again == value)
-            #expect(JSONWriter.encode(again) == written)
+            #expect(again == value, "\(path)")
+            #expect(JSONWriter.encode(again) == written, "\(path)")
         }
         let isObject: Bool
         if case .object? = try? JSONParser.parse(bytes) { isObject = true } else { isObject = false }
@@ -30,13 +36,13 @@ struct ContentCorpusTests {
         try bytes.withUnsafeBytes { try MessageEncoder.append(contentType: .json, contentEncoding: "utf-8", content: $0, to: &stream) }
         for response in try routed(stream, limits: MessageLimits(maxHeaderBytes: 65_535, maxContentLength: 1 << 20)) {
             if case .failure(let error) = response {
-                #expect(!isObject, "refused a JSON object: \(error)")
+                #expect(!isObject, "\(path): refused a JSON object: \(error)")
                 guard case .invalidContent = error else {
-                    Issue.record("refused utf-8 JSON for \(error)")
+                    Issue.record("\(path): refused utf-8 JSON for \(error)")
                     continue
                 }
             } else {
-                #expect(isObject, "answered content that is not a JSON object")
+                #expect(isObject, "\(path): answered content that is not a JSON object")
             }
         }
         // The input as a stream of messages, as a server reads it.

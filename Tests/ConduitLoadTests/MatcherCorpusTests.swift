@@ -92,22 +92,28 @@ struct MatcherCorpusTests {
 
     /// Every input: whole, in two pieces where the input says, and in its chunks, with
     /// exact-correct implying semantic-correct.
-    @Test(arguments: FuzzInputs.paths("matcher"))
+    /// Every input in one test, so a run prints one line for the corpus, not one per file.
+    @Test func invariantsHoldForEveryInput() throws {
+        for path in FuzzInputs.paths("matcher") {
+            do { try invariantsHold(path: path) } catch { Issue.record("\(path): \(error)") }
+        }
+    }
+
     func invariantsHold(path: String) throws {
         guard let input = Case(try FuzzInputs.bytes(path)) else { return }
         var wholes: [ResponseComparison: Outcome] = [:]
         for comparison in ResponseComparison.allCases {
             let whole = input.feed(comparison, [input.stream])
-            #expect(input.feed(comparison, input.pieces(at: input.split)) == whole, "\(comparison)")
+            #expect(input.feed(comparison, input.pieces(at: input.split)) == whole, "\(path) \(comparison)")
             let chunks = stride(from: 0, to: input.stream.count, by: input.chunk).map {
                 Array(input.stream[$0..<min($0 + input.chunk, input.stream.count)])
             }
-            #expect(input.feed(comparison, chunks) == whole, "\(comparison)")
+            #expect(input.feed(comparison, chunks) == whole, "\(path) \(comparison)")
             wholes[comparison] = whole
         }
         let exactCorrect = wholes[.exact]!.verdicts.prefix { $0 == .correct }.count
-        #expect(wholes[.semantic]!.verdicts.prefix(exactCorrect).allSatisfy { $0 == .correct })
-        #expect(wholes[.semantic]!.verdicts.count >= exactCorrect)
+        #expect(wholes[.semantic]!.verdicts.prefix(exactCorrect).allSatisfy { $0 == .correct }, "\(path)")
+        #expect(wholes[.semantic]!.verdicts.count >= exactCorrect, "\(path)")
     }
 
     /// The hand-made seeds and the regressions split at every byte.

@@ -9,8 +9,9 @@ public final class LoopbackListener {
     public let port: Int
 
     /// Binds 127.0.0.1:0 and listens with `backlog` (0 lets one connection wait, so a
-    /// further connect stays in progress: its SYN is dropped).
-    public init(backlog: Int32 = 16) {
+    /// further connect stays in progress: its SYN is dropped). With `listening` false it
+    /// only holds the port: every connect to it is refused.
+    public init(backlog: Int32 = 16, listening: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -22,7 +23,7 @@ public final class LoopbackListener {
                 return getsockname(fd, $0, &length)
             }
         }
-        listen(fd, backlog)
+        if listening { listen(fd, backlog) }
         self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))
     }

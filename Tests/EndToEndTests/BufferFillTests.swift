@@ -11,6 +11,10 @@ struct BufferFillTests {
             "app-client-test", "127.0.0.1", String(port), "binary", "test", "--retries", "2", "--backend", backend,
         ])
         #expect(client.waitForOutput(containing: "Send-Q"))
+        // The server's end has an owner only once the server has accepted it: until then
+        // it waits in the listener's queue (data and all), held by no process, and stat
+        // rightly shows "-" (a busy machine showed that). Its log line is the event.
+        #expect(server.waitForOutput(containing: "Accepted connection from 127.0.0.1:"), "\(server.stdout)")
         // While the client still holds its socket, both ends show their queues.
         let stat = try runConduit(["stat", "--port", String(port)])
         #expect(stat.stdout.hasPrefix("Proto Recv-Q Send-Q"))

@@ -99,7 +99,7 @@ final class ChildProcess: @unchecked Sendable {
     var stderr: String { lock.withLock { errText } }
 
     /// Waits (at most `seconds`) until stdout contains `text`; returns whether it did.
-    func waitForOutput(containing text: String, seconds: Double = 10) -> Bool {
+    func waitForOutput(containing text: String, seconds: Double = Double(HangGuard.seconds)) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if stdout.contains(text) { return true }
@@ -121,7 +121,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The port from a `Listening on HOST:PORT` line.
-    func listeningPort(seconds: Double = 10) -> Int? {
+    func listeningPort(seconds: Double = Double(HangGuard.seconds)) -> Int? {
         guard waitForOutput(containing: "Listening on ", seconds: seconds) else { return nil }
         let line = stdout.split(separator: "\n").first { $0.hasPrefix("Listening on ") } ?? ""
         return line.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }

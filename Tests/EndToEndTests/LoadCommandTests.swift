@@ -35,6 +35,8 @@ struct LoadCommandTests {
         #expect(latency["count"] as? Int == object["requests"] as? Int)
         let series = try #require(object["series"] as? [[String: Any]])
         #expect(series.first?["second"] as? Int == 1)
+        // snake_case like every other key.
+        #expect(Set(series.first?.keys.map { $0 } ?? []) == ["second", "requests", "errors", "connections_up", "p99_nanoseconds"])
         #expect(try String(contentsOf: hgrm, encoding: .utf8).contains("Percentile"))
     }
 
@@ -121,12 +123,35 @@ struct ProcessesTests {
         #expect(stopped.stdout.contains("stopping 2 worker processes"))
     }
 
+    /// "p99 so far" is of every answer so far, from every process: a server slow in its
+    /// first two seconds keeps it above a second to the end, where the worst of the
+    /// last second alone fell to milliseconds.
+    @Test func progressP99IsOfTheWholeRunSoFar() throws {
+        let server = try python("slow_start_echo.py", ["2", "1"])
+        defer { server.signal(SIGKILL) }
+        let port = try #require(server.listeningPort())
+        let result = try runConduit([
+            "load", "--target", "127.0.0.1:\(port)", "--workload", "echo", "--size", "16", "--processes", "2",
+            "--connections", "4", "--rate", "100", "--duration", "5s",
+        ], seconds: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("[") && $0.contains("p99 so far") }
+        let last = try #require(lines.last, "\(result.stderr)")
+        // More than 1 % of the answers so far waited a second or more: the p99 is in seconds.
+        let words = last.split(separator: " ")
+        let at = try #require(words.firstIndex(of: "far"), "\(last)")
+        #expect(words.count > at + 2 && words[at + 2] == "s", "\(lines)")
+    }
+
     @Test func embeddedServerProcessesToo() throws {
         let result = try runConduit(["load", "--processes", "2", "--connections", "20", "--duration", "1s", "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("target: embedded server at 127.0.0.1:"))
         #expect(result.stdout.contains("connections: 20 of 20 established"))
         #expect(result.stdout.contains("errors: 0"))
+        // Quiet means the report alone: the embedded server's workers keep their loop
+        // counters to themselves.
+        #expect(!result.stderr.contains("loops:"), "\(result.stderr)")
     }
 }
 
@@ -230,5 +255,28 @@ struct EmptyRunTests {
             seconds: 30)
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("conduit: no request completed"), "\(result.stderr)")
+    }
+
+    /// A file that can be opened but not written (/dev/full takes nothing) fails at the
+    /// end: the run fails naming the option, the file and the reason, and the other
+    /// files are still written.
+    @Test func anOutputThatFailsAtTheEndIsNamed() throws {
+        let hgrm = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-\(UUID()).hgrm").path
+        defer { try? FileManager.default.removeItem(atPath: hgrm) }
+        let result = try runConduit(["load", "--duration", "300ms", "--quiet", "--json", "/dev/full", "--hgrm", hgrm], seconds: 60)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("cannot write the --json file /dev/full: No space left on device"), "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: hgrm))
+    }
+
+    /// Nothing listens: every connect is refused, and the run ends as soon as the last
+    /// has failed, with the reason, instead of waiting out its ten minutes.
+    @Test func aPortWhereNothingListensEndsTheRunAtOnce() throws {
+        let nobody = LoopbackListener(listening: false)
+        let result = try runConduit(
+            ["load", "--target", "127.0.0.1:\(nobody.port)", "--duration", "10m", "--threads", "2"], seconds: 120)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("connections: 0 of 50 established"), "\(result.stdout)")
+        #expect(result.stderr.contains("is a server listening on 127.0.0.1:\(nobody.port)?"), "\(result.stderr)")
     }
 }

@@ -25,6 +25,9 @@ struct LoadCompareTests {
         #expect(exact.status == 1, "\(exact.stdout) \(exact.stderr)")
         #expect(exact.stdout.contains("compare: exact"))
         #expect(exact.stdout.contains("wrong response (bytes differ from the expected answer)"), "\(exact.stdout)")
+        #expect(exact.stderr.contains("hint: the answers are well-formed messages with other bytes than Conduit's"),
+                "\(exact.stderr)")
+        #expect(exact.stderr.contains("--compare semantic compares their meaning"), "\(exact.stderr)")
 
         let semantic = try run(["--compare", "semantic"])
         #expect(semantic.status == 0, "\(semantic.stdout) \(semantic.stderr)")
@@ -48,6 +51,24 @@ struct LoadCompareTests {
         ])
         #expect(result.status == 1)
         #expect(result.stdout.contains("3  wrong response (not the expected answer: compared by meaning)"), "\(result.stdout)")
+        #expect(result.stderr.contains("hint: the server sent the request back (b'"), "\(result.stderr)")
+        #expect(result.stderr.contains("): for an echo server use --workload echo"), "\(result.stderr)")
+    }
+
+    /// An app server at its connection limit answers the connections above it with an
+    /// error message: counted as wrong, and the hint says what the server said.
+    @Test func aServerAtItsLimitIsNamedInTheHint() throws {
+        let server = try ChildProcess(["app-server", "127.0.0.1", "0", "--max-connections", "1", "--log-level", "error"])
+        defer {
+            server.signal(SIGTERM)
+            server.finish(seconds: 10)
+        }
+        let port = try #require(server.listeningPort())
+        let result = try runConduit(["load", "--target", "127.0.0.1:\(port)", "--duration", "500ms", "--connections", "3", "--quiet"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(
+            "hint: the server refused connections above its limit ('Error: server busy: at its limit of 1 connection')"),
+            "\(result.stdout) \(result.stderr)")
     }
 
     /// `--processes` hands the comparison to its worker processes.

@@ -68,6 +68,12 @@ struct LoadSegmentTests {
         // The interval logs alone merge to the same latencies.
         let fromLogs = try runConduit(["load", "merge"] + logs.map(\.path))
         #expect(fromLogs.status == 0, "\(fromLogs.stderr)")
+        // Only what the logs hold: no target, workload, mode or connections invented.
+        #expect(fromLogs.stdout.hasPrefix("interval logs: "), "\(fromLogs.stdout)")
+        for invented in ["workload:", "mode:", "connections:", "target:"] {
+            #expect(!fromLogs.stdout.contains(invented), "\(fromLogs.stdout)")
+        }
+        #expect(!fromLogs.stderr.contains("note:"), "\(fromLogs.stderr)")
         let latencyLine = merging.stdout.split(separator: "\n").first { $0.hasPrefix("  p50 ") }
         #expect(latencyLine != nil && fromLogs.stdout.contains(latencyLine!), "\(fromLogs.stdout)")
 
@@ -118,6 +124,30 @@ struct LoadSegmentTests {
             #expect(result.status == status, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
+    }
+
+    /// A segment and a run of its own (against another server) are not parts of one
+    /// test: refused, naming why, unless --mixed, which merges them with a note.
+    @Test func resultsOfDifferentTestsAreRefusedUnlessMixed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mixed-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let segment = directory.appendingPathComponent("segment.json").path
+        let single = directory.appendingPathComponent("single.json").path
+        for arguments in [["--segment", "0/2", "--json", segment], ["--json", single]] {
+            let run = try runConduit(["load", "--duration", "300ms", "--connections", "4", "--quiet"] + arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let refused = try runConduit(["load", "merge", segment, single])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.contains("these are not parts of one test: they loaded different targets"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("\(single) is a run of its own, not a segment of the split the others are"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("add --mixed to merge them anyway"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("requests:"), "\(refused.stdout)")
+        let mixed = try runConduit(["load", "merge", segment, single, "--mixed"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        #expect(mixed.stderr.contains("note: merged with --mixed: they loaded different targets"), "\(mixed.stderr)")
+        #expect(mixed.stdout.contains("merged: 2 results"), "\(mixed.stdout)")
     }
 
     @Test func badSegmentsAndStartTimesAreUsageErrors() throws {

@@ -7,10 +7,12 @@ struct UsageTests {
     static let usageErrors: [(arguments: [String], mentions: String)] = [
         (["load", "--connections", "0"], "--connections"),
         // A target the tool would otherwise guess at: an unclosed bracket, no host, an
-        // IPv6 address without brackets.
-        (["load", "--target", "[::1"], "--target"),
-        (["load", "--target", ":1"], "--target"),
-        (["load", "--target", "::1:80"], "--target"),
+        // IPv6 address without brackets, a missing port: each says which.
+        (["load", "--target", "[::1"], "brackets around the IPv6 address do not match"),
+        (["load", "--target", ":1"], "has no host before the port"),
+        (["load", "--target", "::1:80"], "an IPv6 address goes in brackets"),
+        (["load", "--target", "127.0.0.1"], "'127.0.0.1' has no port: give HOST:PORT"),
+        (["load", "--target", "127.0.0.1:http"], "the port 'http' is not a number"),
         (["load", "--duration", "0s"], "--duration"),
         (["load", "--pipeline", "0"], "--pipeline"),
         (["load", "--threads", "0"], "--threads"),
