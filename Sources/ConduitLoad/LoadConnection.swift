@@ -47,6 +47,10 @@ final class LoadConnection: ConnectionHandler {
     /// Its first connect has succeeded or failed (the worker's "all settled" counts
     /// each connection once, not each reconnect).
     var hasSettled = false
+    /// An answer has come on this connection (counted once, for "answered at least once").
+    var hasBeenAnswered = false
+    /// In its worker's queue of connections with room for a request (open loop).
+    var isOffered = false
 
     init(worker: LoadWorker, number: Int) {
         self.worker = worker

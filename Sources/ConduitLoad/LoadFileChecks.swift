@@ -94,6 +94,7 @@ extension LoadSummary {
         try LoadFileChecks.text(compare, "compare")
         try LoadFileChecks.count(connections, "connections")
         try LoadFileChecks.count(connections_up, "connections_up")
+        if let connections_answered { try LoadFileChecks.count(connections_answered, "connections_answered") }
         try LoadFileChecks.count(requests, "requests")
         try LoadFileChecks.count(sent, "sent")
         try LoadFileChecks.number(connect_ms, in: 0...(LoadFileChecks.secondsLimit * 1e3), "connect_ms")

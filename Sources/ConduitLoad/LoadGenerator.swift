@@ -96,7 +96,9 @@ public final class LoadGenerator: Sendable {
         }
 
         var series: [IntervalStats] = []
-        var intervalLatencies: [Histogram<UInt64>] = []
+        // Compressed as each second ends: a histogram is ~100 KiB uncompressed, and an
+        // hour's run would otherwise hold 3,600 of them.
+        var intervalLatencies: [String] = []
         let durationNanos = options.duration.nanoseconds
         var second = 0
         while Monotonic.now() - start < durationNanos && !isStopped {
@@ -107,7 +109,7 @@ public final class LoadGenerator: Sendable {
             if now < wake && now - start >= durationNanos { break }
             let thisSecond = second
             let snapshots = Self.collect(boxes) { $0.snapshot(second: thisSecond) }
-            intervalLatencies.append(Self.merged(snapshots.map(\.1)))
+            intervalLatencies.append(HistogramCodec.base64(Self.merged(snapshots.map(\.1))))
             var total = IntervalStats(second: second)
             var histogramP99: UInt64 = 0
             for (part, _) in snapshots {
@@ -134,7 +136,7 @@ public final class LoadGenerator: Sendable {
         // so that the intervals hold every latency of the run.
         let lastSecond = second + 1
         let rest = Self.collect(boxes) { $0.snapshot(second: lastSecond).1 }
-        intervalLatencies.append(Self.merged(rest))
+        intervalLatencies.append(HistogramCodec.base64(Self.merged(rest)))
         let finals = Self.collect(boxes) { worker -> LoadStats in
             worker.finish()
             return worker.stats
@@ -147,7 +149,7 @@ public final class LoadGenerator: Sendable {
             rate: options.rate, pipeline: options.pipeline, backend: options.backend.rawValue,
             clientLoops: group.syncCounters(), serverLoops: embedded?.group.syncCounters(),
             segment: options.segment, startAt: options.startAt, startedAt: startedAt,
-            intervalLatencies: intervalLatencies.map(HistogramCodec.base64), scenario: options.scenario?.summary,
+            intervalLatencies: intervalLatencies, scenario: options.scenario?.summary,
             requestsPerConnection: options.requestsPerConnection)
         result.judge(by: options.thresholds)
         return result

@@ -22,7 +22,7 @@ public enum LoadReport {
         if let start = startLine(result) { lines.append(start) }
         if result.requestsPerConnection == nil {
             lines.append(
-                "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds))")
+                "connections: \(grouped(stats.connectionsUp)) of \(grouped(result.connections)) established in \(duration(stats.connectNanoseconds)), \(grouped(stats.connectionsAnswered)) answered")
         } else {
             lines.append(
                 "connections: \(grouped(result.connections)) at a time, \(grouped(stats.connectionsUp)) established in all")
@@ -175,6 +175,7 @@ public enum LoadReport {
         stats.latency = try histogram(latency, "latency_histogram")
         stats.serviceTime = try histogram(serviceTime, "service_time_histogram")
         stats.connectionsUp = summary.connections_up
+        stats.connectionsAnswered = summary.connections_answered ?? 0
         stats.connectNanoseconds = UInt64(summary.connect_ms * 1e6)
         var intervals = summary.interval_histograms ?? []
         for (index, text) in intervals.enumerated() where !text.isEmpty {
@@ -291,6 +292,8 @@ struct LoadSummary: Codable {
     var backend: String
     var connections: Int
     var connections_up: Int
+    /// Connections with at least one correct answer (absent in files written before it).
+    var connections_answered: Int?
     var connect_ms: Double
     var pipeline: Int
     var rate: Double?
@@ -340,6 +343,7 @@ struct LoadSummary: Codable {
         backend = result.backend
         connections = result.connections
         connections_up = result.stats.connectionsUp
+        connections_answered = result.stats.connectionsAnswered
         connect_ms = Double(result.stats.connectNanoseconds) / 1e6
         pipeline = result.pipeline
         rate = result.rate

@@ -17,6 +17,8 @@ public struct LoadStats: Codable, Sendable {
     public var serviceTime = LoadStats.makeHistogram()
     /// Connections that were established.
     public var connectionsUp = 0
+    /// Connections that got at least one correct answer.
+    public var connectionsAnswered = 0
     /// Nanoseconds from the start until every connection was up or had failed.
     public var connectNanoseconds: UInt64 = 0
     /// Connect latency in nanoseconds: from the connect call to the connection being up.
@@ -54,6 +56,7 @@ public struct LoadStats: Codable, Sendable {
         latency.add(other.latency)
         serviceTime.add(other.serviceTime)
         connectionsUp += other.connectionsUp
+        connectionsAnswered += other.connectionsAnswered
         connectNanoseconds = max(connectNanoseconds, other.connectNanoseconds)
         connectLatency.add(other.connectLatency)
         connectionsRecycled += other.connectionsRecycled

@@ -41,7 +41,13 @@ final class LoadWorker {
     // Open loop: requests issued so far against this worker's schedule.
     private var issued = 0
     private var ratePerWorker: Double = 0
-    private var roundRobin = 0
+    /// Open loop: the connections with room for a request, in the order they got it, so
+    /// a due request finds one at once. (A scan of every connection for each request
+    /// made the open loop quadratic: while connections were still opening, or all were
+    /// busy, every millisecond's tick walked all of them, and 200,000 connections ran at
+    /// half the asked rate with seconds of latency.)
+    private var ready: [LoadConnection] = []
+    private var readyHead = 0
     private var ticker: LoopTimer?
 
     /// Connections opened per loop iteration when no connect rate is set.
@@ -151,6 +157,7 @@ final class LoadWorker {
             connection.hasSettled = true
             settle()
         }
+        offer(connection)
         guard sending, !holding, ratePerWorker == 0 else { return }
         let now = Monotonic.now()
         for _ in 0..<options.pipeline { connection.send(intendedTime: now, now: now) }
@@ -202,6 +209,10 @@ final class LoadWorker {
 
     func responseCompleted(_ connection: LoadConnection, latency: UInt64, serviceTime: UInt64, now: UInt64) {
         stats.requests += 1
+        if !connection.hasBeenAnswered {
+            connection.hasBeenAnswered = true
+            stats.connectionsAnswered += 1
+        }
         intervalRequests += 1
         stats.latency.record(latency)
         // In closed loop the two are the same: the service times are the latencies,
@@ -212,6 +223,7 @@ final class LoadWorker {
         if ratePerWorker == 0 {
             connection.send(intendedTime: now, now: now)
         } else {
+            offer(connection)
             issueDue(now: now)
         }
     }
@@ -233,18 +245,36 @@ final class LoadWorker {
     private func issueDue(now: UInt64) {
         let interval = 1e9 / ratePerWorker
         let due = Int(Double(now &- startTime) / interval) + 1
-        var scanned = 0
-        while issued < due && scanned < connections.count {
-            let connection = connections[roundRobin]
-            roundRobin = (roundRobin + 1) % connections.count
-            if connection.canSend && connection.inFlight < options.pipeline {
-                connection.send(intendedTime: startTime + UInt64(Double(issued) * interval), now: now)
-                issued += 1
-                scanned = 0
-            } else {
-                scanned += 1
-            }
+        while issued < due, let connection = nextReady() {
+            // Queued while it had room; it may have closed or filled up since.
+            guard connection.canSend && connection.inFlight < options.pipeline else { continue }
+            connection.send(intendedTime: startTime + UInt64(Double(issued) * interval), now: now)
+            issued += 1
+            offer(connection)
         }
+    }
+
+    /// Queues `connection` for the open loop's next due request if it has room for one.
+    private func offer(_ connection: LoadConnection) {
+        guard ratePerWorker > 0, !connection.isOffered, connection.canSend, connection.inFlight < options.pipeline else {
+            return
+        }
+        connection.isOffered = true
+        ready.append(connection)
+    }
+
+    /// The connection that has waited longest for a request, if any.
+    private func nextReady() -> LoadConnection? {
+        guard readyHead < ready.count else { return nil }
+        let connection = ready[readyHead]
+        readyHead += 1
+        // The consumed front is dropped now and then, not at every request.
+        if readyHead >= 1024 && readyHead * 2 >= ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        }
+        connection.isOffered = false
+        return connection
     }
 
     // MARK: control from the generator
@@ -259,6 +289,8 @@ final class LoadWorker {
     func finish() {
         for connection in connections { connection.finish() }
         connections.removeAll()
+        ready.removeAll()
+        readyHead = 0
         if ratePerWorker == 0 { stats.serviceTime = stats.latency }
     }
 

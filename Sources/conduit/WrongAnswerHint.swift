@@ -17,9 +17,12 @@ enum WrongAnswerHint {
         guard let response = appResponse(answer) else {
             return "the first wrong answer began \(shown)"
         }
-        if case .result(.string(let text)) = response, text.hasPrefix("Error: server busy") {
+        if case .result(.string(let text)) = response, text.hasPrefix("Error: server busy: at its limit") {
             return "the server refused connections above its limit ('\(text)'): use fewer --connections, "
                 + "or raise its --max-connections"
+        }
+        if case .result(.string(let text)) = response, text.hasPrefix("Error: ") {
+            return "the server answered with an error: '\(text)'"
         }
         if comparison == .exact {
             return "the answers are well-formed messages with other bytes than Conduit's (another encoding of the "

@@ -75,18 +75,22 @@ struct RingTests {
             let receive = Ring.userData(.receive, token: 7)
             ring.receive(pair[0], userData: receive)
             ring.forget(descriptor: pair[0])
-            close(pair[0])
-            // The number is reused at once; the voided receive must not arm on it.
+            // The number is reused at once; the voided receive must not arm on it. dup2
+            // closes the old socket and gives its number to a new one in one step: with
+            // close, then socketpair, another test's thread could take the number between
+            // them (it did, in a full run).
             var next: [Int32] = [-1, -1]
             #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &next) == 0)
-            #expect(next[0] == pair[0])
+            let reused = pair[0]
+            #expect(dup2(next[0], reused) == reused)
+            close(next[0])
             _ = write(next[1], "x", 1)
             let seen = Self.collect(ring, count: 1)
             #expect(seen.count == 1)
             #expect(seen.first.map { Ring.split($0).kind } == Ring.Kind.ignored.rawValue)
             var byte: UInt8 = 0
-            #expect(read(next[0], &byte, 1) == 1, "the byte is still there for its owner")
-            for fd in [pair[1], next[0], next[1]] { close(fd) }
+            #expect(read(reused, &byte, 1) == 1, "the byte is still there for its owner")
+            for fd in [pair[1], reused, next[1]] { close(fd) }
             #expect(ring.close(within: .seconds(5)) { _ in })
         }
     }

@@ -27,6 +27,8 @@ struct LoadCommandTests {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect(object["connections_up"] as? Int == 20)
+        // Closed loop: every connection sends at once, so every one is answered.
+        #expect(object["connections_answered"] as? Int == 20)
         #expect(object["error_count"] as? Int == 0)
         #expect((object["requests"] as? Int ?? 0) > 0)
         #expect(object["requests"] as? Int == object["sent"] as? Int)
