@@ -3,8 +3,9 @@ load report says about latency over time.
 
 usage: slow_start_echo.py SLOW_SECONDS DELAY_SECONDS
   Listens on a free loopback port (prints 'Listening on 127.0.0.1:PORT'); every answer
-  to bytes received within SLOW_SECONDS of the start is held DELAY_SECONDS, later ones
-  go back at once. Runs until killed.
+  to bytes received within SLOW_SECONDS of the first connection is held DELAY_SECONDS,
+  later ones go back at once (counted from the first connection, not from the start, so
+  a client slow to start still meets the slow seconds). Runs until killed.
 """
 
 import asyncio
@@ -13,14 +14,16 @@ import time
 
 
 async def main(slow, delay):
-    started = time.monotonic()
+    started = []
 
     async def serve(reader, writer):
+        if not started:
+            started.append(time.monotonic())
         while True:
             data = await reader.read(65536)
             if not data:
                 break
-            if time.monotonic() - started < slow:
+            if time.monotonic() - started[0] < slow:
                 await asyncio.sleep(delay)
             writer.write(data)
             await writer.drain()
