@@ -87,11 +87,14 @@ struct ScenarioLoadTests {
     }
 
     /// Without churn, the same server's close is an error for the request it left
-    /// unanswered.
+    /// unanswered: its FIN, or, when the next request reached the closed socket first,
+    /// the reset the kernel answered it with (the ASan pass saw one of ten).
     @Test func aCloseAfterTheAnswerIsAnErrorWithoutChurn() throws {
         let result = try Self.run({ LineAnswerHandler(closeAfter: 1) }, Self.lines)
         #expect(result.stats.requests == 10)
-        #expect(result.stats.errors[LoadErrors.closedByServer] == 10, "\(result.stats.errors)")
+        let resets = result.stats.errors.filter { $0.key.contains("reset") }.values.reduce(0, +)
+        #expect(result.stats.errors[LoadErrors.closedByServer, default: 0] + resets == 10, "\(result.stats.errors)")
+        #expect(result.stats.errorCount == 10, "\(result.stats.errors)")
     }
 
     /// A close in the middle of an answer is an error even with one request per connection.
