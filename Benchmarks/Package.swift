@@ -36,24 +36,10 @@ let package = Package(
             dependencies: [.product(name: "Conduit", package: conduitPackage)],
             path: "Sources/AsyncEchoServer"
         ),
-        .executableTarget(
-            name: "NIOSSLEchoServer",
-            dependencies: [
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            path: "Sources/NIOSSLEchoServer"
-        ),
+        nioSSLExecutable("NIOSSLEchoServer"),
         // The other direction of the NIOSSL interop check (interop_niossl.sh): a NIOSSL
         // client against `conduit multiconn-server --tls-cert ...`.
-        .executableTarget(
-            name: "NIOSSLEchoClient",
-            dependencies: [
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            path: "Sources/NIOSSLEchoClient"
-        ),
+        nioSSLExecutable("NIOSSLEchoClient"),
         .executableTarget(
             name: "NIOEchoServer",
             dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")],
@@ -74,3 +60,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// An executable on SwiftNIO with NIOSSL, its sources in Sources/NAME.
+func nioSSLExecutable(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ],
+        path: "Sources/\(name)")
+}
