@@ -20,10 +20,16 @@ struct BufferFillTests {
         #expect(stat.stdout.hasPrefix("Proto Recv-Q Send-Q"))
         let rows = statRows(stat.stdout)
         #expect(rows.contains { $0[3] == "127.0.0.1:\(port)" && $0[5] == "LISTEN" })
+        // --port matches any socket with this port at either end, and other tests run at
+        // the same time (a load from another source address may use the same port
+        // number): this connection is the client's socket to the port and the server's
+        // socket back to it.
         let established = rows.filter { $0[5] == "ESTABLISHED" }
-        #expect(established.count == 2)
-        let serverSide = established.first { $0[3] == "127.0.0.1:\(port)" } ?? []
-        let clientSide = established.first { $0[4] == "127.0.0.1:\(port)" } ?? []
+        let clientSide = established.first {
+            $0[4] == "127.0.0.1:\(port)" && $0.last == "\(client.process.processIdentifier)/conduit"
+        } ?? []
+        let serverSide = established.first { $0[3] == "127.0.0.1:\(port)" && clientSide.count > 3 && $0[4] == clientSide[3] } ?? []
+        #expect(!clientSide.isEmpty && !serverSide.isEmpty, "\(established)")
         #expect(Int(serverSide.count > 1 ? serverSide[1] : "") ?? 0 > 0, "the server side's Recv-Q fills: \(established)")
         #expect(Int(clientSide.count > 2 ? clientSide[2] : "") ?? 0 > 0, "the client side's Send-Q fills: \(established)")
         // Each end shows the process that holds it, as lsof -i does in the tutorial.
