@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Issue 11's comparison harness: Conduit's servers against minimal C servers (the floor)
-# and SwiftNIO servers (the peer), each alone on core 0 under `conduit load` on core 1,
-# one markdown table on stdout (median of --repeats runs; progress on stderr).
+# and SwiftNIO servers (the peer), each alone on core 0 under the minimal C load generator
+# (Benchmarks/C/load_generator) on core 1, one markdown table on stdout (median of
+# --repeats runs; progress on stderr). Rows whose generator core was above 90 % busy are
+# marked: they measure the generator.
 #
 # usage: Benchmarks/compare.sh [--no-build] [--connections 100,1000] [--duration 5]
-#                              [--repeats 3] [--pipeline 1] [--workloads echo,search]
-#                              [--size 64]
+#                              [--repeats 3] [--pipeline 1,16] [--workloads echo,search]
+#                              [--size 64] [--generator c|conduit] [--only PARTS]
 # Everything but --no-build goes to scripts/compare_servers.py (see its --help).
 #
 # Builds (release): `conduit` at the root, NIOEchoServer and NIOAppServer in Benchmarks,

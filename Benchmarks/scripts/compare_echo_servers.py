@@ -7,7 +7,8 @@ time per request (user+system from /proc/PID/stat over the run, divided by reque
 Server on core 0, load on core 1.
 
 usage: compare_echo_servers.py [--conduit PATH] [--nio PATH] [--connections 1,100,1000]
-                               [--duration 10] [--size 64] [--repeat 3]
+                               [--duration 10] [--size 64] [--repeat 3] [--generator c|conduit]
+The load is Benchmarks/C/load_generator (make -C Benchmarks/C) unless --generator conduit.
 Only loopback is used; every process started here is stopped by its PID.
 """
 
@@ -27,7 +28,10 @@ def main():
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--generator", choices=["c", "conduit"], default="c")
+    parser.add_argument("--c-generator", default="Benchmarks/C/load_generator")
     args = parser.parse_args()
+    args.pipeline = 1
     servers = [
         ("conduit (shim)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "shim"]),
         ("conduit (swift)", [args.conduit, "multiconn-server", "127.0.0.1", "0", "--quiet", "--backend", "swift"]),
@@ -38,7 +42,7 @@ def main():
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for connections in [int(c) for c in args.connections.split(",")]:
         for repeat in range(1, args.repeat + 1):
-            rows = [(name, run(args.conduit, command, connections, args.duration, args.size)) for name, command in servers]
+            rows = [(name, run(args, command, connections, "echo", "exact")) for name, command in servers]
             nio = rows[-1][1]["cpu"]
             for name, r in rows:
                 print(f"| {connections:,} | {repeat} | {name} | {r['rps']:,.0f} | {r['p50']:,.0f} µs | {r['p99']:,.0f} µs | "
