@@ -239,6 +239,10 @@ def main():
     parser.add_argument("--floors", action="store_true",
                         help="also measure the C servers of Benchmarks/C (make -C Benchmarks/C first) for ratios")
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR (for callgrind_annotate)")
+    parser.add_argument("--keep-debug", action="store_true",
+                        help="run the binary as built, with its debug info, for line-level annotation: for a "
+                             "DWARF 4 build (swift build -c release --scratch-path .build-dwarf4 -Xswiftc -g "
+                             "-Xswiftc -dwarf-version=4 -Xcc -gdwarf-4), which valgrind can read")
     options = parser.parse_args()
     DRIVE["connections"] = options.connections
 
@@ -248,7 +252,8 @@ def main():
     failed = False
     with tempfile.TemporaryDirectory() as workdir:
         binary = os.path.join(workdir, "conduit")
-        subprocess.run(["objcopy", "--strip-debug", options.conduit, binary], check=True)
+        subprocess.run(["objcopy"] + ([] if options.keep_debug else ["--strip-debug"]) + [options.conduit, binary],
+                       check=True)
         cert_path, key_path = make_certificate(workdir)
         TLS["context"] = ssl.create_default_context(cafile=cert_path)
         fill = lambda arguments: [a.replace("{cert}", cert_path).replace("{key}", key_path) for a in arguments]

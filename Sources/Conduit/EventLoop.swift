@@ -25,8 +25,10 @@ public final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     /// Connections and listeners, by descriptor; transports look their events up here.
     @exclusivity(unchecked) var registry = Registry()
-    /// How this loop's sockets move their bytes.
+    /// How this loop's sockets move their bytes (holding its transport unowned).
     let transport: LoopTransport
+    /// The transport `transport` calls: kept alive here, as long as the loop.
+    private let transportOwner: AnyObject
     /// The buffer every connection of this loop receives into on epoll (zero copy:
     /// handlers see views of it; only an incomplete tail is copied out).
     let receiveBuffer: UnsafeMutableRawBufferPointer
@@ -99,18 +101,18 @@ public final class EventLoop: @unchecked Sendable {
         let wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         guard wake >= 0 else { throw SocketError(code: errno, operation: "eventfd") }
         self.wakeFD = wake
-        let made: LoopTransport
         do throws(SocketError) {
             if backend == .uring {
-                made = LoopTransport(try RingTransport(calls: calls, wakeFD: wake, configuration: ring))
+                let made = try RingTransport(calls: calls, wakeFD: wake, configuration: ring)
+                (transport, transportOwner) = (LoopTransport(made), made)
             } else {
-                made = LoopTransport(try EpollTransport(calls: calls, wakeFD: wake))
+                let made = try EpollTransport(calls: calls, wakeFD: wake)
+                (transport, transportOwner) = (LoopTransport(made), made)
             }
         } catch {
             Glibc.close(wake)
             throw error
         }
-        transport = made
         self.receiveBuffer = .allocate(byteCount: receiveBufferSize, alignment: 16)
         ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
     }

@@ -7,29 +7,43 @@
 /// The two are held as plain optional references, not as an enum with a payload each:
 /// such an enum keeps its case in the pointer's top bit, and LeakSanitizer, which looks
 /// for pointers, then took the ring transport (and its ring) for leaked.
+///
+/// It holds the transport unowned (`Unmanaged`), so that it is a trivial value: the loop
+/// keeps the transport alive (`EventLoop.transportOwner`), and every connection holds
+/// its loop. Holding a strong reference, this struct was copied out of the loop with a
+/// retain and a release on every send (about 40 instructions per message).
 struct LoopTransport {
-    /// The epoll transport, if this is one.
-    private let epoll: EpollTransport?
-    /// The ring transport, if this is one.
-    let ring: RingTransport?
+    private let epollUnowned: Unmanaged<EpollTransport>?
+    private let ringUnowned: Unmanaged<RingTransport>?
 
     init(_ transport: EpollTransport) {
-        epoll = transport
-        ring = nil
+        epollUnowned = Unmanaged.passUnretained(transport)
+        ringUnowned = nil
     }
 
     init(_ transport: RingTransport) {
-        epoll = nil
-        ring = transport
+        epollUnowned = nil
+        ringUnowned = Unmanaged.passUnretained(transport)
     }
 
-    /// The epoll transport, when `ring` is nil (one of the two is always set).
-    @inline(__always)
-    private var epollTransport: EpollTransport { epoll.unsafelyUnwrapped }
+    /// The ring transport, if this is one.
+    var ring: RingTransport? { ringUnowned?.takeUnretainedValue() }
 
+    /// The epoll transport, when `ring` is nil (one of the two is always set).
+    private var epoll: EpollTransport { epollUnowned.unsafelyUnwrapped.takeUnretainedValue() }
+
+    /// Runs `ringBody` with the ring transport or `epollBody` with the epoll transport,
+    /// retaining neither: for the calls made per message.
     @inline(__always)
+    private func with<Value>(ring ringBody: (RingTransport) -> Value, epoll epollBody: (EpollTransport) -> Value) -> Value {
+        if let ringUnowned { return ringUnowned._withUnsafeGuaranteedRef(ringBody) }
+        return epollUnowned.unsafelyUnwrapped._withUnsafeGuaranteedRef(epollBody)
+    }
+
+    // The throwing calls come once per loop turn or per connection; they take the
+    // transport the ordinary way.
     func prepareToRun(on loop: EventLoop) throws(SocketError) {
-        if let ring { try ring.prepareToRun(on: loop) } else { try epollTransport.prepareToRun(on: loop) }
+        if let ring { try ring.prepareToRun(on: loop) } else { try epoll.prepareToRun(on: loop) }
     }
 
     @inline(__always)
@@ -37,50 +51,50 @@ struct LoopTransport {
         if let ring {
             try ring.turn(on: loop, timeoutNanoseconds: timeoutNanoseconds)
         } else {
-            try epollTransport.turn(on: loop, timeoutNanoseconds: timeoutNanoseconds)
+            try epoll.turn(on: loop, timeoutNanoseconds: timeoutNanoseconds)
         }
     }
 
     func loopStopped(on loop: EventLoop) {
-        if let ring { ring.loopStopped(on: loop) } else { epollTransport.loopStopped(on: loop) }
+        with(ring: { $0.loopStopped(on: loop) }, epoll: { $0.loopStopped(on: loop) })
     }
 
     func finish(on loop: EventLoop) {
-        if let ring { ring.finish(on: loop) } else { epollTransport.finish(on: loop) }
+        with(ring: { $0.finish(on: loop) }, epoll: { $0.finish(on: loop) })
     }
 
     func register(_ connection: Connection) throws(SocketError) {
-        if let ring { try ring.register(connection) } else { try epollTransport.register(connection) }
+        if let ring { try ring.register(connection) } else { try epoll.register(connection) }
     }
 
     @inline(__always)
     func update(_ connection: Connection) {
-        if let ring { ring.update(connection) } else { epollTransport.update(connection) }
+        with(ring: { $0.update(connection) }, epoll: { $0.update(connection) })
     }
 
     @inline(__always)
     func send(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int? {
-        if let ring { ring.send(connection, bytes) } else { epollTransport.send(connection, bytes) }
+        with(ring: { $0.send(connection, bytes) }, epoll: { $0.send(connection, bytes) })
     }
 
     @inline(__always)
     func send(_ connection: Connection, _ header: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> Int? {
-        if let ring { ring.send(connection, header, body) } else { epollTransport.send(connection, header, body) }
+        with(ring: { $0.send(connection, header, body) }, epoll: { $0.send(connection, header, body) })
     }
 
     func close(_ connection: Connection) {
-        if let ring { ring.close(connection) } else { epollTransport.close(connection) }
+        with(ring: { $0.close(connection) }, epoll: { $0.close(connection) })
     }
 
     func register(_ listener: Listener) throws(SocketError) {
-        if let ring { try ring.register(listener) } else { try epollTransport.register(listener) }
+        if let ring { try ring.register(listener) } else { try epoll.register(listener) }
     }
 
     func setAccepting(_ listener: Listener, _ accepting: Bool) {
-        if let ring { ring.setAccepting(listener, accepting) } else { epollTransport.setAccepting(listener, accepting) }
+        with(ring: { $0.setAccepting(listener, accepting) }, epoll: { $0.setAccepting(listener, accepting) })
     }
 
     func close(_ listener: Listener) {
-        if let ring { ring.close(listener) } else { epollTransport.close(listener) }
+        with(ring: { $0.close(listener) }, epoll: { $0.close(listener) })
     }
 }

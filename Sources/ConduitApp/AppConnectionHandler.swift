@@ -27,8 +27,10 @@ final class AppConnectionHandler: ConnectionHandler {
     /// This handler as tasks may reach it: made when the first asynchronous action
     /// starts (most connections never need one), dropped on close.
     var bound: LoopBound<AppConnectionHandler>?
-    /// When the message at the front of the input began (nil: none has begun).
-    @exclusivity(unchecked) private var messageStart: ContinuousClock.Instant?
+    /// When the message at the front of the input began, in monotonic nanoseconds (0:
+    /// none has begun). A plain integer: an optional `ContinuousClock.Instant` was
+    /// copied, compared and destroyed out of line on every request.
+    @exclusivity(unchecked) private var messageStart: UInt64 = 0
     /// The size reserved in the server's memory budget for the message at the front.
     @exclusivity(unchecked) private var reservedSize = 0
     // The one-byte fields last and together: Swift lays fields out in order, and
@@ -50,7 +52,7 @@ final class AppConnectionHandler: ConnectionHandler {
         service.log(.info, "Accepted connection from \(peer(connection))", peer: connection.peerAddress)
         // The clocks start at once: a peer that never sends a byte is as slow a header
         // as one that sends a byte a minute.
-        messageStart = .now
+        messageStart = max(Monotonic.now(), 1)
         if let limit = timeouts.limit(headerComplete: false) { connection.setDeadline(after: limit) }
     }
 
@@ -62,9 +64,7 @@ final class AppConnectionHandler: ConnectionHandler {
         do throws(MessageError) {
             consumed = try decoder.decode(bytes) { message in
                 do throws(MessageError) {
-                    let routed = try service.router.dispatch(
-                        message, limits: limits,
-                        context: RequestContext(peer: connection.peerAddress, header: message.header))
+                    let routed = try service.router.dispatch(message, limits: limits)
                     logRequest(message, connection)
                     service.counters.requests += 1
                     let sequence = order.begin()
@@ -76,7 +76,9 @@ final class AppConnectionHandler: ConnectionHandler {
                         } else {
                             order.park(sequence, response)
                         }
-                    case .pending(let work):
+                    case .pending(let handler, let request):
+                        let work = Router.work(
+                            handler, request, RequestContext(peer: connection.peerAddress, header: message.header))
                         // Stops decoding at the limit; the rest is offered again on resume.
                         if !start(work, sequence: sequence, on: connection) { return false }
                     }
@@ -125,8 +127,8 @@ final class AppConnectionHandler: ConnectionHandler {
     /// timeout, all of it within the message timeout, both counted from its start.
     private func trackDeadlines(incomplete: Bool, newMessage: Bool, _ connection: Connection) {
         guard incomplete else {
-            if messageStart != nil {
-                messageStart = nil
+            if messageStart != 0 {
+                messageStart = 0
                 connection.clearDeadline()
             }
             return
@@ -135,9 +137,9 @@ final class AppConnectionHandler: ConnectionHandler {
             connection.clearDeadline()
             return
         }
-        let now = ContinuousClock.now
-        if newMessage || messageStart == nil { messageStart = now }
-        let elapsed = now - (messageStart ?? now)
+        let now = max(Monotonic.now(), 1)
+        if newMessage || messageStart == 0 { messageStart = now }
+        let elapsed = Duration.nanoseconds(Int64(clamping: now - messageStart))
         connection.setDeadline(after: max(limit - elapsed, .zero))
     }
 

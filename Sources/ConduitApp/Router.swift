@@ -86,7 +86,7 @@ public struct Router: Sendable {
     /// An asynchronous action is not run here (see `dispatch`): it is answered with an
     /// error saying so.
     public func route(_ message: Message, limits: MessageLimits = MessageLimits()) throws(MessageError) -> Response {
-        switch try dispatch(message, limits: limits, context: RequestContext(peer: nil, header: message.header)) {
+        switch try dispatch(message, limits: limits) {
         case .answer(let response): return response
         case .pending: return .error("action is asynchronous; a server runs it")
         }
@@ -95,7 +95,8 @@ public struct Router: Sendable {
     /// What routing a message gave: an answer now, or work to await for it.
     enum Routed {
         case answer(Response)
-        case pending(@Sendable () async -> Response)
+        /// An asynchronous action and its request; `work` makes what a task awaits.
+        case pending(AsyncActionHandler, JSONValue)
     }
 
     /// Routes one decoded message: answers it now, or (an asynchronous action) returns
@@ -104,7 +105,9 @@ public struct Router: Sendable {
     /// The content is checked whole but read in place; a tree is built only for
     /// handlers that take a `JSONValue`. `referenceRoute` is the same routing through a
     /// tree, kept to check this against.
-    func dispatch(_ message: Message, limits: MessageLimits, context: @autoclosure () -> RequestContext) throws(MessageError) -> Routed {
+    /// No request context is made here: an autoclosure for it captured a copy of the
+    /// message (its header's strings retained and released) on every request.
+    func dispatch(_ message: Message, limits: MessageLimits) throws(MessageError) -> Routed {
         guard case .json = message.header.contentType else {
             return .answer(binary(message.header, message.content))
         }
@@ -119,7 +122,7 @@ public struct Router: Sendable {
         case .sync(let handler):
             return .answer(.result(handler(request.value)))
         case .async(let handler):
-            return pending(handler, request.value, context())
+            return .pending(handler, request.value)
         }
     }
 
@@ -135,8 +138,12 @@ public struct Router: Sendable {
         return actions[name]
     }
 
-    private func pending(_ handler: @escaping AsyncActionHandler, _ request: JSONValue, _ context: RequestContext) -> Routed {
-        .pending {
+    /// The work a task awaits for an asynchronous action: its answer, or its error as
+    /// `Error: <error>`.
+    static func work(
+        _ handler: @escaping AsyncActionHandler, _ request: JSONValue, _ context: RequestContext
+    ) -> @Sendable () async -> Response {
+        {
             do {
                 return .result(try await handler(request, context))
             } catch {

@@ -28,11 +28,19 @@ public struct MessageDecoder {
         var offset = 0
         while true {
             let available = bytes.count - offset
+            // One non-optional `let`, moved into the message: an optional header copied
+            // into it cost a copy and a destroy of the header (its strings' retains and
+            // releases) on every message.
+            let header: JSONHeader
             let headerEnd: Int
-            let contentLength: Int
-            var header: JSONHeader?
             if let known = pending {
-                (headerEnd, contentLength) = known
+                // Checked for overflow when it was noted.
+                guard available >= known.headerEnd + known.contentLength else { return offset }
+                pending = nil
+                headerEnd = known.headerEnd
+                // The same bytes as when the content began: the same header, no new error.
+                header = try JSONHeader.decode(
+                    UnsafeRawBufferPointer(rebasing: bytes[offset + ProtoHeader.size..<offset + headerEnd]), limits: limits)
             } else {
                 guard available >= ProtoHeader.size else { return offset }
                 let headerLength = ProtoHeader.read(bytes.baseAddress! + offset)
@@ -45,27 +53,18 @@ public struct MessageDecoder {
                 header = try JSONHeader.decode(
                     UnsafeRawBufferPointer(rebasing: bytes[start..<start + headerLength]), limits: limits)
                 headerEnd = ProtoHeader.size + headerLength
-                contentLength = header!.contentLength
+                // Checked: a content-length near Int.max must be an error, not a trap.
+                let (total, overflow) = headerEnd.addingReportingOverflow(header.contentLength)
+                if overflow { throw .contentTooLong(length: header.contentLength, limit: limits.maxContentLength) }
+                guard available >= total else {
+                    pending = (headerEnd, header.contentLength)
+                    return offset
+                }
             }
-            // Checked: a content-length near Int.max must be an error, not a trap.
-            let (total, overflow) = headerEnd.addingReportingOverflow(contentLength)
-            if overflow { throw .contentTooLong(length: contentLength, limit: limits.maxContentLength) }
-            guard available >= total else {
-                pending = (headerEnd, contentLength)
-                return offset
-            }
-            pending = nil
-            // The same bytes as when the content began: the same header, no new error.
-            let decoded: JSONHeader
-            if let header {
-                decoded = header
-            } else {
-                decoded = try JSONHeader.decode(
-                    UnsafeRawBufferPointer(rebasing: bytes[offset + ProtoHeader.size..<offset + headerEnd]), limits: limits)
-            }
+            let total = headerEnd + header.contentLength
             let content = UnsafeRawBufferPointer(rebasing: bytes[offset + headerEnd..<offset + total])
             offset += total
-            if !onMessage(Message(header: decoded, content: content, wireSize: total)) { return offset }
+            if !onMessage(Message(header: header, content: content, wireSize: total)) { return offset }
         }
     }
 
