@@ -388,6 +388,7 @@ int main(int argc, char **argv)
         }
     }
     double seconds = (double)(now - start) / 1e9, cpu = cpu_seconds() - cpu_start;
+    if (seconds < 0.001) seconds = 0.001; /* every connection failed at once */
     for (size_t i = 0; i < count; i++)
         if (connections[i].fd >= 0) close(connections[i].fd);
 
