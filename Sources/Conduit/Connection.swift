@@ -44,6 +44,9 @@ public final class Connection: Selectable {
     /// What this connection has asked of its loop's transport (only the transport
     /// reads or writes it).
     @exclusivity(unchecked) var io = TransportSlot()
+    /// `replaceHandler` was called during the handler callback running now: what
+    /// follows the callback is told to the new handler, not the one the delivery holds.
+    @exclusivity(unchecked) var handlerReplaced = false
     /// A handler callback is running: what it writes is gathered, and sent when it returns.
     @exclusivity(unchecked) var gathering = false
     /// A handler is reading input offered from `inbound`: a close meanwhile must not
@@ -346,16 +349,22 @@ public final class Connection: Selectable {
     /// Everything queued has gone to the kernel: a shutdown or close that waited for
     /// it happens now, and the handler hears of it.
     func outputDrained() {
-        guard state.phase != .closed else { return }
+        if outputDrainedTellsHandler() { handler?.connectionDidDrain(self) }
+    }
+
+    /// `outputDrained`'s work before the handler hears of it; true when it is to (the
+    /// caller tells it, with the handler it may already hold).
+    func outputDrainedTellsHandler() -> Bool {
+        guard state.phase != .closed else { return false }
         if state.shutdownAfterFlush {
             state.shutdownAfterFlush = false
             _ = Glibc.shutdown(socket.descriptor, Int32(SHUT_WR))
         }
         if state.phase == .closing {
             if state.drainAfterFlush { beginDraining() } else { finishClose(error: nil) }
-            return
+            return false
         }
-        handler?.connectionDidDrain(self)
+        return true
     }
 
     // MARK: output handed to the transport (the ring's sends)
@@ -455,5 +464,6 @@ extension Connection {
         loop.assertInLoop()
         guard isOpen else { return }
         handler = newHandler
+        handlerReplaced = true
     }
 }

@@ -134,12 +134,13 @@ extension Connection {
             return
         }
         gathering = true
+        handlerReplaced = false
         let used = handler.connection(self, didReceive: fresh)
         if state.phase != .closed {
             guard checkConsumed(used, of: fresh.count) else { return }
             if used < fresh.count { inbound.append(UnsafeRawBufferPointer(rebasing: fresh[used...])) }
         }
-        finishDelivery()
+        finishDelivery(telling: handler)
     }
 
     /// Offers the input kept from earlier reads to the handler again. The storage
@@ -149,6 +150,7 @@ extension Connection {
         keptWhilePaused = false
         guard let handler else { return }
         gathering = true
+        handlerReplaced = false
         offeringInbound = true
         let used = handler.connection(self, didReceive: inbound.readableBytes)
         offeringInbound = false
@@ -158,30 +160,56 @@ extension Connection {
             guard checkConsumed(used, of: inbound.count) else { return }
             inbound.consume(used)
         }
-        finishDelivery()
+        finishDelivery(telling: handler)
     }
 
     /// Sends what the handler wrote during the callback, in one go. Every callback that
     /// sets `gathering` ends here: the loop's gather buffer must be given back.
     func finishDelivery() {
+        if finishDeliveryDrained() { handler?.connectionDidDrain(self) }
+    }
+
+    /// `finishDelivery` after a handler callback, telling `connectionDidDrain` to the
+    /// handler the caller holds for the callback: looked up again, it was retained and
+    /// released once more per message. Unless the callback replaced the handler: then
+    /// the new one hears it.
+    @inline(__always)
+    func finishDelivery(telling running: ConnectionHandler) {
+        guard finishDeliveryDrained() else { return }
+        if handlerReplaced { handler?.connectionDidDrain(self) } else { running.connectionDidDrain(self) }
+    }
+
+    /// `finishDelivery`'s work; true when all output went out and the handler is to hear
+    /// `connectionDidDrain` (the caller tells it).
+    @inline(__always)
+    private func finishDeliveryDrained() -> Bool {
         gathering = false
+        var drained = false
         // Gathered output goes out in one call; only an unsent rest is queued (and then
         // the transport does the rest, without a second call that would only find EAGAIN).
         if releaseGathered(sending: true) {
-            if !hasQueuedOutput { outputDrained() }
+            if !hasQueuedOutput { drained = outputDrainedTellsHandler() }
         } else if state.phase == .open || state.phase == .closing {
             flush()
         }
         recharge()
+        return drained
     }
 
     /// A handler that says it used fewer than 0 or more than it was given has a bug;
     /// trusting the number would corrupt the buffer, so the connection closes instead.
+    @inline(__always)
     private func checkConsumed(_ used: Int, of offered: Int) -> Bool {
         guard used < 0 || used > offered else { return true }
+        handlerMiscounted(used, of: offered)
+        return false
+    }
+
+    /// `checkConsumed`'s failure, out of line: the hot path only compares.
+    @inline(never)
+    private func handlerMiscounted(_ used: Int, of offered: Int) {
         gathering = false
         fail(SocketError(.misuse, operation: "handler consumed \(used) of \(offered) bytes"))
-        return false
     }
 
     /// Stops reading from this connection until `resumeReading()` (flow control for
