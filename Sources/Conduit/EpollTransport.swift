@@ -53,10 +53,13 @@ final class EpollTransport: Transport {
                 loop.wokenUp()
                 continue
             }
-            switch loop.registry.target(for: token) {
-            case .connection(let connection)?: handleReadiness(connection, events.flags(index))
-            case .listener(let listener)?: acceptReady(listener)
-            case nil: break
+            guard let (object, isListener) = loop.registry.object(for: token) else { continue }
+            // Unretained: the registry keeps what it names alive until the turn is over.
+            if isListener {
+                Unmanaged<Listener>.fromOpaque(object)._withUnsafeGuaranteedRef { acceptReady($0) }
+            } else {
+                let flags = events.flags(index)
+                Unmanaged<Connection>.fromOpaque(object)._withUnsafeGuaranteedRef { handleReadiness($0, flags) }
             }
         }
     }

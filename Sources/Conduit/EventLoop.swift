@@ -208,6 +208,7 @@ public final class EventLoop: @unchecked Sendable {
         do throws(SocketError) {
             while !stopRequested.load(ordering: .acquiring) {
                 try transport.turn(on: self, timeoutNanoseconds: nextTimeoutNanoseconds())
+                registry.releaseRetired()
                 fireDueTimers()
                 if localWorkPending {
                     localWorkPending = false
@@ -254,6 +255,7 @@ public final class EventLoop: @unchecked Sendable {
         timers.removeAll()
         sweepTimer = nil
         pausedForMemory.removeAll()
+        registry.releaseRetired()
     }
 
     /// The loop's wake-up eventfd fired: another thread handed it work.
