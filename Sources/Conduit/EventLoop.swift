@@ -208,12 +208,13 @@ public final class EventLoop: @unchecked Sendable {
         do throws(SocketError) {
             while !stopRequested.load(ordering: .acquiring) {
                 try transport.turn(on: self, timeoutNanoseconds: nextTimeoutNanoseconds())
-                registry.releaseRetired()
                 fireDueTimers()
                 if localWorkPending {
                     localWorkPending = false
                     drainInbox(closing: false, woken: false)
                 }
+                // Nothing of the turn is on the stack: what closed during it may go.
+                registry.releaseRetired()
             }
         } catch {
             fail(error)
@@ -225,6 +226,9 @@ public final class EventLoop: @unchecked Sendable {
             drainInbox(closing: false, woken: false)
             transport.loopStopped(on: self)
         }
+        // A retired connection holds its loop: kept past the run, the two would keep
+        // each other alive.
+        registry.releaseRetired()
     }
 
     /// Starts the transport on the calling thread, which will run the loop (for the ring:
