@@ -207,14 +207,15 @@ public final class EventLoop: @unchecked Sendable {
         started(nil)
         do throws(SocketError) {
             while !stopRequested.load(ordering: .acquiring) {
+                registry.beginTurn()
                 try transport.turn(on: self, timeoutNanoseconds: nextTimeoutNanoseconds())
+                // Nothing of the turn is on the stack: what closed during it may go.
+                registry.releaseRetired()
                 fireDueTimers()
                 if localWorkPending {
                     localWorkPending = false
                     drainInbox(closing: false, woken: false)
                 }
-                // Nothing of the turn is on the stack: what closed during it may go.
-                registry.releaseRetired()
             }
         } catch {
             fail(error)
@@ -226,9 +227,6 @@ public final class EventLoop: @unchecked Sendable {
             drainInbox(closing: false, woken: false)
             transport.loopStopped(on: self)
         }
-        // A retired connection holds its loop: kept past the run, the two would keep
-        // each other alive.
-        registry.releaseRetired()
     }
 
     /// Starts the transport on the calling thread, which will run the loop (for the ring:

@@ -38,6 +38,11 @@ struct Registry {
     private var owners: [Target?] = []
     /// Objects removed since the loop's turn began.
     private var retired: [Target] = []
+    /// True during a transport's turn (`beginTurn` … `releaseRetired`), while events
+    /// reach objects through `object(for:)`: only then is what is removed kept. Outside
+    /// a turn (timers, tasks, a stopped loop) it goes at once: whoever removes it holds
+    /// it, and a retired connection kept past the run would keep its loop alive.
+    private var holdsRemoved = false
     private var nextGeneration: UInt32 = 0
     /// Number of descriptors registered.
     private(set) var count = 0
@@ -61,7 +66,11 @@ struct Registry {
         }
         // Never 0, so a zeroed token can never match a live registration.
         nextGeneration = nextGeneration == Self.generationLimit - 1 ? 1 : nextGeneration + 1
-        if let replaced = owners[index] { retired.append(replaced) } else { count += 1 }
+        if let replaced = owners[index] {
+            if holdsRemoved { retired.append(replaced) }
+        } else {
+            count += 1
+        }
         owners[index] = target
         switch target {
         case .connection(let connection):
@@ -95,20 +104,25 @@ struct Registry {
         return (object, slot.isListener)
     }
 
-    /// Forgets `descriptor` (its generation stays, so its old events stay stale). The
-    /// object is kept until `releaseRetired`.
+    /// Forgets `descriptor` (its generation stays, so its old events stay stale). During
+    /// a turn the object is kept until `releaseRetired`.
     mutating func remove(descriptor: Int32) {
         let index = Int(descriptor)
         guard index >= 0, index < slots.count, let owner = owners[index] else { return }
-        retired.append(owner)
+        if holdsRemoved { retired.append(owner) }
         owners[index] = nil
         slots[index].object = nil
         count -= 1
     }
 
-    /// Lets go of what was removed during the turn that has just ended. Called between
-    /// turns, when no event of theirs is being handled.
+    /// A transport's turn begins: what is removed from now on is kept until
+    /// `releaseRetired`.
+    mutating func beginTurn() { holdsRemoved = true }
+
+    /// The turn has ended: lets go of what was removed during it. Called when no event
+    /// of theirs is being handled.
     mutating func releaseRetired() {
+        holdsRemoved = false
         guard !retired.isEmpty else { return }
         let released = retired
         retired = []
