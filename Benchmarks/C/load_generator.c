@@ -61,7 +61,7 @@ struct connection {
 static struct variant variants[MAX_VARIANTS];
 static int variant_count, answer_count, framing_app;
 static uint64_t histogram[BUCKETS];
-static uint64_t answers, errors;
+static uint64_t answers, errors, wrong_answers;
 static size_t depth = 1;
 
 static uint64_t now_ns(void)
@@ -83,6 +83,20 @@ static void fail(const char *what)
 {
     fprintf(stderr, "load_generator: %s\n", what);
     exit(1);
+}
+
+/* A whole decimal number in [low, high] from an option's text; exits naming the option
+ * otherwise (strtoul alone took "1e3" as 1 and "2s" as 2: a typo became a wrong run). */
+static unsigned long whole_number(const char *option, const char *text, unsigned long low, unsigned long high)
+{
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (*text == '\0' || *text == '-' || *end != '\0' || errno || value < low || value > high) {
+        fprintf(stderr, "load_generator: --%s takes a whole number from %lu to %lu, not '%s'\n", option, low, high, text);
+        exit(64);
+    }
+    return value;
 }
 
 static struct bytes read_file(const char *path)
@@ -176,16 +190,19 @@ static int take_answers(struct connection *c, uint64_t now, int sending)
             long found = app_message_length(c->in + at, c->in_length - at);
             if (found == 0) break;
             if (found < 0 || (length && (size_t)found != length)) {
-                fprintf(stderr, "load_generator: answer %llu on a connection is %ld bytes long, where the first "
-                        "answer to that request was %zu\n", (unsigned long long)c->answered, found, length);
+                if (++wrong_answers <= 3)
+                    fprintf(stderr, "load_generator: answer %llu on a connection is %ld bytes long, where the first "
+                            "answer to that request was %zu\n", (unsigned long long)c->answered, found, length);
                 return -1;
             }
             v->answer.length = length = (size_t)found;
         } else {
             if (c->in_length - at < length) break;
             if (memcmp(c->in + at, v->answer.data, length) != 0) {
-                fprintf(stderr, "load_generator: answer %llu on a connection differs from the expected %zu bytes\n",
-                        (unsigned long long)c->answered, length);
+                if (++wrong_answers <= 3)
+                    fprintf(stderr, "load_generator: answer %llu on a connection differs from the expected %zu bytes%s\n",
+                            (unsigned long long)c->answered, length,
+                            answer_count ? "" : " (no --answer given: each answer is expected to echo its request)");
                 return -1;
             }
         }
@@ -232,7 +249,12 @@ static struct sockaddr_in parse_target(const char *target)
         fail("--target is 127.x.y.z:PORT");
     memcpy(host, target, (size_t)(colon - target));
     host[colon - target] = '\0';
-    if (inet_pton(AF_INET, host, &address.sin_addr) != 1 || (ntohl(address.sin_addr.s_addr) >> 24) != 127)
+    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+    if (strchr(host, ':') || host[0] == '[')
+        fail("--target takes an IPv4 loopback address (127.x.y.z:PORT); this tool does not speak IPv6");
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1)
+        fail("--target takes a numeric IPv4 loopback address or localhost (127.x.y.z:PORT)");
+    if ((ntohl(address.sin_addr.s_addr) >> 24) != 127)
         fail("--target must be a loopback address (127.0.0.0/8): this tool loads only this machine");
     address.sin_port = htons((uint16_t)port);
     return address;
@@ -266,7 +288,8 @@ static void connect_all(struct connection *connections, size_t count, struct soc
             socklen_t length = sizeof error;
             getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &length);
             if (error) {
-                fprintf(stderr, "load_generator: connect: %s\n", strerror(error));
+                fprintf(stderr, "load_generator: connect to %s:%d: %s\n", inet_ntoa(address.sin_addr),
+                        ntohs(address.sin_port), strerror(error));
                 exit(1);
             }
             struct epoll_event event = {.events = EPOLLIN, .data.ptr = c};
@@ -296,9 +319,17 @@ int main(int argc, char **argv)
     for (int option; (option = getopt_long(argc, argv, "", options, NULL)) != -1;) {
         switch (option) {
         case 't': target = optarg; break;
-        case 'c': count = strtoul(optarg, NULL, 10); break;
-        case 'd': depth = strtoul(optarg, NULL, 10); break;
-        case 's': duration = strtod(optarg, NULL); break;
+        case 'c': count = whole_number("connections", optarg, 1, 1000000); break;
+        case 'd': depth = whole_number("depth", optarg, 1, 4096); break;
+        case 's': {
+            char *end;
+            duration = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(duration > 0) || duration > 86400) {
+                fprintf(stderr, "load_generator: --duration takes seconds, a number above 0 (e.g. 5 or 0.5), not '%s'\n", optarg);
+                exit(64);
+            }
+            break;
+        }
         case 'r':
             if (variant_count == MAX_VARIANTS) fail("at most 16 requests");
             variants[variant_count++].request = read_file(optarg);
@@ -314,9 +345,18 @@ int main(int argc, char **argv)
         default: usage();
         }
     }
-    if (!target || variant_count == 0 || count == 0 || count > 1000000 || depth == 0 || depth > 4096 ||
-        !(duration > 0) || optind != argc)
+    if (optind != argc) {
+        fprintf(stderr, "load_generator: unexpected argument '%s' (every value follows its option)\n", argv[optind]);
         usage();
+    }
+    if (!target) {
+        fprintf(stderr, "load_generator: say where to send the load: --target 127.0.0.1:PORT\n");
+        usage();
+    }
+    if (variant_count == 0) {
+        fprintf(stderr, "load_generator: give at least one --request FILE (the bytes of one request)\n");
+        usage();
+    }
     if (framing_app && answer_count) fail("--framing app learns the answers' lengths; give no --answer");
     if (!framing_app && answer_count == 0)
         for (int i = 0; i < variant_count; i++) variants[i].answer = variants[i].request; /* echo */
@@ -397,6 +437,9 @@ int main(int argc, char **argv)
            "\"cpu_seconds\": %.3f, \"busy\": %.3f}\n",
            count, depth, (unsigned long long)answers, seconds, (double)answers / seconds,
            (unsigned long long)errors, percentile_us(0.5), percentile_us(0.99), cpu, cpu / seconds);
+    if (wrong_answers > 3)
+        fprintf(stderr, "load_generator: %llu wrong answers in all (each closed its connection)\n",
+                (unsigned long long)wrong_answers);
     fprintf(stderr, "load_generator: %llu answers in %.2f s (%.0f/s) over %zu connections x %zu deep, "
             "%llu errors, p50 %.1f µs, p99 %.1f µs, own core %.0f %% busy\n",
             (unsigned long long)answers, seconds, (double)answers / seconds, count, depth,

@@ -121,7 +121,7 @@ static int epoll_fd;
 /* The whole life of a server: the table of connections (one entry per possible
    descriptor, in *table), the listener, then epoll until SIGINT/SIGTERM, then closing
    everything. Returns the exit status. */
-static int run_server(const struct server *server, int argc, char **argv, void **table)
+static inline int run_server(const struct server *server, int argc, char **argv, void **table)
 {
     int port = parse_port(argc, argv);
     size_t limit = descriptor_limit();

@@ -64,3 +64,32 @@ def run(generator, port, workload, connections, depth, duration, size=64, exact=
     if report["errors"]:
         print(done.stderr.strip()[-400:], file=sys.stderr)
     return report
+
+
+def main():
+    """Writes a workload's request and answer files for running the generator by hand,
+    and prints the command that uses them."""
+    import argparse
+    parser = argparse.ArgumentParser(description="Writes the request and answer files of a workload for "
+                                     "Benchmarks/C/load_generator and prints the command that uses them.")
+    parser.add_argument("--workload", choices=["search", "echo"], default="search")
+    parser.add_argument("--size", type=int, default=64, help="echo payload bytes")
+    parser.add_argument("--directory", required=True, help="where to write request0, answer0, …")
+    parser.add_argument("--port", default="PORT", help="the server's port, for the printed command")
+    args = parser.parse_args()
+    os.makedirs(args.directory, exist_ok=True)
+    command = ["Benchmarks/C/load_generator", "--target", f"127.0.0.1:{args.port}", "--connections", "100",
+               "--depth", "16", "--duration", "5"]
+    for i, (request, answer) in enumerate(workload_pairs(args.workload, args.size)):
+        with open(os.path.join(args.directory, f"request{i}"), "wb") as f:
+            f.write(request)
+        command += ["--request", os.path.join(args.directory, f"request{i}")]
+        if answer is not None:
+            with open(os.path.join(args.directory, f"answer{i}"), "wb") as f:
+                f.write(answer)
+            command += ["--answer", os.path.join(args.directory, f"answer{i}")]
+    print(" ".join(command))
+
+
+if __name__ == "__main__":
+    main()

@@ -40,12 +40,17 @@ from procstat import cpu_seconds, stop
 
 def start(command):
     """Starts a server on core 0; returns it and the port from its `Listening on` line."""
-    server = subprocess.Popen(["taskset", "-c", "0"] + command, stdout=subprocess.PIPE, text=True)
+    # The server's stderr (a Conduit server's counters at exit) goes to a file, not among
+    # the progress lines, where it read as part of the next row; shown if it fails to start.
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(["taskset", "-c", "0"] + command, stdout=subprocess.PIPE, stderr=log, text=True)
+    server.stderr_log = log
     line = server.stdout.readline()
     if "Listening on" not in line:
         server.kill()
         server.wait()
-        raise RuntimeError(f"{command[0]} did not start: {line!r}")
+        log.seek(0)
+        raise RuntimeError(f"{command[0]} did not start: {line!r} {log.read()[-400:]}")
     return server, int(line.strip().rsplit(":", 1)[1].split()[0])
 
 
@@ -167,7 +172,8 @@ def main():
 
     depths = [int(d) for d in str(args.pipeline).split(",")]
     tool = "Benchmarks/C/load_generator" if args.generator == "c" else "`conduit load`"
-    print(f"{args.duration:g} s per run, median of {args.repeats}, echo {args.size} B; server on core 0, "
+    echo_size = f", echo {args.size} B" if "echo" in workloads else ""
+    print(f"{args.duration:g} s per run, median of {args.repeats}{echo_size}; server on core 0, "
           f"{tool} on core 1. \"vs C\" is the median over the repeats of each run's ratio to the C server's "
           f"run of the same repeat (range in brackets).")
     print()
@@ -206,9 +212,9 @@ def main():
                     print(f"| {workload} | {connections:,} | {depth} | {name} | {median['rps']:,.0f} | "
                           f"{ratios(pairs, 'rps')} | {median['p50']:,.0f} µs | {median['p99']:,.0f} µs | "
                           f"{sum(r['errors'] for r in rs)} | {median['cpu']:.2f} µs | {ratios(pairs, 'cpu')} | "
-                          f"{median['server_busy']:.0%} | {busiest:.0%}{' ‡' if busiest > 0.9 else ''} |", flush=True)
+                          f"{median['server_busy']:.0%} | {busiest:.1%}{' ‡' if busiest > 0.9 else ''} |", flush=True)
     print()
-    if "search" in workloads:
+    if any("†" in name for w in workloads for name, _, _ in table[w]):
         print("† answers split by the protocol's lengths and checked for consistent lengths "
               "(`conduit load --compare semantic` with --generator conduit): same data, other bytes; "
               "all others compared byte for byte.")

@@ -8,7 +8,7 @@ with, so that its figures can be trusted: on loopback, against the C servers and
     request) exit 1 and name the answer that differs;
   - `--framing app` splits answers by the protocol's lengths and checks them against the
     first answer to the same request;
-  - a target off loopback is refused.
+  - a target off loopback is refused, and so is a number with trailing junk ("1e3").
 
 usage: load_generator_check.py [--conduit .build/release/conduit] [--c-dir Benchmarks/C]
 Run `make -C Benchmarks/C` first. Exits 1 on the first check that fails.
@@ -81,8 +81,12 @@ def main():
         request.flush()
         refused = subprocess.run([generator, "--target", "10.0.0.1:80", "--request", request.name],
                                  capture_output=True, text=True, timeout=10)
-    check(refused.returncode != 0 and "loopback" in refused.stderr,
-          f"a target off loopback is refused: {refused.stderr.strip()}")
+        check(refused.returncode != 0 and "loopback" in refused.stderr,
+              f"a target off loopback is refused: {refused.stderr.strip()}")
+        typo = subprocess.run([generator, "--target", "127.0.0.1:9", "--request", request.name, "--connections", "1e3"],
+                              capture_output=True, text=True, timeout=10)
+        check(typo.returncode == 64 and "1e3" in typo.stderr,
+              f"a number with trailing junk is refused, not half read: {typo.stderr.strip()}")
 
 
 if __name__ == "__main__":
