@@ -63,7 +63,7 @@ struct AppServerReadinessTests {
             executable: URL(fileURLWithPath: strace),
             ["-f", "-qq", "-e", "trace=openat", "-o", trace, conduitBinary.path,
              "app-server", "127.0.0.1", "0", "--processes", "2", "--log-level", "error"],
-            environment: ["ASAN_OPTIONS": "detect_leaks=0"])
+            environment: ["ASAN_OPTIONS": asanOptions(adding: "detect_leaks=0")])
         defer { traced.signal(SIGKILL) }
         let port = try #require(traced.listeningPort(seconds: 120))
         let client = try runConduit(["app-client", "127.0.0.1", String(port), "search", "ring"])
@@ -103,4 +103,11 @@ struct AppServerWorkerDeathTests {
             kill(pid, SIGKILL)
         }
     }
+}
+
+/// The test's own ASAN_OPTIONS (the CI's suppressions) with `option` added: replacing
+/// them would lose the suppressions in the child.
+private func asanOptions(adding option: String) -> String {
+    guard let inherited = ProcessInfo.processInfo.environment["ASAN_OPTIONS"], !inherited.isEmpty else { return option }
+    return inherited + ":" + option
 }
