@@ -25,9 +25,7 @@ Only loopback is used; every process started here is stopped by its PID.
 """
 
 import argparse
-import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -35,7 +33,7 @@ import tempfile
 import time
 
 import c_generator
-from procstat import cpu_seconds, stop
+from procstat import conduit_load_report, cpu_seconds, stop
 
 
 def start(command):
@@ -55,30 +53,14 @@ def start(command):
 
 
 def load_with_conduit(conduit, port, connections, duration, size, workload, pipeline, compare):
-    """`conduit load` on core 1: its JSON report, with its own CPU time over the wall time
-    as "busy" (from its rusage, as a child of this process)."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        path = f.name
-    try:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.monotonic()
-        load = subprocess.run(
-            ["taskset", "-c", "1", conduit, "load", "--target", f"127.0.0.1:{port}", "--workload", workload,
-             "--size", str(size), "--connections", str(connections), "--duration", f"{duration}s",
-             "--pipeline", str(pipeline), "--compare", compare, "--quiet", "--json", path],
-            check=False, capture_output=True, text=True, timeout=duration + 120)
-        wall = time.monotonic() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if os.path.getsize(path) == 0:
-            raise RuntimeError(f"conduit load exited {load.returncode}: {load.stderr.strip()[-400:]}")
-        with open(path) as f:
-            result = json.load(f)
-    finally:
-        os.unlink(path)
-    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    """`conduit load` on core 1: its figures, with how busy its core was."""
+    result, busy = conduit_load_report(
+        ["taskset", "-c", "1", conduit, "load", "--target", f"127.0.0.1:{port}", "--workload", workload,
+         "--size", str(size), "--connections", str(connections), "--duration", f"{duration}s",
+         "--pipeline", str(pipeline), "--compare", compare, "--quiet"], timeout=duration + 120)
     return {"requests": result["requests"], "rps": result["requests_per_second"],
             "p50": result["latency_ns"]["p50"] / 1000, "p99": result["latency_ns"]["p99"] / 1000,
-            "errors": result["error_count"], "busy": cpu / wall}
+            "errors": result["error_count"], "busy": busy}
 
 
 def load_with_c(generator, port, connections, duration, size, workload, pipeline, compare):

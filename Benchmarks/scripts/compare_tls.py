@@ -28,11 +28,10 @@ import os
 import statistics
 import subprocess
 import sys
-import resource
 import tempfile
 import time
 
-from procstat import cpu_seconds, rss_bytes, stop
+from procstat import conduit_load_report, cpu_seconds, rss_bytes, stop
 
 
 def make_certificates(directory):
@@ -62,33 +61,14 @@ def start(command):
 
 def load(args, port, extra, duration, timeout_margin=120):
     """Runs `conduit load` on core 1 against localhost:port; returns its JSON report, with
-    how busy the generator's core was (its CPU time over the wall time) as
-    "generator_busy": above 0.9 the row measures the generator, not the server."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        path = f.name
-    try:
-        started = time.monotonic()
-        generator = subprocess.Popen(
-            ["taskset", "-c", "1", args.conduit, "load", "--target", f"localhost:{port}", "--tls-ca", args.ca,
-             "--workload", "echo", "--size", "64", "--duration", f"{duration}s", "--quiet", "--json", path] + extra,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            _, stderr = generator.communicate(timeout=duration + timeout_margin)
-        except subprocess.TimeoutExpired:
-            generator.kill()
-            _, stderr = generator.communicate()
-        wall = time.monotonic() - started
-        # The child's own CPU time, from its rusage (communicate reaped it).
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if os.path.getsize(path) == 0:
-            raise RuntimeError(f"conduit load exited {generator.returncode}: {stderr.strip()[-400:]}")
-        with open(path) as f:
-            report = json.load(f)
-        report["generator_cpu_total"] = usage.ru_utime + usage.ru_stime
-        report["generator_wall"] = wall
-        return report
-    finally:
-        os.unlink(path)
+    how busy the generator's core was as "generator_busy": above 0.9 the row measures the
+    generator, not the server."""
+    report, busy = conduit_load_report(
+        ["taskset", "-c", "1", args.conduit, "load", "--target", f"localhost:{port}", "--tls-ca", args.ca,
+         "--workload", "echo", "--size", "64", "--duration", f"{duration}s", "--quiet"] + extra,
+        timeout=duration + timeout_margin)
+    report["generator_busy"] = busy
+    return report
 
 
 def measure(args, command, extra, duration):
@@ -97,11 +77,7 @@ def measure(args, command, extra, duration):
     try:
         time.sleep(0.3)  # its start-up is not counted
         before = cpu_seconds(server.pid)
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = load(args, port, extra, duration)
-        # RUSAGE_CHILDREN adds up every reaped child: this run's generator is the difference.
-        report["generator_busy"] = (report["generator_cpu_total"] - children_before.ru_utime
-                                    - children_before.ru_stime) / report["generator_wall"]
         return report, cpu_seconds(server.pid) - before
     finally:
         stop(server)

@@ -1,9 +1,13 @@
 """What the comparison scripts read about the processes they start, and how they stop
 them: CPU time and memory from /proc, and a stop by PID (SIGTERM, then SIGKILL)."""
 
+import json
 import os
+import resource
 import signal
 import subprocess
+import tempfile
+import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -37,3 +41,32 @@ def stop(process, timeout=30):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def conduit_load_report(command, timeout):
+    """Runs a `conduit load` command (its `--json` path is added here) to the end, or kills
+    it after `timeout` s. Returns its JSON report and how busy its core was: its own CPU
+    time (from its rusage: RUSAGE_CHILDREN grows by each reaped child) over the wall
+    time. Above 0.9 a comparison measures the generator, not the server."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    try:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        load = subprocess.Popen(command + ["--json", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            _, stderr = load.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            load.kill()
+            _, stderr = load.communicate()
+        wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if os.path.getsize(path) == 0:
+            raise RuntimeError(f"conduit load exited {load.returncode}: {stderr.strip()[-400:]}")
+        with open(path) as f:
+            report = json.load(f)
+    finally:
+        os.unlink(path)
+    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    return report, cpu / wall
